@@ -1,0 +1,66 @@
+"""The one translation catalog shared by the policy site and the portal.
+
+English is the source language; ``translations/<lang>/LC_MESSAGES/messages.po`` holds each
+other language. ``compile_catalogs`` turns stale ``.po`` files into the ``.mo`` files that
+Babel, Jinja2 and flask-babel load, so no build step is needed before running.
+``python -m sitegen.i18n extract`` refreshes the catalog from the sources.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "translations"
+DOMAIN = "messages"
+SOURCE_LANGUAGE = "en"
+
+
+def languages() -> tuple[str, ...]:
+    """The source language followed by every language that has a catalog."""
+    found = sorted(p.parent.parent.name for p in TRANSLATIONS.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+    return (SOURCE_LANGUAGE, *found)
+
+
+def compile_catalogs(folder: Path = TRANSLATIONS) -> None:
+    """Write a ``.mo`` beside every ``.po`` that is newer than it (or has none)."""
+    for po_path in folder.glob(f"*/LC_MESSAGES/{DOMAIN}.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parent.parent.name)
+        tmp = mo_path.with_suffix(".mo.tmp")
+        with tmp.open("wb") as mo_file:
+            write_mo(mo_file, catalog, use_fuzzy=False)
+        tmp.replace(mo_path)
+
+
+def translations(language: str) -> Translations:
+    """The compiled catalog of one language (the identity for English)."""
+    compile_catalogs()
+    return Translations.load(str(TRANSLATIONS), [language], DOMAIN)
+
+
+def extract() -> None:
+    """Refresh ``messages.pot`` from the sources and merge it into every catalog."""
+    pot = TRANSLATIONS / f"{DOMAIN}.pot"
+    pybabel = [sys.executable, "-m", "babel.messages.frontend"]
+    subprocess.run(
+        [*pybabel, "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "--no-location",
+         "--sort-output", "-o", str(pot), str(ROOT)],
+        check=True,
+    )
+    subprocess.run([*pybabel, "update", "-i", str(pot), "-d", str(TRANSLATIONS), "--no-fuzzy-matching"], check=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["extract"]:
+        sys.exit("usage: python -m sitegen.i18n extract")
+    extract()
