@@ -1,0 +1,261 @@
+"""One build: check the content, render what changed, and swap the new site in whole.
+
+1. Read the content, check it (front matter, citations, headings, translations, lock).
+2. Render every Markdown text not yet in the render cache, in parallel on all cores.
+   Versions of one policy share most sections, so one worker renders all of them.
+3. Plan every output with its dependency key; keep outputs whose key is unchanged.
+   With nothing changed, nothing is written at all.
+4. Write into a temporary folder (kept outputs are hard links to the current ones),
+   check every internal link and anchor, then swap the folder in. A failed build leaves
+   the previous site exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sitegen import checks
+from sitegen.content import Document, load
+from sitegen.model import Site, build_model
+from sitegen.pages import Body, Output, Planner
+from sitegen.placeholders import literal_number_problems, substitute
+from sitegen.problems import BuildFailed, Problem
+from sitegen.render import RenderCache, body_key, page_ids_and_links, render_markdown
+from sitegen.templates import Templates
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SITE_URL = "https://1001sms.com"
+PARALLEL_FROM = 16  # below this many renderings, forking workers costs more than it saves
+
+
+@dataclass
+class Options:
+    content: Path = ROOT / "site" / "content"
+    out: Path = ROOT / "build" / "site"
+    cache: Path = ROOT / ".cache" / "sitegen"
+    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    jobs: int = os.cpu_count() or 1
+    site_url: str = DEFAULT_SITE_URL
+
+    def beside_content(self, name: str) -> Path:
+        """templates/, static/ and published.lock sit beside the content folder; a
+        content folder without its own templates or static files uses the site's."""
+        own = self.content.parent / name
+        return own if own.exists() or name.endswith(".lock") else ROOT / "site" / name
+
+    @property
+    def lock(self) -> Path:
+        return self.beside_content("published.lock")
+
+
+@dataclass
+class Report:
+    written: int = 0
+    kept: int = 0
+    removed: int = 0
+    rendered_bodies: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.written or self.removed)
+
+    def __str__(self) -> str:
+        if not self.changed:
+            return f"nothing changed ({self.kept} files up to date) in {self.seconds:.2f}s"
+        return (f"wrote {self.written} files, kept {self.kept}, removed {self.removed}; "
+                f"rendered {self.rendered_bodies} Markdown texts in {self.seconds:.2f}s")
+
+
+def build(options: Options) -> Report:
+    started = time.perf_counter()
+    report = Report()
+    site, documents, bodies = prepare(options)
+    cache = RenderCache(options.cache)
+    report.rendered_bodies = _render_missing_bodies(site, bodies, cache, options.jobs)
+    templates = Templates(options.beside_content("templates"), site.languages)
+    planner = Planner(site, bodies, cache, templates, options.beside_content("static"), options.site_url)
+    outputs = planner.outputs()
+
+    manifest_path = _manifest_path(options)
+    previous = _read_manifest(manifest_path) if options.out.exists() else {}
+    stale = [o for o in outputs if previous.get(o.path, {}).get("key") != o.key or not (options.out / o.path).exists()]
+    report.removed = len(set(previous) - {o.path for o in outputs})
+    report.kept = len(outputs) - len(stale)
+    if not stale and not report.removed:
+        report.seconds = time.perf_counter() - started
+        return report
+
+    tmp = options.out.with_name(f".{options.out.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        fresh = _write_outputs(options.out, tmp, outputs, stale, options.jobs)
+        pages = {o.path: (previous[o.path].get("ids", []), previous[o.path].get("links", []))
+                 for o in outputs if o.path not in fresh and o.path.endswith(".html")}
+        pages.update({path: found for path, found in fresh.items() if path.endswith(".html")})
+        problems = checks.link_problems(pages, {o.path for o in outputs}, {o.path: o.sources for o in outputs}, options.beside_content("templates"))
+        if problems:
+            raise BuildFailed(problems)
+        manifest = {o.path: {"key": o.key, "ids": pages.get(o.path, ([], []))[0], "links": pages.get(o.path, ([], []))[1]}
+                    for o in outputs}
+        _swap(tmp, options.out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _write_manifest(manifest_path, manifest)
+    report.written = len(stale)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def prepare(options: Options) -> tuple[Site, list[Document], dict[Path, Body]]:
+    """Read and check the content; raise BuildFailed with every problem found."""
+    documents, problems = load(options.content)
+    site, found = build_model(options.content, documents, options.now)
+    problems += found
+    bodies, found = _bodies(site)
+    problems += found
+    problems += checks.heading_problems(site)
+    problems += checks.translation_problems(documents)
+    problems += checks.lock_problems(documents, options.lock)
+    if problems:
+        raise BuildFailed(problems)
+    return site, documents, bodies
+
+
+def _bodies(site: Site) -> tuple[dict[Path, Body], list[Problem]]:
+    """Every document's Markdown with its citations filled in, and the citation problems."""
+    bodies: dict[Path, Body] = {}
+    problems: list[Problem] = []
+    cited = [(doc, version.terms) for policy in site.policies.values() for version in policy.versions
+             for doc in version.docs.values()]
+    page_terms = site.terms_for_pages()
+    cited += [(doc, page_terms) for docs in site.pages.values() for doc in docs.values()]
+    for doc, terms in cited:
+        text, found = substitute(doc, terms, doc.lang)
+        problems += found
+        if terms:
+            problems += literal_number_problems(doc, terms)
+        bodies[doc.path] = Body(text, body_key(text))
+    return bodies, problems
+
+
+# --- parallel work -----------------------------------------------------------------------
+# Workers are forked after the work is laid out in these globals, so they inherit it
+# instead of receiving it through pipes.
+
+_GROUPS: list[list[tuple[str, str]]] = []
+_CACHE: RenderCache | None = None
+_OUTPUTS: list[Output] = []
+_TMP: Path | None = None
+
+
+def _render_missing_bodies(site: Site, bodies: dict[Path, Body], cache: RenderCache, jobs: int) -> int:
+    global _GROUPS, _CACHE
+    groups: dict[tuple[str, str], dict[str, str]] = {}
+    for policy in site.policies.values():
+        for version in policy.versions:
+            for lang, doc in version.docs.items():
+                groups.setdefault((policy.slug, lang), {})[bodies[doc.path].key] = bodies[doc.path].text
+    for docs in site.pages.values():
+        for doc in docs.values():
+            groups.setdefault(("pages", doc.lang), {})[bodies[doc.path].key] = bodies[doc.path].text
+    missing = [[(k, t) for k, t in group.items() if not cache.has_body(k)] for group in groups.values()]
+    _GROUPS, _CACHE = [g for g in missing if g], cache
+    count = sum(len(g) for g in _GROUPS)
+    _run(_render_body_group, list(range(len(_GROUPS))), jobs, count)
+    return count
+
+
+def _render_body_group(index: int) -> None:
+    memo: dict[str, str] = {}  # section -> HTML, shared by the versions of one policy
+    for key, text in _GROUPS[index]:
+        _CACHE.store_body(key, render_markdown(text, memo))
+
+
+def _write_outputs(out: Path, tmp: Path, outputs: list[Output], stale: list[Output], jobs: int) -> dict:
+    global _OUTPUTS, _TMP
+    stale_paths = {o.path for o in stale}
+    tmp.mkdir(parents=True)
+    for output in outputs:
+        target = tmp / output.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if output.path not in stale_paths:
+            os.link(out / output.path, target)
+    _OUTPUTS, _TMP = stale, tmp
+    chunks = [list(range(i, min(i + 32, len(stale)))) for i in range(0, len(stale), 32)]
+    found: dict[str, tuple[list[str], list[str]]] = {}
+    for part in _run(_write_chunk, chunks, jobs, len(stale)):
+        found.update(part)
+    return found
+
+
+def _write_chunk(indices: list[int]) -> dict:
+    found = {}
+    for index in indices:
+        output = _OUTPUTS[index]
+        data = output.render()
+        (_TMP / output.path).write_bytes(data)
+        if output.path.endswith(".html"):
+            found[output.path] = page_ids_and_links(data.decode("utf-8"))
+    return found
+
+
+def _run(function, items: list, jobs: int, work: int) -> list:
+    if jobs <= 1 or work < PARALLEL_FROM or len(items) < 2:
+        return [function(item) for item in items]
+    with multiprocessing.get_context("fork").Pool(min(jobs, len(items))) as pool:
+        return list(pool.imap_unordered(function, items))
+
+
+# --- the output folder ------------------------------------------------------------------
+
+
+def _swap(tmp: Path, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.rename(out, old)
+        os.rename(tmp, out)
+        shutil.rmtree(old)
+    else:
+        os.rename(tmp, out)
+
+
+def _manifest_path(options: Options) -> Path:
+    where = hashlib.sha256(str(options.out.resolve()).encode()).hexdigest()[:16]
+    return options.cache / "manifests" / f"{where}.json"
+
+
+def _read_manifest(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def _write_manifest(path: Path, manifest: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(manifest), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def check(options: Options) -> None:
+    """Every check of a build, including links, without touching the real output."""
+    scratch = options.cache / "check"
+    shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        build(Options(content=options.content, out=scratch / "site", cache=options.cache, now=options.now,
+                      jobs=options.jobs, site_url=options.site_url))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        _manifest_path(Options(out=scratch / "site", cache=options.cache)).unlink(missing_ok=True)

@@ -1,0 +1,172 @@
+"""Checks that fail the build, each naming the file, the line and what to do.
+
+Content checks read the Markdown (headings, translations, the published lock, citations
+through ``placeholders``); the link check reads the rendered pages.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from portal.policy import CLAUSE_ANCHORS, POLICY_SLUG
+from sitegen.content import SOURCE_LANGUAGE, Document
+from sitegen.model import Site
+from sitegen.problems import Problem
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
+_EXPLICIT_ID = re.compile(r"\{[^}]*#([A-Za-z][\w-]*)[^}]*\}\s*$")
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+
+
+def heading_ids(doc: Document) -> tuple[dict[str, int], list[Problem]]:
+    """The explicit id of every heading (id -> line), and a problem per heading without one."""
+    ids: dict[str, int] = {}
+    problems = []
+    fenced = False
+    for index, line in enumerate(doc.body.split("\n")):
+        if _FENCE.match(line):
+            fenced = not fenced
+            continue
+        match = None if fenced else _HEADING.match(line)
+        if not match:
+            continue
+        number = doc.body_line + index
+        explicit = _EXPLICIT_ID.search(match.group(2))
+        if not explicit:
+            problems.append(Problem(doc.path, number, f"heading {match.group(2)!r} needs an explicit id: append {{#some-id}}"))
+        elif explicit.group(1) in ids:
+            problems.append(Problem(doc.path, number, f"heading id {explicit.group(1)!r} is used twice"))
+        else:
+            ids[explicit.group(1)] = number
+    return ids, problems
+
+
+def heading_problems(site: Site) -> list[Problem]:
+    """Every heading has an id; translations have the same ids as the English text;
+    every version of the Terms-backed policy has every clause the portal links to."""
+    problems: list[Problem] = []
+    for docs in site.pages.values():
+        for doc in docs.values():
+            problems += heading_ids(doc)[1]
+    for policy in site.policies.values():
+        for version in policy.versions:
+            source_ids, found = heading_ids(version.doc(SOURCE_LANGUAGE))
+            problems += found
+            for lang, doc in version.docs.items():
+                if lang == SOURCE_LANGUAGE:
+                    continue
+                ids, found = heading_ids(doc)
+                problems += found
+                for missing in sorted(set(source_ids) - set(ids)):
+                    problems.append(Problem(doc.path, 1, f"heading id {missing!r} of the English text is missing here"))
+                for extra in sorted(set(ids) - set(source_ids)):
+                    problems.append(Problem(doc.path, ids[extra], f"heading id {extra!r} is not in the English text"))
+            if policy.slug == POLICY_SLUG:
+                source = version.doc(SOURCE_LANGUAGE)
+                for anchor in sorted(set(CLAUSE_ANCHORS.values()) - set(source_ids)):
+                    problems.append(Problem(source.path, 1, f"the portal links refusals to #{anchor}: this version needs a heading with that id"))
+    return problems
+
+
+def translation_problems(documents: list[Document]) -> list[Problem]:
+    """A translation names the sha256 of the English file it was made from; a different
+    English file means the translation is older than its source."""
+    sources = {(d.kind, d.slug, d.version): d for d in documents if d.lang == SOURCE_LANGUAGE}
+    problems = []
+    for doc in documents:
+        if doc.lang == SOURCE_LANGUAGE or "translated_from" not in doc.meta:
+            continue
+        source = sources.get((doc.kind, doc.slug, doc.version))
+        if source and doc.meta["translated_from"] != source.sha256:
+            problems.append(Problem(doc.path, doc.line_of("translated_from"),
+                                    f"translation is older than its English source {source.rel}: update it, then set translated_from: {source.sha256}"))
+    return problems
+
+
+# --- the published lock -------------------------------------------------------------
+
+
+def read_lock(path: Path) -> dict[str, str]:
+    """rel path -> sha256, from lines '<sha256>  <rel path>'."""
+    if not path.exists():
+        return {}
+    locked = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            digest, rel = line.split(None, 1)
+            locked[rel.strip()] = digest
+    return locked
+
+
+def write_lock(path: Path, locked: dict[str, str]) -> None:
+    lines = ["# sha256 of every published policy version file: published text never changes.",
+             "# A change is a new version (python build.py new-version). Add new files: python build.py lock"]
+    lines += [f"{digest}  {rel}" for rel, digest in sorted(locked.items())]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def lock_problems(documents: list[Document], lock_path: Path) -> list[Problem]:
+    locked = read_lock(lock_path)
+    problems = []
+    for doc in documents:
+        if doc.kind != "version":
+            continue
+        digest = locked.get(doc.rel)
+        if digest is None:
+            problems.append(Problem(doc.path, 1, f"not in {lock_path.name}: run `python build.py lock` once the text is final"))
+        elif digest != doc.sha256:
+            problems.append(Problem(doc.path, 1, f"published text changed (sha256 differs from {lock_path.name}): "
+                                                 "published versions never change, add a new version instead"))
+    present = {doc.rel for doc in documents}
+    for rel in sorted(set(locked) - present):
+        problems.append(Problem(lock_path, 1, f"{rel} is published but its file is gone: published versions are never removed"))
+    return problems
+
+
+# --- links ---------------------------------------------------------------------------
+
+
+def link_problems(pages: dict[str, tuple[list[str], list[str]]], files: set[str],
+                  sources: dict[str, tuple[Path, ...]], templates_dir: Path) -> list[Problem]:
+    """Every internal link of every page leads to a file of the site, and to an id on it.
+
+    ``pages`` maps HTML output paths to (ids, links); ``files`` is every output path;
+    ``sources`` maps output paths to the Markdown files shown on them, to report a broken
+    link at its line.
+    """
+    problems = []
+    for path, (_, links) in pages.items():
+        for href in set(links):
+            target, fragment = _resolve(path, html.unescape(href))
+            if target is None:
+                continue
+            if target not in files:
+                problems.append(_located(path, href, sources, templates_dir, f"broken link {href!r}: no page {target}"))
+            elif fragment and fragment not in pages.get(target, ([], []))[0]:
+                problems.append(_located(path, href, sources, templates_dir, f"broken anchor {href!r}: {target} has no id {fragment!r}"))
+    return problems
+
+
+def _resolve(page: str, href: str) -> tuple[str | None, str]:
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or href.startswith("mailto:"):
+        return None, ""
+    if not parts.path:
+        return page, parts.fragment
+    base = "/" + posixpath.dirname(page)
+    path = posixpath.normpath(posixpath.join(base, parts.path)) if not parts.path.startswith("/") else posixpath.normpath(parts.path)
+    if parts.path.endswith("/") or path == "/":
+        path = path.rstrip("/") + "/index.html"
+    return path.lstrip("/"), parts.fragment
+
+
+def _located(page, href, sources, templates_dir, message) -> Problem:
+    for source in sources.get(page, ()):
+        for number, line in enumerate(source.read_text(encoding="utf-8").split("\n"), start=1):
+            if f"]({href})" in line:
+                return Problem(source, number, message)
+    return Problem(templates_dir, 1, f"{message} (on {page}, from a template)")

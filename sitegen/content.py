@@ -1,0 +1,155 @@
+"""Reading the content folder: Markdown files with YAML front matter.
+
+Shape of a content folder::
+
+    <policy>/<version>.<lang>.md   one file per published version and language
+    pages/<name>.<lang>.md         unversioned pages (home, contact)
+
+Every malformed file becomes a ``Problem`` with its file and line; loading never stops at
+the first one, so an editor sees everything to fix at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from sitegen.problems import Problem
+
+PAGES_DIR = "pages"
+SOURCE_LANGUAGE = "en"
+FENCE = "---"
+VERSION_FILE = re.compile(r"^(?P<version>\d{4}-\d{2}-\d{2})\.(?P<lang>[a-z]{2})\.md$")
+PAGE_FILE = re.compile(r"^(?P<name>[a-z0-9-]+)\.(?P<lang>[a-z]{2})\.md$")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+VERSION_KEYS = {"title": str, "version": str, "summary": str, "translated_from": str,
+                "published": str, "effective": str, "material": bool}
+PAGE_KEYS = {"title": str, "summary": str, "translated_from": str}
+REQUIRED = {"title", "summary"}
+
+
+@dataclass(frozen=True)
+class Document:
+    """One Markdown file: its front matter, its body and where each came from."""
+
+    path: Path
+    rel: str
+    kind: str  # "version" or "page"
+    slug: str  # the policy slug, or the page name
+    version: str | None
+    lang: str
+    meta: dict[str, object]
+    meta_lines: dict[str, int]
+    body: str
+    body_line: int  # line number of the body's first line in the file
+    sha256: str
+    problems: tuple[Problem, ...] = field(default=(), compare=False)
+
+    def line_of(self, key: str) -> int:
+        return self.meta_lines.get(key, 1)
+
+
+def load(root: Path) -> tuple[list[Document], list[Problem]]:
+    """Every document below ``root`` (sorted by path) and every problem found reading them."""
+    documents: list[Document] = []
+    problems: list[Problem] = []
+    for path in sorted(root.glob("*/*.md")):
+        document = read_document(root, path)
+        problems.extend(document.problems)
+        documents.append(document)
+    if not documents:
+        problems.append(Problem(root, 1, "no content found (expected <policy>/<version>.<lang>.md)"))
+    return documents, problems
+
+
+def read_document(root: Path, path: Path) -> Document:
+    raw = path.read_bytes()
+    rel = path.relative_to(root).as_posix()
+    folder = path.parent.name
+    problems: list[Problem] = []
+    if folder == PAGES_DIR:
+        kind, match, allowed = "page", PAGE_FILE.match(path.name), PAGE_KEYS
+    else:
+        kind, match, allowed = "version", VERSION_FILE.match(path.name), VERSION_KEYS
+    if not match:
+        problems.append(Problem(path, 1, f"file name must look like {'<name>' if kind == 'page' else '<YYYY-MM-DD>'}.<lang>.md"))
+        slug, version, lang = folder, None, SOURCE_LANGUAGE
+    else:
+        groups = match.groupdict()
+        slug = groups.get("name") or folder
+        version, lang = groups.get("version"), groups["lang"]
+    text = raw.decode("utf-8", errors="replace")
+    meta, meta_lines, body, body_line = _split_front_matter(path, text, problems)
+    meta = _check_meta(path, meta, meta_lines, allowed, kind, version, lang, problems)
+    return Document(
+        path=path, rel=rel, kind=kind, slug=slug, version=version, lang=lang, meta=meta,
+        meta_lines=meta_lines, body=body, body_line=body_line,
+        sha256=hashlib.sha256(raw).hexdigest(), problems=tuple(problems),
+    )
+
+
+def _split_front_matter(path: Path, text: str, problems: list[Problem]):
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != FENCE:
+        problems.append(Problem(path, 1, "front matter missing: the file must start with a line '---'"))
+        return {}, {}, text, 1
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].rstrip() == FENCE)
+    except StopIteration:
+        problems.append(Problem(path, 1, "front matter is not closed by a line '---'"))
+        return {}, {}, "", len(lines)
+    source = "\n".join(lines[1:end])
+    try:
+        node = yaml.compose(source, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(source)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = (mark.line + 2) if mark else 1
+        problems.append(Problem(path, line, f"front matter is not valid YAML: {getattr(error, 'problem', error)}"))
+        return {}, {}, "\n".join(lines[end + 1:]), end + 2
+    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
+        problems.append(Problem(path, 2, "front matter must be a mapping of 'key: value' lines"))
+        return {}, {}, "\n".join(lines[end + 1:]), end + 2
+    meta_lines = {key.value: key.start_mark.line + 2 for key, _ in node.value}
+    return data, meta_lines, "\n".join(lines[end + 1:]), end + 2
+
+
+def _check_meta(path, meta, meta_lines, allowed, kind, version, lang, problems):
+    checked: dict[str, object] = {}
+    for key, value in meta.items():
+        line = meta_lines.get(key, 2)
+        if key not in allowed:
+            problems.append(Problem(path, line, f"unknown front matter key {key!r} (allowed: {', '.join(sorted(allowed))})"))
+            continue
+        if isinstance(value, date):  # YAML reads 2026-11-24 as a date
+            value = value.isoformat()
+        if not isinstance(value, allowed[key]) or (isinstance(value, str) and not value.strip()):
+            problems.append(Problem(path, line, f"front matter {key!r} must be a non-empty {allowed[key].__name__}"))
+            continue
+        checked[key] = value.strip() if isinstance(value, str) else value
+    required = set(REQUIRED) | ({"version"} if kind == "version" else set())
+    if lang != SOURCE_LANGUAGE:
+        required.add("translated_from")
+    for key in sorted(required - set(meta)):
+        problems.append(Problem(path, 1, f"front matter is missing {key!r}"))
+    if "version" in checked and version and checked["version"] != version:
+        problems.append(Problem(path, meta_lines["version"], f"version {checked['version']!r} differs from the file name's {version!r}"))
+    for key in ("published", "effective"):
+        if key in checked:
+            try:
+                date.fromisoformat(str(checked[key]))
+            except ValueError:
+                problems.append(Problem(path, meta_lines[key], f"{key!r} must be an ISO date (YYYY-MM-DD)"))
+                del checked[key]
+    if "translated_from" in checked and not SHA256.match(str(checked["translated_from"])):
+        problems.append(Problem(path, meta_lines["translated_from"], "translated_from must be the sha256 (64 hex digits) of the English file"))
+        del checked["translated_from"]
+    if lang == SOURCE_LANGUAGE and "translated_from" in checked:
+        problems.append(Problem(path, meta_lines["translated_from"], "an English file is the source: it has no translated_from"))
+    return checked

@@ -1,0 +1,86 @@
+"""Editors' commands: start a new version of a policy, and lock published files."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from sitegen import checks
+from sitegen.builder import Options
+from sitegen.content import SOURCE_LANGUAGE, load
+from sitegen.model import DEFAULT_NOTICE_PERIOD, TERMS_BY_POLICY
+from sitegen.problems import BuildFailed, Problem
+
+
+def new_version(options: Options, policy: str, effective: date, published: date | None) -> str:
+    """Copy the latest version of ``policy`` in every language to ``<effective>.<lang>.md``
+    and fill in its front matter; say what the editor does next."""
+    published = published or options.now.date()
+    folder = options.content / policy
+    latest = sorted(folder.glob("*.md"))
+    if not latest:
+        raise BuildFailed([Problem(folder, 1, f"no policy {policy!r} to copy")])
+    newest = max(p.name.split(".")[0] for p in latest)
+    if effective.isoformat() <= newest:
+        raise BuildFailed([Problem(folder, 1, f"the new version must take effect after the latest one ({newest})")])
+    sources = sorted(folder.glob(f"{newest}.*.md"), key=lambda p: p.name.split(".")[1] != SOURCE_LANGUAGE)
+    created: list[Path] = []
+    english_sha = ""
+    backed_by_terms = policy in TERMS_BY_POLICY
+    for source in sources:
+        lang = source.name.split(".")[1]
+        text = source.read_text(encoding="utf-8")
+        text = _set(text, "version", f'"{effective.isoformat()}"')
+        text = _set(text, "summary", "Describe what this version changes (shown on the changes page and in the feed).")
+        if not backed_by_terms:
+            text = _set(text, "published", published.isoformat())
+            text = _set(text, "effective", effective.isoformat())
+            text = _set(text, "material", "true")
+        if lang != SOURCE_LANGUAGE:
+            text = _set(text, "translated_from", english_sha)
+        target = folder / f"{effective.isoformat()}.{lang}.md"
+        target.write_text(text, encoding="utf-8")
+        if lang == SOURCE_LANGUAGE:
+            import hashlib
+
+            english_sha = hashlib.sha256(target.read_bytes()).hexdigest()
+        created.append(target)
+    notice = DEFAULT_NOTICE_PERIOD.days
+    lines = [f"created {p}" for p in created]
+    lines.append("next: edit the English text, then each translation (set translated_from to the English file's sha256;"
+                 " `python build.py check` tells you the value), then `python build.py lock`.")
+    if backed_by_terms:
+        lines.append("add its Terms to TERMS in portal/policy.py:")
+        lines.append(f"    Terms(version=\"{effective.isoformat()}\", published_at=_utc({published.year}, {published.month}, {published.day}),"
+                     f" effective_at=_utc({effective.year}, {effective.month}, {effective.day}), material=True, **_SEED_TERMS),")
+    if (effective - published).days < notice:
+        lines.append(f"warning: a material change needs {notice} days' notice; this one has {(effective - published).days}")
+    return "\n".join(lines)
+
+
+def _set(text: str, key: str, value: str) -> str:
+    """Set ``key`` in the front matter (the block between the first two '---' lines)."""
+    head, sep, rest = text.partition("\n---")
+    pattern = re.compile(rf"^{re.escape(key)}:.*$", re.MULTILINE)
+    if pattern.search(head):
+        head = pattern.sub(lambda _: f"{key}: {value}", head, count=1)
+    else:
+        head = f"{head}\n{key}: {value}"
+    return head + sep + rest
+
+
+def lock(options: Options) -> str:
+    """Record the sha256 of every version file not yet in the lock; never change one that is."""
+    documents, problems = load(options.content)
+    locked = checks.read_lock(options.lock)
+    changed = [p for p in checks.lock_problems(documents, options.lock) if "changed" in p.message or "gone" in p.message]
+    if changed:
+        raise BuildFailed(changed)
+    added = []
+    for doc in documents:
+        if doc.kind == "version" and doc.rel not in locked:
+            locked[doc.rel] = doc.sha256
+            added.append(doc.rel)
+    checks.write_lock(options.lock, locked)
+    return "\n".join([f"locked {rel}" for rel in added] or ["nothing new to lock"])

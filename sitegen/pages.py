@@ -1,0 +1,265 @@
+"""Which files the site consists of, what each one shows, and what each one depends on.
+
+The output tree is the URL contract:
+
+    /index.html                                  language chooser
+    /<lang>/index.html                           home
+    /<lang>/contact/index.html                   contact page
+    /<lang>/<policy>/index.html                  the version in force at the build clock
+    /<lang>/<policy>/<version>/index.html        every version's permanent page
+    /<lang>/<policy>/<version>/changes/index.html  redline against the previous version
+    /<lang>/<policy>/history/index.html          every version with dates and summaries
+    /<lang>/feed.xml, /sitemap.xml, /404.html, /assets/*, /versions.json
+
+Each output carries a key: the hash of everything it is made from (the rendered Markdown
+it shows, the templates it uses, the translations, the dates and titles of its policy's
+versions). A rebuild renders only the outputs whose key changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from sitegen.content import SOURCE_LANGUAGE, Document
+from sitegen.model import Policy, Site, Version
+from sitegen.render import RenderCache
+from sitegen.templates import Templates
+
+ASSETS_DIR = "assets"
+
+
+@dataclass(frozen=True)
+class Body:
+    """A document's Markdown after citations, and the cache key of its rendering."""
+
+    text: str
+    key: str
+
+
+@dataclass
+class Output:
+    path: str  # relative to the output root, POSIX
+    key: str
+    render: Callable[[], bytes]
+    sources: tuple[Path, ...] = ()  # Markdown files whose text the output shows
+
+
+def version_url(slug: str, lang: str, version: str | None = None) -> str:
+    return f"/{lang}/{slug}/{version}/" if version else f"/{lang}/{slug}/"
+
+
+def changes_url(slug: str, lang: str, version: str) -> str:
+    return f"/{lang}/{slug}/{version}/changes/"
+
+
+def _hash(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()
+
+
+class Planner:
+    """Builds the list of outputs of a site: paths, keys and how to render each."""
+
+    def __init__(self, site: Site, bodies: dict[Path, Body], cache: RenderCache,
+                 templates: Templates, static_dir: Path, site_url: str):
+        self.site = site
+        self.bodies = bodies
+        self.cache = cache
+        self.templates = templates
+        self.static_dir = static_dir
+        self.site_url = site_url.rstrip("/")
+
+    # --- the plan ------------------------------------------------------------------
+
+    def outputs(self) -> list[Output]:
+        outputs: list[Output] = []
+        for lang in self.site.languages:
+            outputs += self._language_outputs(lang)
+        outputs.append(self._page("index.html", "chooser.html", SOURCE_LANGUAGE, {}, deps=self._nav_signature(SOURCE_LANGUAGE)))
+        outputs.append(self._page("404.html", "404.html", SOURCE_LANGUAGE, {}, deps=self._nav_signature(SOURCE_LANGUAGE)))
+        outputs.append(self._sitemap(outputs))
+        outputs.append(self._versions_manifest())
+        outputs += self._assets()
+        return outputs
+
+    def _language_outputs(self, lang: str) -> list[Output]:
+        site = self.site
+        home, contact = site.pages["home"][lang], site.pages["contact"][lang]
+        outputs = [
+            self._page(f"{lang}/index.html", "home.html", lang, {"doc": home, "policies": list(site.policies.values())},
+                       bodies=[home], deps=[self._policies_signature(lang)]),
+            self._page(f"{lang}/contact/index.html", "page.html", lang, {"doc": contact}, bodies=[contact]),
+        ]
+        for policy in site.policies.values():
+            visible = policy.visible(site.now)
+            if not visible:
+                continue
+            signature = self._policy_signature(policy, lang)
+            shown = policy.in_force(site.now) or policy.upcoming(site.now)
+            outputs.append(self._version_page(f"{lang}/{policy.slug}/index.html", policy, shown, lang, signature, alias=True))
+            for version in visible:
+                base = f"{lang}/{policy.slug}/{version.version}"
+                outputs.append(self._version_page(f"{base}/index.html", policy, version, lang, signature))
+                previous = policy.previous(version)
+                if previous:
+                    outputs.append(self._changes_page(f"{base}/changes/index.html", policy, previous, version, lang, signature))
+            outputs.append(self._page(f"{lang}/{policy.slug}/history/index.html", "history.html", lang,
+                                      {"policy": policy, "versions": visible}, deps=[signature]))
+        outputs.append(self._page(f"{lang}/feed.xml", "feed.xml", lang, {"entries": self._feed_entries(lang)},
+                                  deps=[self._policies_signature(lang)]))
+        return outputs
+
+    # --- outputs of one kind ----------------------------------------------------------
+
+    def _version_page(self, path, policy: Policy, version: Version, lang, signature, alias=False) -> Output:
+        doc = version.doc(lang)
+        context = {
+            "policy": policy,
+            "version": version,
+            "doc": doc,
+            "is_alias": alias,
+            "previous": policy.previous(version),
+            "period_end": self._period_end(policy, version),
+            "toc": self._headings(doc),
+        }
+        return self._page(path, "version.html", lang, context, bodies=[doc], deps=[signature, alias])
+
+    def _changes_page(self, path, policy, previous: Version, version: Version, lang, signature) -> Output:
+        old, new = self.bodies[previous.doc(lang).path], self.bodies[version.doc(lang).path]
+        context = {"policy": policy, "version": version, "previous": previous, "doc": version.doc(lang),
+                   "redline_keys": (old.key, new.key)}
+        return self._page(path, "changes.html", lang, context, bodies=[previous.doc(lang), version.doc(lang)],
+                          deps=[signature])
+
+    def _page(self, path: str, template: str, lang: str, context: dict, *, bodies=(), deps=()) -> Output:
+        keys = [self.bodies[doc.path].key for doc in bodies]
+        key = _hash(path, self.templates.key(template, lang), keys, list(deps), self._nav_signature(lang), self.site_url)
+
+        def render() -> bytes:
+            full = dict(context)
+            if "doc" in full and full["doc"].path in self.bodies:
+                full["body_html"] = self.cache.body(self.bodies[full["doc"].path].key).html
+            if "redline_keys" in full:
+                full["redline_html"] = self.cache.redline(*full["redline_keys"])
+            full.update(self._common(path, lang))
+            return self.templates.render(template, lang, full).encode("utf-8")
+
+        return Output(path, key, render, tuple(doc.path for doc in bodies))
+
+    def _sitemap(self, outputs: list[Output]) -> Output:
+        pages = sorted({o.path for o in outputs if o.path.endswith("index.html") and o.path.count("/") >= 1})
+        groups: dict[str, dict[str, str]] = {}
+        for path in pages:
+            lang, rest = path.split("/", 1)
+            groups.setdefault(rest, {})[lang] = self.site_url + "/" + path.removesuffix("index.html")
+        entries = [{"alternates": alternates} for _, alternates in sorted(groups.items())]
+        key = _hash("sitemap", self.templates.key("sitemap.xml", SOURCE_LANGUAGE), entries)
+        render = lambda: self.templates.render("sitemap.xml", SOURCE_LANGUAGE, {"entries": entries}).encode()  # noqa: E731
+        return Output("sitemap.xml", key, render)
+
+    def _versions_manifest(self) -> Output:
+        """versions.json: what the portal needs to link and fingerprint each version."""
+        manifest: dict[str, dict] = {}
+        for policy in self.site.policies.values():
+            for version in policy.visible(self.site.now):
+                previous = policy.previous(version)
+                manifest.setdefault(policy.slug, {})[version.version] = {
+                    lang: {
+                        "url": version_url(policy.slug, lang, version.version),
+                        "changes_url": changes_url(policy.slug, lang, version.version) if previous else None,
+                        "body_key": self.bodies[version.doc(lang).path].key,
+                    }
+                    for lang in self.site.languages
+                }
+
+        def render() -> bytes:
+            for versions in manifest.values():
+                for langs in versions.values():
+                    for entry in langs.values():
+                        html = self.cache.body(entry.pop("body_key")).html
+                        entry["sha256"] = hashlib.sha256(html.encode("utf-8")).hexdigest()
+            return json.dumps(manifest, indent=2, sort_keys=True).encode()
+
+        return Output("versions.json", _hash("versions.json", manifest), render)
+
+    def _assets(self) -> list[Output]:
+        outputs = []
+        for path in sorted(self.static_dir.rglob("*")):
+            if path.is_file():
+                data = path.read_bytes()
+                rel = path.relative_to(self.static_dir).as_posix()
+                outputs.append(Output(f"{ASSETS_DIR}/{rel}", hashlib.sha256(data).hexdigest(), lambda data=data: data))
+        return outputs
+
+    # --- what pages share ----------------------------------------------------------------
+
+    def _common(self, path: str, lang: str) -> dict:
+        """Context every template gets: language, its alternates and the site's links."""
+        rest = path.split("/", 1)[1] if "/" in path and path.split("/", 1)[0] in self.site.languages else None
+        alternates = {}
+        if rest is not None:
+            for other in self.site.languages:
+                alternates[other] = "/" + f"{other}/{rest}".removesuffix("index.html")
+        policy_titles = {
+            slug: self._policy_title(policy, lang) for slug, policy in self.site.policies.items()
+            if policy.visible(self.site.now)
+        }
+        return {
+            "lang": lang,
+            "languages": self.site.languages,
+            "path": "/" + path.removesuffix("index.html"),
+            "alternates": alternates,
+            "site_url": self.site_url,
+            "now": self.site.now,
+            "policy_titles": policy_titles,
+            "pages": {name: docs[lang] for name, docs in self.site.pages.items() if lang in docs},
+        }
+
+    def _nav_signature(self, lang: str) -> list:
+        titles = [(slug, self._policy_title(p, lang)) for slug, p in self.site.policies.items() if p.visible(self.site.now)]
+        pages = [(name, docs[lang].meta.get("title")) for name, docs in sorted(self.site.pages.items()) if lang in docs]
+        return [list(self.site.languages), titles, pages]
+
+    def _policy_title(self, policy: Policy, lang: str) -> str:
+        shown = policy.in_force(self.site.now) or policy.upcoming(self.site.now)
+        return str(shown.doc(lang).meta.get("title", policy.slug))
+
+    def _policy_signature(self, policy: Policy, lang: str) -> list:
+        now = self.site.now
+        in_force, upcoming = policy.in_force(now), policy.upcoming(now)
+        return [
+            policy.slug,
+            [(v.version, v.published_at, v.effective_at, v.material, v.doc(lang).meta.get("title"),
+              v.doc(lang).meta.get("summary")) for v in policy.visible(now)],
+            in_force.version if in_force else None,
+            upcoming.version if upcoming else None,
+        ]
+
+    def _policies_signature(self, lang: str) -> list:
+        return [self._policy_signature(p, lang) for p in self.site.policies.values()]
+
+    def _period_end(self, policy: Policy, version: Version):
+        following = policy.following(version)
+        return following.effective_at if following and following.published_at <= self.site.now else None
+
+    def _headings(self, doc: Document) -> list[tuple[str, str]]:
+        """(id, title) of each second-level heading, for the table of contents."""
+        found = []
+        for line in self.bodies[doc.path].text.split("\n"):
+            if line.startswith("## ") and "{#" in line:
+                title, _, rest = line[3:].partition("{#")
+                found.append((rest.split("}", 1)[0].strip(), title.strip()))
+        return found
+
+    def _feed_entries(self, lang: str) -> list[dict]:
+        entries = []
+        for policy in self.site.policies.values():
+            for version in policy.visible(self.site.now):
+                doc = version.doc(lang)
+                entries.append({"policy": policy.slug, "version": version, "title": doc.meta.get("title"),
+                                "summary": doc.meta.get("summary"),
+                                "url": self.site_url + version_url(policy.slug, lang, version.version)})
+        return sorted(entries, key=lambda e: (e["version"].published_at, e["policy"], e["version"].version), reverse=True)

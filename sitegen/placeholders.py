@@ -1,0 +1,111 @@
+"""Citing Terms values in policy text: ``{{ terms.card_refund_days }}``.
+
+Markdown never states a policy number itself: it cites the value from ``portal/policy.py``
+by name, formatted for the page's language. An unknown name, or a literal number that
+equals a cited value (and so should have been a citation), is a build problem.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+
+from babel.dates import format_date, get_day_names
+from babel.lists import format_list
+from babel.numbers import format_currency, format_decimal
+
+from portal.policy import Terms
+from sitegen.content import Document
+from sitegen.i18n import translations
+from sitegen.problems import Problem
+
+PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}")
+CITATION = re.compile(r"^\s*terms\.([a-z_][a-z0-9_]*)\s*$")
+MONEY = {"deposit_min", "deposit_max"}
+# What cannot be a stray policy number: placeholders, attribute lists, link targets,
+# autolinks and ISO dates.
+_NOT_PROSE = re.compile(r"\{\{.*?\}\}|\{[#:.][^}]*\}|\]\([^)]*\)|<[^>\s]+>|\b\d{4}-\d{2}-\d{2}\b")
+_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
+
+
+def formatted_values(terms: Terms, lang: str) -> dict[str, str]:
+    """Every citable value of ``terms`` as the text of language ``lang``."""
+    values = {}
+    for name, value in terms.citable().items():
+        values[name] = _format(name, value, terms, lang)
+    return values
+
+
+def _format(name: str, value: object, terms: Terms, lang: str) -> str:
+    if name in MONEY:
+        return format_currency(Decimal(value).scaleb(-2), terms.currency, locale=lang)
+    if isinstance(value, datetime):
+        return format_date(value.date(), "long", locale=lang)
+    if name == "business_days":
+        return _day_range(value, lang)
+    if isinstance(value, tuple):
+        return format_list(list(value), locale=lang)
+    if isinstance(value, int):
+        return format_decimal(value, locale=lang)
+    return str(value)
+
+
+def _day_range(days: tuple[int, ...], lang: str) -> str:
+    names = get_day_names("wide", locale=lang)
+    if list(days) == list(range(days[0], days[-1] + 1)) and len(days) > 2:
+        return translations(lang).gettext("%(first)s to %(last)s") % {
+            "first": names[days[0]], "last": names[days[-1]]}
+    return format_list([names[d] for d in days], locale=lang)
+
+
+def substitute(doc: Document, terms: Terms | None, lang: str) -> tuple[str, list[Problem]]:
+    """The body with every citation replaced, and a problem for each one that is unknown."""
+    values = formatted_values(terms, lang) if terms else {}
+    problems: list[Problem] = []
+    lines = doc.body.split("\n")
+    for index, line in enumerate(lines):
+        if "{{" not in line:
+            continue
+
+        def replace(match: re.Match) -> str:
+            cited = CITATION.match(match.group(1))
+            if cited and cited.group(1) in values:
+                return values[cited.group(1)]
+            known = ", ".join(sorted(values)) or "none: this policy has no Terms"
+            problems.append(Problem(doc.path, doc.body_line + index,
+                                    f"unknown placeholder {match.group(0)!r} (known: terms.<name> for {known})"))
+            return match.group(0)
+
+        lines[index] = PLACEHOLDER.sub(replace, line)
+    return "\n".join(lines), problems
+
+
+def numeric_citations(terms: Terms) -> dict[int, list[str]]:
+    """Each number a citation stands for, with the names that stand for it."""
+    found: dict[int, list[str]] = {}
+    for name, value in terms.citable().items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            continue
+        numbers = {value}
+        if name in MONEY and value % 100 == 0:
+            numbers = {value, value // 100}  # "$5" as well as 500 cents
+        for number in numbers:
+            found.setdefault(number, []).append(name)
+    return found
+
+
+def literal_number_problems(doc: Document, terms: Terms) -> list[Problem]:
+    """A literal number equal to a Terms value should have been a citation."""
+    cited = numeric_citations(terms)
+    problems = []
+    for index, line in enumerate(doc.body.split("\n")):
+        prose = _NOT_PROSE.sub(" ", line)
+        for match in _NUMBER.finditer(prose):
+            digits = match.group(0)
+            if not digits.isdigit() or int(digits) not in cited:
+                continue
+            names = " or ".join(f"{{{{ terms.{n} }}}}" for n in cited[int(digits)])
+            problems.append(Problem(doc.path, doc.body_line + index,
+                                    f"literal {digits} equals a Terms value: cite {names} instead"))
+    return problems

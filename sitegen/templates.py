@@ -1,0 +1,81 @@
+"""The site's Jinja2 templates: one environment per language, and what each template uses.
+
+``key(name, lang)`` hashes a template together with every template it extends or
+includes and the language's translation catalog, so a rebuild re-renders exactly the
+outputs that a template or translation change touches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+
+import jinja2
+from babel.core import Locale
+from babel.dates import format_date, format_datetime
+from jinja2 import meta
+
+from sitegen.i18n import TRANSLATIONS, translations
+
+
+class Templates:
+    def __init__(self, folder: Path, languages: tuple[str, ...]):
+        self.folder = folder
+        self.languages = languages
+        self._envs: dict[str, jinja2.Environment] = {}
+        _hash_of.cache_clear()  # a long-running `serve` sees edited templates
+        _catalog_hash.cache_clear()
+
+    def env(self, lang: str) -> jinja2.Environment:
+        if lang not in self._envs:
+            env = jinja2.Environment(
+                loader=jinja2.FileSystemLoader(self.folder),
+                autoescape=jinja2.select_autoescape(("html", "xml")),
+                extensions=["jinja2.ext.i18n"],
+                trim_blocks=True,
+                lstrip_blocks=True,
+                undefined=jinja2.StrictUndefined,
+            )
+            env.install_gettext_translations(translations(lang), newstyle=True)
+            env.filters["date"] = lambda value, fmt="long": format_date(value.date() if hasattr(value, "date") else value, fmt, locale=lang)
+            env.filters["datetime_iso"] = lambda value: value.isoformat().replace("+00:00", "Z")
+            env.filters["datetime"] = lambda value: format_datetime(value, "long", tzinfo=value.tzinfo, locale=lang)
+            env.globals["language_name"] = lambda code: Locale.parse(code).get_display_name(code).capitalize()
+            self._envs[lang] = env
+        return self._envs[lang]
+
+    def render(self, name: str, lang: str, context: dict) -> str:
+        return self.env(lang).get_template(name).render(context)
+
+    def key(self, name: str, lang: str) -> str:
+        return _hash_of(self.folder, name, _catalog_hash(lang))
+
+
+@cache
+def _hash_of(folder: Path, name: str, catalog: str) -> str:
+    digest = hashlib.sha256(catalog.encode())
+    for used in sorted(_closure(folder, name)):
+        digest.update(used.encode() + b"\0" + (folder / used).read_bytes())
+    return digest.hexdigest()
+
+
+def _closure(folder: Path, name: str) -> set[str]:
+    """The template and every template it extends, includes or imports, transitively."""
+    env = jinja2.Environment(extensions=["jinja2.ext.i18n"])
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        source = (folder / current).read_text(encoding="utf-8")
+        todo += [t for t in meta.find_referenced_templates(env.parse(source)) if t]
+    return seen
+
+
+@cache
+def _catalog_hash(lang: str) -> str:
+    po = TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"
+    return hashlib.sha256(po.read_bytes()).hexdigest() if po.exists() else ""
