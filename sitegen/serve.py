@@ -1,0 +1,116 @@
+"""`build.py serve`: build the site, serve it on localhost, rebuild when a source changes.
+
+Content, template, static and translation edits are rebuilt in this process (an
+incremental build renders only what the edit touched). An edit of ``portal/policy.py``
+restarts the process, because the Terms are Python code.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import sys
+import threading
+import time
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from sitegen.builder import ROOT, Options, build
+from sitegen.i18n import TRANSLATIONS
+from sitegen.problems import BuildFailed
+
+POLICY_MODULE = ROOT / "portal" / "policy.py"
+SETTLE_SECONDS = 0.02  # editors write a file in several steps; wait for the last one
+
+
+def serve(options: Options, host: str, port: int, now_fixed: bool = False) -> None:
+    _rebuild(options, now_fixed)
+    server = http.server.ThreadingHTTPServer((host, port), functools.partial(SiteHandler, site=options.out))
+    watched = [options.content, options.beside_content("templates"), options.beside_content("static"), TRANSLATIONS]
+    rebuilder = Rebuilder(options, now_fixed)
+    observer = Observer()
+    for folder in watched:
+        if folder.exists():
+            observer.schedule(rebuilder, str(folder), recursive=True)
+    observer.schedule(rebuilder, str(POLICY_MODULE.parent), recursive=False)
+    observer.start()
+    print(f"serving the policy site on http://{host}:{server.server_address[1]}/ (Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        observer.stop()
+        server.server_close()
+
+
+def _rebuild(options: Options, now_fixed: bool) -> None:
+    current = options if now_fixed else replace(options, now=datetime.now(timezone.utc))
+    try:
+        print(build(current), flush=True)
+    except BuildFailed as failed:
+        for problem in failed.problems:
+            print(problem, file=sys.stderr, flush=True)
+        print("build failed; still serving the previous site", file=sys.stderr, flush=True)
+
+
+class Rebuilder(FileSystemEventHandler):
+    """Coalesces bursts of file events into one rebuild."""
+
+    def __init__(self, options: Options, now_fixed: bool):
+        self.options = options
+        self.now_fixed = now_fixed
+        self.pending = threading.Event()
+        threading.Thread(target=self._loop, daemon=True).start()
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        path = Path(str(event.src_path))
+        if path.parent == POLICY_MODULE.parent and path != POLICY_MODULE:
+            return
+        if path == POLICY_MODULE:
+            print("portal/policy.py changed: restarting", flush=True)
+            os.execv(sys.executable, [sys.executable, *sys.argv])
+        if path.name.startswith(".") or path.suffix in (".tmp", ".mo"):
+            return
+        self.pending.set()
+
+    def _loop(self) -> None:
+        while True:
+            self.pending.wait()
+            time.sleep(SETTLE_SECONDS)
+            self.pending.clear()
+            _rebuild(self.options, self.now_fixed)
+
+
+class SiteHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the current output folder (it is swapped whole on each rebuild)."""
+
+    def __init__(self, *args, site: Path, **kwargs):
+        self.site = site
+        super().__init__(*args, directory=str(site), **kwargs)
+
+    def send_head(self):
+        path = Path(self.translate_path(self.path))
+        if not path.exists():
+            self.send_response(404)
+            body = (self.site / "404.html").read_bytes() if (self.site / "404.html").exists() else b"not found"
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return None
+        return super().send_head()
+
+    def end_headers(self):
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+        pass
