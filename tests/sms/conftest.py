@@ -1,0 +1,31 @@
+"""Fixtures for the provider tests: a fake upstream per test and a client with short timeouts."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal.sms import SmsActivateClient
+from tests.sms.fake_upstream import FakeUpstream
+
+TIMEOUT = 0.2  # seconds; slow fake answers wait longer than this
+BACKOFF = 0.01
+
+
+@pytest.fixture
+def upstream():
+    with FakeUpstream() as fake:
+        yield fake
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    """The backoff delays the client asked for, in order (nothing really sleeps)."""
+    return []
+
+
+@pytest.fixture
+def client(upstream, sleeps) -> SmsActivateClient:
+    return SmsActivateClient(
+        upstream.url, upstream.api_key, timeout=TIMEOUT, retries=2, backoff=BACKOFF,
+        sleep=sleeps.append,
+    )

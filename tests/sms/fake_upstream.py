@@ -1,0 +1,179 @@
+"""A local upstream speaking the SMS-Activate handler protocol, for tests.
+
+It listens on 127.0.0.1 (a free port) in a thread, records every request's query
+parameters, and answers from a small model of activations unless a test scripted the next
+answers of an action::
+
+    with FakeUpstream() as upstream:
+        client = SmsActivateClient(upstream.url, upstream.api_key, timeout=0.2)
+        upstream.script("getNumber", Reply("NO_NUMBERS"))       # the next getNumber only
+        upstream.script("getStatus", Reply("", status=500), "STATUS_WAIT_CODE")
+        upstream.script("getBalance", Reply("ACCESS_BALANCE:1", delay=0.5))  # too slow
+
+The model: getNumber rents ``ACCESS_NUMBER:<id>:<phone>``; ``deliver(id, code, text)``
+makes an SMS arrive; getStatus/getFullSms report it; setStatus 8 cancels a waiting number
+(BAD_STATUS otherwise), setStatus 6 finishes a received one; a wrong key is BAD_KEY.
+The portal's rental tests reuse it through ``from tests.sms.fake_upstream import ...``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.parse
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HANDLER_PATH = "/stubs/handler_api.php"
+
+
+@dataclass(frozen=True)
+class Reply:
+    body: str
+    status: int = 200
+    delay: float = 0.0  # seconds to wait before answering
+
+
+@dataclass
+class FakeActivation:
+    phone: str
+    service: str
+    country: str
+    state: str = "waiting"  # waiting | received | cancelled | finished
+    code: str | None = None
+    text: str | None = None
+
+
+class FakeUpstream:
+    def __init__(self, api_key: str = "test-key", *, full_sms: bool = True) -> None:
+        self.api_key = api_key
+        self.full_sms = full_sms  # False: getFullSms is BAD_ACTION, as on older upstreams
+        self.balance = "100.00"
+        self.requests: list[dict[str, str]] = []
+        self.activations: dict[str, FakeActivation] = {}
+        self._scripts: dict[str, deque[Reply]] = defaultdict(deque)
+        self._lock = threading.Lock()
+        self._next_id = 70_000_000
+        self._server: ThreadingHTTPServer | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> FakeUpstream:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeUpstream:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server, "start() the fake upstream first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    # --- what tests do -----------------------------------------------------------------
+
+    def script(self, action: str, *replies: Reply | str) -> None:
+        """Queue the next answers to ``action``; each is used once, then the model answers."""
+        with self._lock:
+            self._scripts[action].extend(r if isinstance(r, Reply) else Reply(r) for r in replies)
+
+    def deliver(self, activation_id: str, code: str, text: str | None = None) -> None:
+        with self._lock:
+            activation = self.activations[activation_id]
+            activation.state, activation.code, activation.text = "received", code, text
+
+    def calls(self, action: str | None = None) -> list[dict[str, str]]:
+        with self._lock:
+            return [r for r in self.requests if action is None or r.get("action") == action]
+
+    # --- answering ---------------------------------------------------------------------
+
+    def answer(self, params: dict[str, str]) -> Reply:
+        with self._lock:
+            self.requests.append(params)
+            scripted = self._scripts.get(params.get("action", ""))
+            if scripted:
+                return scripted.popleft()
+            return Reply(self._model(params))
+
+    def _model(self, params: dict[str, str]) -> str:
+        if params.get("api_key") != self.api_key:
+            return "BAD_KEY"
+        action = params.get("action")
+        if action == "getBalance":
+            return f"ACCESS_BALANCE:{self.balance}"
+        if action == "getNumber":
+            return self._rent(params)
+        if action not in ("getStatus", "getFullSms", "setStatus"):
+            return "BAD_ACTION"
+        activation = self.activations.get(params.get("id", ""))
+        if activation is None:
+            return "NO_ACTIVATION"
+        if action == "setStatus":
+            return _set_status(activation, params.get("status"))
+        if activation.state in ("received", "finished"):
+            if action == "getStatus":
+                return f"STATUS_OK:{activation.code}"
+            if not self.full_sms:
+                return "BAD_ACTION"
+            return f"FULL_SMS:{activation.text or activation.code}"
+        return "STATUS_CANCEL" if activation.state == "cancelled" else "STATUS_WAIT_CODE"
+
+    def _rent(self, params: dict[str, str]) -> str:
+        if not params.get("service"):
+            return "BAD_SERVICE"
+        self._next_id += 1
+        activation_id = str(self._next_id)
+        phone = f"447700900{self._next_id % 1000:03d}"  # Ofcom's range reserved for fiction
+        self.activations[activation_id] = FakeActivation(
+            phone, params["service"], params.get("country", "")
+        )
+        return f"ACCESS_NUMBER:{activation_id}:{phone}"
+
+
+def _set_status(activation: FakeActivation, status: str | None) -> str:
+    if status == "8" and activation.state == "waiting":
+        activation.state = "cancelled"
+        return "ACCESS_CANCEL"
+    if status == "6" and activation.state in ("received", "finished"):
+        activation.state = "finished"
+        return "ACCESS_ACTIVATION"
+    return "BAD_STATUS"
+
+
+def _handler_for(upstream: FakeUpstream) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            url = urllib.parse.urlsplit(self.path)
+            if url.path != HANDLER_PATH:
+                reply = Reply("not found", status=404)
+            else:
+                query = urllib.parse.parse_qsl(url.query, keep_blank_values=True)
+                reply = upstream.answer(dict(query))
+            time.sleep(reply.delay)
+            body = reply.body.encode()
+            try:
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up waiting (a timeout test)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return Handler
