@@ -1,0 +1,144 @@
+"""Customer accounts: registration, argon2id passwords, the login rate limit shared by all
+workers (failures are rows in the database), language, country and password changes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+from peewee import IntegrityError
+
+from portal import ledger
+from portal.db import database
+from portal.fields import utcnow
+from portal.models import LoginFailure, User
+from portal.site_versions import Published
+
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD, MAX_PASSWORD = 10, 256
+LANGUAGES = ("en", "de")
+# ISO 3166-1 alpha-2 codes offered on forms; EU members are decided by portal.policy.
+COUNTRIES = tuple(
+    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE "
+    "GB CH NO IS LI US CA MX BR AR AU NZ JP KR CN IN SG ID PH TH VN TR UA RU IL AE ZA NG EG".split()
+)
+
+
+class FormError(ValueError):
+    """Invalid input: ``errors`` maps a field name to a message code."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    limited: bool = False
+
+
+def hasher(params: dict) -> PasswordHasher:
+    return PasswordHasher(type=Type.ID, **params)
+
+
+def normalize_email(email: str | None) -> str:
+    return (email or "").strip().lower()
+
+
+def _check_password(password: str, field: str = "password") -> dict[str, str]:
+    if len(password) < MIN_PASSWORD:
+        return {field: "password.too_short"}
+    if len(password) > MAX_PASSWORD:
+        return {field: "password.too_long"}
+    return {}
+
+
+def _check_profile(language: str, country: str) -> dict[str, str]:
+    errors = {}
+    if language not in LANGUAGES:
+        errors["language"] = "language.invalid"
+    if country not in COUNTRIES:
+        errors["country"] = "country.invalid"
+    return errors
+
+
+def register(*, email: str, password: str, language: str, country: str, accepted: bool,
+             terms: Published, params: dict) -> User:
+    """Create a customer with a wallet, recording the accepted Terms version and its hash."""
+    email = normalize_email(email)
+    errors = {} if EMAIL.match(email) and len(email) <= 254 else {"email": "email.invalid"}
+    errors |= _check_password(password or "")
+    errors |= _check_profile(language, (country or "").upper())
+    if not accepted:
+        errors["accept_terms"] = "terms.not_accepted"
+    if errors:
+        raise FormError(errors)
+    try:
+        with database.atomic():
+            user = User.create(
+                email=email, password_hash=hasher(params).hash(password), language=language,
+                country=country.upper(), terms_version=terms.version, terms_sha256=terms.sha256,
+                terms_accepted_at=utcnow(),
+            )
+            ledger.open_wallet(user)
+    except IntegrityError as taken:
+        raise FormError({"email": "email.taken"}) from taken
+    return user
+
+
+def _recent_failures(key: str, window: int) -> int:
+    since = utcnow() - timedelta(seconds=window)
+    return LoginFailure.select().where(LoginFailure.key == key, LoginFailure.at > since).count()
+
+
+def authenticate(email: str, password: str, *, params: dict, max_failures: int,
+                 window: int) -> LoginResult:
+    """The user for these credentials, or ``None``; ``limited`` once ``max_failures``
+    failures happened within ``window`` seconds (then the password is not even checked)."""
+    key = normalize_email(email)[:254]
+    if _recent_failures(key, window) >= max_failures:
+        return LoginResult(None, limited=True)
+    user = User.get_or_none(User.email == key)
+    ph = hasher(params)
+    try:
+        if user is None:
+            ph.hash(password or "-")  # same work whether or not the account exists
+            raise VerificationError("no such user")
+        ph.verify(user.password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        LoginFailure.create(key=key, at=utcnow())
+        return LoginResult(None)
+    if ph.check_needs_rehash(user.password_hash):
+        User.update(password_hash=ph.hash(password)).where(User.id == user.id).execute()
+    return LoginResult(user)
+
+
+def update_preferences(user: User, *, language: str, country: str) -> None:
+    country = (country or "").upper()
+    errors = _check_profile(language, country)
+    if errors:
+        raise FormError(errors)
+    User.update(language=language, country=country).where(User.id == user.id).execute()
+    user.language, user.country = language, country
+
+
+def change_password(user: User, *, current: str, new: str, confirm: str, params: dict) -> User:
+    """Change the password; every other session of the user ends (session_version)."""
+    ph = hasher(params)
+    try:
+        ph.verify(user.password_hash, current or "")
+    except (VerificationError, InvalidHashError) as wrong:
+        raise FormError({"current_password": "password.wrong"}) from wrong
+    errors = _check_password(new or "", "new_password")
+    if not errors and new != confirm:
+        errors = {"confirm_password": "password.mismatch"}
+    if errors:
+        raise FormError(errors)
+    User.update(password_hash=ph.hash(new), session_version=User.session_version + 1).where(
+        User.id == user.id
+    ).execute()
+    return User.get_by_id(user.id)

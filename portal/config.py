@@ -1,0 +1,94 @@
+"""The portal's settings: defaults, then environment variables, then ``create_app(config)``.
+
+With no Stripe or crypto keys the portal runs its embedded demo processors; their webhook
+secrets are derived from ``SECRET_KEY`` so every worker signs and verifies alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+ENV_KEYS = (
+    "DATABASE_URL", "SECRET_KEY", "SITE_DIR", "PUBLIC_URL",
+    "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE",
+    "CRYPTO_API_KEY", "CRYPTO_IPN_SECRET", "CRYPTO_API_BASE",
+)
+
+
+def _instance_secret() -> str:
+    """A secret key kept in ``instance/secret_key`` so all local workers share it."""
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}")
+        tmp.write_text(secrets.token_hex(32))
+        os.replace(tmp, path) if not path.exists() else tmp.unlink()
+    return path.read_text().strip()
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    return default if value is None else value.lower() in ("1", "true", "yes", "on")
+
+
+def defaults() -> dict:
+    return {
+        "DATABASE_URL": f"sqlite:///{INSTANCE / 'portal.sqlite3'}",
+        "SITE_DIR": str(ROOT / "build" / "site"),
+        "PUBLIC_URL": "http://127.0.0.1:8000",
+        "STRIPE_SECRET_KEY": "",
+        "STRIPE_WEBHOOK_SECRET": "",
+        "STRIPE_API_BASE": None,
+        "CRYPTO_API_KEY": "",
+        "CRYPTO_IPN_SECRET": "",
+        "CRYPTO_API_BASE": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "portal_session",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 256 * 1024,
+        "ARGON2": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_WINDOW_SECONDS": 60,
+        "STATEMENT_PAGE_SIZE": 25,
+        "TRUST_PROXY": 0,
+        "DEMO_SEED": False,
+    }
+
+
+def load(overrides: dict | None) -> dict:
+    """The effective settings for one app."""
+    config = defaults()
+    for key in ENV_KEYS:
+        if os.environ.get(key):
+            config[key] = os.environ[key]
+    config["TRUST_PROXY"] = int(os.environ.get("PORTAL_TRUST_PROXY", config["TRUST_PROXY"]))
+    config["DEMO_SEED"] = _flag(os.environ.get("PORTAL_DEMO_SEED"), config["DEMO_SEED"])
+    config.update(overrides or {})
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _instance_secret()
+    config["CARD_PROCESSOR"] = "stripe" if config["STRIPE_SECRET_KEY"] else "demo"
+    config["CRYPTO_PROCESSOR"] = "nowpayments" if config["CRYPTO_API_KEY"] else "demo"
+    for name, key, real in (
+        ("stripe", "STRIPE_WEBHOOK_SECRET", config["CARD_PROCESSOR"] != "demo"),
+        ("crypto", "CRYPTO_IPN_SECRET", config["CRYPTO_PROCESSOR"] != "demo"),
+    ):
+        if not config[key] and real:
+            raise RuntimeError(f"{key} is required when the real {name} processor is configured")
+        config[key] = config[key] or _derived(config["SECRET_KEY"], name)
+    config.setdefault(
+        "SESSION_COOKIE_SECURE",
+        _flag(os.environ.get("PORTAL_SECURE_COOKIES"), config["PUBLIC_URL"].startswith("https:")),
+    )
+    return config
+
+
+def _derived(secret_key: str, name: str) -> str:
+    digest = hmac.new(secret_key.encode(), f"demo-webhook:{name}".encode(), hashlib.sha256)
+    return "whsec_demo_" + digest.hexdigest()

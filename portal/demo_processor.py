@@ -1,0 +1,82 @@
+"""The embedded demo processor: what a customer "pays" on the demo checkout and invoice
+pages becomes a correctly signed Stripe event or crypto IPN, delivered to the portal's own
+webhook endpoints through the whole WSGI stack. Demo and production share one code path
+from the webhook on; nothing here touches the ledger."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+from flask import current_app
+
+from portal.models import Deposit
+from portal.payments import demo
+from portal.payments.crypto import CURRENCIES, SIGNATURE_HEADER
+
+# Demo exchange rates (US cents per coin) and the network fee a wallet deducts (per mille
+# of the coins sent): the user's fee, so less is credited than invoiced.
+DEMO_RATES_CENTS = {"BTC": 9_000_000, "ETH": 300_000, "USDT": 100}
+DEMO_NETWORK_FEE_PER_MILLE = {"BTC": 10, "ETH": 5, "USDT": 2}
+
+
+@dataclass(frozen=True)
+class Quote:
+    coin: str
+    pay_minor: int  # what the invoice asks for, in the coin's smallest unit
+    fee_minor: int  # what the demo wallet's network fee takes off on the way
+
+
+def quote(deposit: Deposit) -> Quote:
+    """The coin amount of a demo invoice: the USD price at the demo rate, rounded up."""
+    coin = deposit.method
+    per_coin = CURRENCIES[coin].minor_per_coin
+    pay = -(-deposit.amount_cents * per_coin // DEMO_RATES_CENTS[coin])
+    return Quote(coin, pay, pay * DEMO_NETWORK_FEE_PER_MILLE[coin] // 1000)
+
+
+def _deliver(path: str, body: bytes, headers: dict) -> int:
+    """POST to our own webhook through the full app, as the processor would."""
+    response = current_app.test_client().post(
+        path, data=body, headers={"Content-Type": "application/json", **headers}
+    )
+    return response.status_code
+
+
+def pay_card(deposit: Deposit) -> int:
+    """Send a signed, paid ``checkout.session.completed`` for the deposit's session."""
+    now = int(time.time())
+    payload = demo.checkout_completed_event(
+        deposit_reference=deposit.reference, session_id=deposit.processor_ref,
+        payment_intent=demo.new_id("pi"), amount_cents=deposit.amount_cents,
+        currency=deposit.currency, event_id=demo.new_id("evt"), created=now,
+    )
+    secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
+    header = demo.stripe_signature_header(payload, secret, now)
+    return _deliver("/webhooks/stripe", payload, {"Stripe-Signature": header})
+
+
+def cancel_card(deposit: Deposit) -> int:
+    """Send a signed ``checkout.session.expired``: the customer gave up."""
+    now = int(time.time())
+    payload = demo.checkout_expired_event(
+        deposit_reference=deposit.reference, session_id=deposit.processor_ref,
+        amount_cents=deposit.amount_cents, currency=deposit.currency,
+        event_id=demo.new_id("evt"), created=now,
+    )
+    header = demo.stripe_signature_header(payload, current_app.config["STRIPE_WEBHOOK_SECRET"], now)
+    return _deliver("/webhooks/stripe", payload, {"Stripe-Signature": header})
+
+
+def pay_invoice(deposit: Deposit, status: str = "finished") -> int:
+    """Send a signed IPN: the coins arrived (less the network fee) with ``status``."""
+    offer = quote(deposit)
+    body = demo.ipn_body(
+        payment_id=secrets.randbelow(10**12), order_id=deposit.reference, status=status,
+        pay_currency=offer.coin, price_amount_cents=deposit.amount_cents,
+        pay_amount_minor=offer.pay_minor,
+        actually_paid_minor=offer.pay_minor - offer.fee_minor if status == "finished" else 0,
+    )
+    signed = demo.signed_ipn(body, current_app.config["CRYPTO_IPN_SECRET"])
+    return _deliver("/webhooks/crypto", signed.body, {SIGNATURE_HEADER: signed.signature})

@@ -1,0 +1,175 @@
+"""Deposits: validate and open one, then settle it from the processor's signed events.
+
+Opening records the deposit (and, for an EU consumer, the withdrawal-waiver consent) in
+one transaction, before any processor is called. Settling is idempotent: the state moves
+by a conditional UPDATE and the credit is one ledger posting keyed by the deposit, so a
+webhook delivered twice, or concurrently, or after a later event, credits exactly once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from portal import ledger
+from portal.accounts import FormError
+from portal.db import money_transaction
+from portal.fields import utcnow
+from portal.models import Consent, Deposit, User
+from portal.money import AmountError, parse_cents
+from portal.policy import CARD, deposit_amount_decision, requires_withdrawal_waiver, terms_in_force
+from portal.site_versions import Published
+
+CRYPTO = ("BTC", "ETH", "USDT")
+METHODS = (CARD, *CRYPTO)
+PENDING = ("created", "checkout")
+FINAL = ("succeeded", "failed", "expired")
+
+
+@dataclass(frozen=True)
+class Settlement:
+    deposit: Deposit | None
+    credited: bool  # True only for the one delivery that moved money
+
+
+def new_reference() -> str:
+    return "dep_" + secrets.token_urlsafe(18)
+
+
+def validate(*, method: str, amount_text: str, consent: bool, country: str, now) -> int:
+    """The amount in cents, or ``FormError`` naming every problem (policy reason codes)."""
+    errors = {}
+    if method not in METHODS:
+        errors["method"] = "method.invalid"
+    amount = None
+    try:
+        amount = parse_cents(amount_text)
+    except AmountError as bad:
+        errors["amount"] = bad.code
+    if amount is not None:
+        decision = deposit_amount_decision(amount, terms_in_force(now))
+        if not decision.allowed:
+            errors["amount"] = decision.reason
+    if requires_withdrawal_waiver(country) and not consent:
+        errors["consent"] = "eu.withdrawal_waiver"
+    if errors:
+        raise FormError(errors)
+    return amount
+
+
+def open_deposit(user: User, *, method: str, amount_text: str, consent: bool,
+                 terms: Published, ip: str, user_agent: str, now=None) -> Deposit:
+    """Record a new deposit (and its consent, if the user must give one); nothing is
+    written when the input is refused."""
+    now = now or utcnow()
+    amount = validate(method=method, amount_text=amount_text, consent=consent,
+                      country=user.country, now=now)
+    with money_transaction():
+        deposit = Deposit.create(
+            reference=new_reference(), user=user, method=method, amount_cents=amount,
+            terms_version=terms.version, created_at=now, updated_at=now,
+        )
+        if requires_withdrawal_waiver(user.country):
+            Consent.create(
+                user=user, action="deposit", subject=deposit.reference,
+                terms_version=terms.version, terms_sha256=terms.sha256, created_at=now,
+                ip=ip, user_agent=user_agent,
+            )
+    return deposit
+
+
+def mark_checkout(deposit: Deposit, *, processor_ref: str, checkout_url: str,
+                  pay_currency: str = "", paid_minor: int | None = None) -> None:
+    """The processor accepted the deposit: remember where the user pays."""
+    Deposit.update(
+        state="checkout", processor_ref=processor_ref, checkout_url=checkout_url,
+        pay_currency=pay_currency, paid_minor=None if paid_minor is None else str(paid_minor),
+        updated_at=utcnow(),
+    ).where(Deposit.id == deposit.id, Deposit.state == "created").execute()
+
+
+def mark_unavailable(deposit: Deposit) -> None:
+    """The processor could not be reached: the deposit ends failed, nothing was charged."""
+    Deposit.update(state="failed", processor_status="unavailable", updated_at=utcnow()).where(
+        Deposit.id == deposit.id, Deposit.state == "created"
+    ).execute()
+
+
+def _credit(reference: str, cents: int, clearing: str, changes: dict) -> Settlement:
+    """Move a deposit to succeeded and credit its wallet, once."""
+    now = utcnow()
+    with money_transaction():
+        won = Deposit.update(state="succeeded", credited_cents=cents, credited_at=now,
+                             updated_at=now, **changes).where(
+            Deposit.reference == reference, Deposit.state != "succeeded"
+        ).execute()
+        deposit = Deposit.get(Deposit.reference == reference)
+        if not won:
+            return Settlement(deposit, False)
+        posting = ledger.post(
+            f"deposit:{reference}", "deposit",
+            [(ledger.house(clearing), -cents), (ledger.wallet(deposit.user_id), cents)],
+            memo=f"{deposit.method} deposit {reference}",
+        )
+        Deposit.update(txn=posting.txn).where(Deposit.id == deposit.id).execute()
+        return Settlement(Deposit.get_by_id(deposit.id), posting.created)
+
+
+def _close(reference: str, state: str, changes: dict) -> Settlement:
+    """A pending deposit fails or expires; a succeeded one never goes back."""
+    Deposit.update(state=state, updated_at=utcnow(), **changes).where(
+        Deposit.reference == reference, Deposit.state.in_(PENDING)
+    ).execute()
+    return Settlement(Deposit.get_or_none(Deposit.reference == reference), False)
+
+
+def settle_card(payment) -> Settlement:
+    """Apply one verified Stripe checkout outcome (``portal.payments.card.CardPayment``)."""
+    deposit = Deposit.get_or_none(Deposit.reference == payment.deposit_reference)
+    if deposit is None or deposit.method != CARD:
+        return Settlement(None, False)
+    changes = {"processor_status": payment.event_type[:32]}
+    if payment.payment_intent:
+        changes["payment_intent"] = payment.payment_intent
+    if payment.paid:
+        if payment.currency.upper() != deposit.currency or payment.amount_cents <= 0:
+            return Settlement(deposit, False)
+        return _credit(deposit.reference, payment.amount_cents, "card_clearing", changes)
+    if payment.failed or getattr(payment, "expired", False):
+        return _close(deposit.reference, "expired" if getattr(payment, "expired", False) else "failed", changes)
+    Deposit.update(**changes, updated_at=utcnow()).where(
+        Deposit.id == deposit.id, Deposit.state.in_(PENDING)
+    ).execute()
+    return Settlement(deposit, False)
+
+
+def settle_crypto(update) -> Settlement:
+    """Apply one verified crypto IPN (``portal.payments.crypto.IpnUpdate``): credit the
+    USD actually settled once the payment is finished; record the coin amount exactly."""
+    deposit = Deposit.get_or_none(Deposit.reference == update.order_id)
+    if deposit is None or deposit.method not in CRYPTO:
+        return Settlement(None, False)
+    changes = {
+        "processor_status": update.status,
+        "pay_currency": (update.pay_currency or "").upper()[:16],
+        "paid_minor": str(update.paid_minor),
+    }
+    settled = min(update.settled_usd_cents, deposit.amount_cents)  # never more than invoiced
+    if update.is_finished and settled > 0:
+        return _credit(deposit.reference, settled, "crypto_clearing", changes)
+    if update.is_failed:
+        return _close(deposit.reference, "expired" if update.status == "expired" else "failed", changes)
+    Deposit.update(**changes, updated_at=utcnow()).where(
+        Deposit.id == deposit.id, Deposit.state.in_(PENDING)
+    ).execute()
+    return Settlement(deposit, False)
+
+
+def for_user(user_id: int):
+    """The user's deposits, newest first."""
+    return Deposit.select().where(Deposit.user == user_id).order_by(Deposit.id.desc())
+
+
+def one_for_user(user_id: int, reference: str):
+    """A query for one deposit of this user only (another user's reference finds nothing)."""
+    return Deposit.select().where(Deposit.user == user_id, Deposit.reference == reference)

@@ -1,0 +1,72 @@
+"""Languages of the portal: flask-babel on the catalog shared with the site.
+
+The locale is the signed-in user's language, else the best match of ``Accept-Language``.
+Money and dates are formatted per locale with Babel (exposed to templates as filters).
+"""
+
+from __future__ import annotations
+
+from babel import Locale
+from flask import g, request
+from flask_babel import Babel, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+
+from portal.messages import describe
+from portal.money import format_coin, format_money
+from portal.policy import CLAUSE_ANCHORS
+from sitegen.i18n import TRANSLATIONS, compile_catalogs, languages
+
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
+METHOD_NAMES = {"card": _l("Card"), "BTC": "Bitcoin (BTC)", "ETH": "Ether (ETH)", "USDT": "Tether (USDT)"}
+ENTRY_KINDS = {"deposit": _l("Deposit")}
+
+
+def supported() -> tuple[str, ...]:
+    return languages()
+
+
+def select_locale() -> str:
+    user = g.get("user")
+    if user is not None and user.language in supported():
+        return user.language
+    return request.accept_languages.best_match(supported()) or "en"
+
+
+def language() -> str:
+    """The current language code (``en``, ``de``)."""
+    return str(get_locale() or "en")
+
+
+def money(cents: int, currency: str = "USD") -> str:
+    return format_money(int(cents), currency, language())
+
+
+def coin(minor, currency: str) -> str:
+    return format_coin(int(minor), currency, language())
+
+
+def when(value) -> str:
+    return format_datetime(value, "medium") if value else ""
+
+
+def country_name(code: str) -> str:
+    return Locale.parse(language()).territories.get(code, code)
+
+
+def method_name(method: str) -> str:
+    return str(METHOD_NAMES.get(method, method))
+
+
+def entry_kind(kind: str) -> str:
+    return str(ENTRY_KINDS.get(kind, kind))
+
+
+def init_app(app) -> None:
+    compile_catalogs()
+    Babel(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
+    app.jinja_env.filters.update(money=money, coin=coin, when=when)
+    app.jinja_env.globals.update(
+        language=language, LANGUAGE_NAMES=LANGUAGE_NAMES, country_name=country_name,
+        method_name=method_name, entry_kind=entry_kind, describe=describe,
+        clause_codes=frozenset(CLAUSE_ANCHORS),
+    )

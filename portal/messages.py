@@ -1,0 +1,51 @@
+"""Every message code the portal can show, with its English text (translated by
+flask-babel). Policy ``Decision.reason`` codes are here too: each one shown to a user has
+a message, and the policy page has a clause anchor for it."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+MESSAGES = {
+    "email.invalid": _l("Enter a valid email address."),
+    "email.taken": _l("An account with this email address already exists."),
+    "password.too_short": _l("Use at least 10 characters."),
+    "password.too_long": _l("Use at most 256 characters."),
+    "password.wrong": _l("The current password is not correct."),
+    "password.mismatch": _l("The two new passwords differ."),
+    "language.invalid": _l("Choose one of the offered languages."),
+    "country.invalid": _l("Choose your country from the list."),
+    "terms.not_accepted": _l("You must accept the Payment & Refund Policy to open an account."),
+    "login.failed": _l("Wrong email address or password."),
+    "login.limited": _l("Too many failed attempts. Wait a minute and try again."),
+    "amount.missing": _l("Enter an amount."),
+    "amount.invalid": _l("Enter an amount in US dollars, such as 25 or 25.50."),
+    "method.invalid": _l("Choose a payment method."),
+    "deposit.below_minimum": _l("The minimum deposit is %(minimum)s."),
+    "deposit.above_maximum": _l("The maximum deposit is %(maximum)s."),
+    "eu.withdrawal_waiver": _l(
+        "Please tick the box: as a consumer in the EU you must expressly agree that we "
+        "perform at once and that you thereby lose your right of withdrawal."
+    ),
+    "processor.unavailable": _l("The payment processor cannot be reached. Nothing was charged; try again in a moment."),
+}
+
+
+def message(code: str, **values) -> str:
+    """The translated text of ``code`` in the current language."""
+    text = str(MESSAGES[code])
+    return text % values if values else text
+
+
+def describe(code: str) -> str:
+    """The message of ``code`` with the values it cites (limits from the Terms in force)."""
+    from portal.fields import utcnow
+    from portal.i18n import money
+    from portal.policy import terms_in_force
+
+    in_force = terms_in_force(utcnow())
+    values = {
+        "deposit.below_minimum": {"minimum": money(in_force.deposit_min_cents)},
+        "deposit.above_maximum": {"maximum": money(in_force.deposit_max_cents)},
+    }.get(code, {})
+    return message(code, **values)

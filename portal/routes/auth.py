@@ -1,0 +1,78 @@
+"""Register, log in, log out. Errors go back to the form that sent them."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, request, url_for
+from htmx_flask import make_response
+
+from portal import accounts, web
+from portal.i18n import language
+from portal.fields import utcnow
+from portal.policy import terms_in_force
+from portal.site_versions import published
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("dashboard.index")
+
+
+def _go(target: str):
+    if request.htmx:
+        return make_response("", 204, redirect=target)
+    return redirect(target, 303)
+
+
+def _terms_published():
+    in_force = terms_in_force(utcnow())
+    return published(current_app.config["SITE_DIR"], in_force.version, language())
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    form = request.form
+    errors, status = {}, 200
+    if request.method == "POST":
+        try:
+            user = accounts.register(
+                email=form.get("email", ""), password=form.get("password", ""),
+                language=form.get("language", ""), country=form.get("country", ""),
+                accepted=form.get("accept_terms") == "yes", terms=_terms_published(),
+                params=current_app.config["ARGON2"],
+            )
+        except accounts.FormError as invalid:
+            errors, status = invalid.errors, 422
+        else:
+            web.sign_in(user)
+            return _go(url_for("dashboard.index"))
+    return web.render("pages/register.html", "fragments/register_form.html", status,
+                      errors=errors, form=form, countries=accounts.COUNTRIES,
+                      terms=_terms_published())
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = request.form
+    error, status = None, 200
+    if request.method == "POST":
+        result = accounts.authenticate(
+            form.get("email", ""), form.get("password", ""),
+            params=current_app.config["ARGON2"],
+            max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+            window=current_app.config["LOGIN_WINDOW_SECONDS"],
+        )
+        if result.user is not None:
+            web.sign_in(result.user)
+            return _go(_safe_next(request.args.get("next")))
+        error, status = ("login.limited", 429) if result.limited else ("login.failed", 401)
+    return web.render("pages/login.html", "fragments/login_form.html", status,
+                      error=error, form=form)
+
+
+@bp.post("/logout")
+def logout():
+    web.sign_out()
+    return _go(url_for("auth.login"))

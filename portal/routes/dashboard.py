@@ -1,0 +1,73 @@
+"""Dashboard: the balance fragment, the deposits list, the statement and its CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, current_app, g, request
+
+from portal import deposits, ledger, web
+
+bp = Blueprint("dashboard", __name__)
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 1_000_000 else 1
+
+
+@bp.get("/dashboard")
+@web.login_required
+def index():
+    return web.render("pages/dashboard.html", "fragments/deposit_list.html",
+                      balance=ledger.balance(g.user.id),
+                      deposits=list(deposits.for_user(g.user.id).limit(10)))
+
+
+@bp.get("/dashboard/balance")
+@web.login_required
+def balance():
+    return web.render("fragments/balance.html", "fragments/balance.html",
+                      balance=ledger.balance(g.user.id))
+
+
+@bp.get("/deposits")
+@web.login_required
+def deposit_list():
+    return web.render("pages/deposits.html", "fragments/deposit_list.html",
+                      deposits=list(deposits.for_user(g.user.id).limit(200)))
+
+
+@bp.get("/statement")
+@web.login_required
+def statement():
+    page = _page_number()
+    entries, more = ledger.statement(g.user.id, page, current_app.config["STATEMENT_PAGE_SIZE"])
+    return web.render("pages/statement.html", "fragments/statement.html",
+                      entries=entries, page=page, more=more)
+
+
+def _csv_rows(user_id: int):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["entry_id", "time_utc", "kind", "reference", "amount_cents",
+                     "balance_after_cents", "currency"])
+    for entry in ledger.all_entries(user_id):
+        writer.writerow([entry.id, entry.created_at.isoformat(), entry.txn.kind,
+                         entry.txn.idempotency_key, entry.amount, entry.balance_after, "USD"])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
+
+
+@bp.get("/statement.csv")
+@web.login_required
+def statement_csv():
+    rows = list(_csv_rows(g.user.id))
+    return Response(rows, mimetype="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="statement.csv"',
+        "Cache-Control": "no-store",
+    })

@@ -1,0 +1,62 @@
+"""Deposit form, creating a deposit, and its status page (which polls while pending)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, request
+from htmx_flask import make_response
+
+from portal import deposits, ledger, processors, web
+from portal.accounts import FormError
+from portal.fields import utcnow
+from portal.i18n import language
+from portal.policy import requires_withdrawal_waiver, terms_in_force
+from portal.site_versions import published
+
+bp = Blueprint("deposits", __name__)
+
+
+def _form_context(form, errors):
+    in_force = terms_in_force(utcnow())
+    return dict(form=form, errors=errors, methods=deposits.METHODS, terms=in_force,
+                needs_consent=requires_withdrawal_waiver(g.user.country),
+                policy=published(current_app.config["SITE_DIR"], in_force.version, language()))
+
+
+@bp.get("/deposits/new")
+@web.login_required
+def new():
+    return web.render("pages/deposit_new.html", "fragments/deposit_form.html",
+                      **_form_context({}, {}))
+
+
+@bp.post("/deposits")
+@web.login_required
+def create():
+    form = request.form
+    context = _form_context(form, {})
+    try:
+        deposit = deposits.open_deposit(
+            g.user, method=form.get("method", ""), amount_text=form.get("amount", ""),
+            consent=form.get("consent") == "yes", terms=context["policy"],
+            ip=web.client_ip(), user_agent=web.user_agent(),
+        )
+    except FormError as invalid:
+        context["errors"] = invalid.errors
+        return web.render("pages/deposit_new.html", "fragments/deposit_form.html", 422, **context)
+    url = processors.start_payment(deposit, g.user)
+    if url is None:
+        context["errors"] = {"form": "processor.unavailable"}
+        return web.render("pages/deposit_new.html", "fragments/deposit_form.html", 502, **context)
+    if request.htmx:
+        return make_response("", 204, redirect=url)
+    return make_response("", 303, {"Location": url})
+
+
+@bp.get("/deposits/<reference>")
+@web.login_required
+def show(reference: str):
+    deposit = web.owned_or_404(deposits.one_for_user(g.user.id, reference))
+    # The status poll tells the page to refresh the balance once the deposit is credited.
+    trigger = "balance-changed" if request.htmx and deposit.state == "succeeded" else None
+    return web.render("pages/deposit.html", "fragments/deposit_status.html", trigger=trigger,
+                      deposit=deposit, balance=ledger.balance(g.user.id))

@@ -1,0 +1,48 @@
+"""Links to the published policy: the footer's version in force, the account page's
+accepted, newer and upcoming versions, and a refusal's clause."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g
+
+from portal.fields import utcnow
+from portal.i18n import language
+from portal.policy import CLAUSE_ANCHORS, terms, terms_in_force, upcoming_terms
+from portal.site_versions import SiteNotBuilt, clause_url, published
+
+bp = Blueprint("policy", __name__)
+
+
+def _site() -> str:
+    return current_app.config["SITE_DIR"]
+
+
+def in_force_url() -> str:
+    return f"/{language()}/payment-refund/"
+
+
+def clause_link(reason: str, version: str | None = None) -> str:
+    """The policy clause explaining ``reason``, in the version that governs it."""
+    version = version or terms_in_force(utcnow()).version
+    try:
+        return clause_url(_site(), version, language(), CLAUSE_ANCHORS[reason])
+    except SiteNotBuilt:
+        return f"{in_force_url()}#{CLAUSE_ANCHORS[reason]}"
+
+
+def account_terms() -> dict:
+    """The user's accepted version and, when another one governs now or soon, its links."""
+    now, user = utcnow(), g.user
+    accepted = published(_site(), user.terms_version, language())
+    current = terms_in_force(now)
+    upcoming = upcoming_terms(now)
+    newer = [t for t in (current, upcoming) if t and t.effective_at > terms(user.terms_version).effective_at]
+    return {
+        "accepted": accepted,
+        "newer": [(t, published(_site(), t.version, language()), t is upcoming) for t in newer],
+    }
+
+
+@bp.app_context_processor
+def policy_links():
+    return {"policy_url": in_force_url(), "clause_link": clause_link, "account_terms": account_terms}

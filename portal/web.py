@@ -1,0 +1,115 @@
+"""Request plumbing shared by the blueprints: a database connection per request, the
+signed-in user in ``g.user``, ``login_required``, and rendering a page or, for htmx, the
+fragment it asked for."""
+
+from __future__ import annotations
+
+import functools
+
+from flask import abort, g, redirect, render_template, request, session, url_for
+from htmx_flask import make_response
+
+from flask_wtf.csrf import CSRFError
+
+from portal import db, ledger
+from portal.models import User
+
+
+def _open_db():
+    g.db_opened = db.database.is_closed()
+    if g.db_opened:
+        db.database.connect()
+
+
+def _close_db(_exc):
+    if g.pop("db_opened", False) and not db.database.is_closed():
+        db.database.close()
+
+
+def _load_user():
+    g.user = None
+    uid, version = session.get("uid"), session.get("sv")
+    if uid is None:
+        return
+    user = User.get_or_none(User.id == uid)
+    if user is None or user.session_version != version:
+        session.clear()
+        return
+    g.user = user
+
+
+def sign_in(user: User) -> None:
+    session.clear()
+    session["uid"] = user.id
+    session["sv"] = user.session_version
+    session.permanent = False
+    g.user = user
+
+
+def sign_out() -> None:
+    session.clear()
+    g.user = None
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.get("user") is None:
+            if request.htmx:
+                return make_response("", 401, redirect=url_for("auth.login"))
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def render(page: str, fragment: str, status: int = 200, trigger=None, **context):
+    """The full ``page`` for a normal request, only ``fragment`` for an htmx one.
+
+    The page template includes the very same fragment, so both always agree.
+    """
+    template = fragment if request.htmx else page
+    return make_response(render_template(template, **context), status, trigger=trigger)
+
+
+def owned_or_404(query):
+    """The one row of a query already scoped to the current user, else 404."""
+    row = query.first()
+    if row is None:
+        abort(404)
+    return row
+
+
+def client_ip() -> str:
+    return (request.remote_addr or "")[:45]
+
+
+def user_agent() -> str:
+    return (request.user_agent.string or "")[:512]
+
+
+def _not_found(_error):
+    return render_template("pages/error.html", code=404), 404
+
+
+def _too_large(_error):
+    return render_template("pages/error.html", code=413), 413
+
+
+def wallet_balance() -> int:
+    """The signed-in user's balance, for the balance fragment."""
+    return ledger.balance(g.user.id) if g.get("user") else 0
+
+
+def _bad_request(_error):
+    return render_template("pages/error.html", code=400), 400
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals["wallet_balance"] = wallet_balance
+    app.register_error_handler(CSRFError, _bad_request)
+    app.before_request(_open_db)
+    app.before_request(_load_user)
+    app.teardown_request(_close_db)
+    app.register_error_handler(404, _not_found)
+    app.register_error_handler(413, _too_large)
