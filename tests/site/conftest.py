@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from sitegen.builder import Options, build
+from sitegen.checks import write_lock
+from sitegen.content import load
 
 ROOT = Path(__file__).resolve().parents[2]
 # 2026-11-25: the first version is in force and the second is published, upcoming.
@@ -45,6 +48,19 @@ class SiteCopy:
 
     def page(self, rel: str) -> str:
         return (self.out / rel).read_text(encoding="utf-8")
+
+    def unlock(self) -> None:
+        """Re-lock after an edit, so a test sees only the problem it is about."""
+        documents, _ = load(self.content)
+        write_lock(self.options().lock, {d.rel: d.sha256 for d in documents if d.kind == "version"})
+
+    def set_translated_from(self, rel_translation: str, rel_source: str) -> None:
+        """Mark a translation as made from the current English file."""
+        digest = hashlib.sha256(self.path(rel_source).read_bytes()).hexdigest()
+        text = self.path(rel_translation).read_text(encoding="utf-8")
+        start = text.index("translated_from: ")
+        end = text.index("\n", start)
+        self.path(rel_translation).write_text(text[:start] + f"translated_from: {digest}" + text[end:], encoding="utf-8")
 
 
 @pytest.fixture

@@ -1,0 +1,217 @@
+"""Rebuilds touch only what changed; the render cache survives new processes; the editors'
+commands (new-version, lock, serve) do what the README says."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import replace
+from datetime import datetime, timezone
+
+import pytest
+
+from portal import policy
+from sitegen import model
+from sitegen.builder import ROOT
+
+V1 = "2026-11-24"
+
+
+def snapshot(site) -> dict[str, tuple[int, int]]:
+    return {p.relative_to(site.out).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in site.out.rglob("*") if p.is_file()}
+
+
+def rewritten(before, after) -> set[str]:
+    return {path for path in after if before.get(path) != after[path]}
+
+
+def test_nothing_changed_writes_nothing(site):
+    site.build()
+    before = snapshot(site)
+    report = site.build()
+    assert not report.changed and report.written == 0 and report.rendered_bodies == 0
+    assert snapshot(site) == before
+
+
+def test_a_page_edit_rewrites_only_that_page(site):
+    site.build()
+    before = snapshot(site)
+    site.edit("pages/contact.en.md", "ticket", "support ticket")
+    site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
+    report = site.build()
+    # The English page shows the new text; the German one is unchanged in what it shows,
+    # but its front matter (translated_from) is not shown, so it is not rewritten either.
+    assert rewritten(before, snapshot(site)) == {"en/contact/index.html"}
+    assert report.rendered_bodies == 1  # the German text is unchanged: only its front matter moved
+    assert "support ticket" in site.page("en/contact/index.html")
+
+
+def test_a_template_edit_rewrites_the_pages_that_use_it(site):
+    site.build()
+    before = snapshot(site)
+    banners = site.root / "site/templates/_banners.html"
+    banners.write_text(banners.read_text() + "\n<!-- edited -->\n")
+    report = site.build()
+    changed = rewritten(before, snapshot(site))
+    assert report.rendered_bodies == 0
+    expected = {f"{lang}/payment-refund/{rest}" for lang in ("en", "de") for rest in (
+        "index.html", f"{V1}/index.html", "2027-01-01/index.html", "2027-01-01/changes/index.html")}
+    assert changed == expected
+
+
+def test_a_terms_change_rewrites_the_pages_that_cite_it(site, monkeypatch):
+    site.build()
+    before = snapshot(site)
+    richer = tuple(replace(t, deposit_max_cents=200_000) for t in policy.TERMS)
+    monkeypatch.setitem(model.TERMS_BY_POLICY, "payment-refund", richer)
+    monkeypatch.setattr(policy, "TERMS", richer)
+    report = site.build()
+    changed = rewritten(before, snapshot(site))
+    assert report.rendered_bodies == 4  # both versions in both languages cite deposit_max
+    assert "$2,000.00" in site.page(f"en/payment-refund/{V1}/index.html")
+    assert "en/contact/index.html" not in changed  # the contact page does not cite it
+    assert {"en/payment-refund/index.html", "versions.json", "de/payment-refund/2027-01-01/changes/index.html"} <= changed
+
+
+def test_the_build_clock_changes_only_what_depends_on_it(site):
+    site.build()
+    before = snapshot(site)
+    site.build(now=datetime(2026, 12, 15, tzinfo=timezone.utc))  # same version in force and upcoming
+    assert rewritten(before, snapshot(site)) == set()
+
+
+def test_a_new_process_with_an_emptied_output_renders_no_markdown(site):
+    site.build()
+    site.out.rename(site.root / "old-out")
+    report = site.build()
+    assert report.rendered_bodies == 0 and report.written == len(snapshot(site))
+
+
+def test_an_emptied_cache_renders_everything_again(site):
+    site.build()
+    import shutil
+
+    shutil.rmtree(site.cache)
+    report = site.build()
+    assert report.rendered_bodies == 8
+    assert report.written == 0 or report.written > 0  # the output may be reused: it still exists
+    assert snapshot(site)
+
+
+def test_parallel_and_serial_builds_are_identical(site, tmp_path):
+    site.build(jobs=1)
+    serial = {p: (site.out / p).read_bytes() for p in snapshot(site)}
+    import shutil
+
+    shutil.rmtree(site.cache)
+    parallel_out = tmp_path / "parallel"
+    from sitegen.builder import build
+
+    build(replace(site.options(jobs=2), out=parallel_out))
+    assert {p.relative_to(parallel_out).as_posix(): p.read_bytes() for p in parallel_out.rglob("*") if p.is_file()} == serial
+
+
+def test_removed_pages_disappear(site):
+    site.build(now=datetime(2026, 11, 25, tzinfo=timezone.utc))
+    assert (site.out / "en/payment-refund/2027-01-01/index.html").exists()
+    site.build(now=datetime(2026, 11, 24, 12, tzinfo=timezone.utc))  # before v2 was published
+    assert not (site.out / "en/payment-refund/2027-01-01").exists()
+
+
+# --- editors' commands -------------------------------------------------------------------
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def test_new_version_copies_every_language_and_names_what_is_left(site):
+    result = cli("new-version", "payment-refund", "--effective", "2027-03-01", "--published", "2026-12-01",
+                 "--content", str(site.content))
+    assert result.returncode == 0, result.stderr
+    for lang in ("en", "de"):
+        text = site.path(f"payment-refund/2027-03-01.{lang}.md").read_text()
+        assert 'version: "2027-03-01"' in text
+        assert "Describe what this version changes" in text
+    assert 'Terms(version="2027-03-01", published_at=_utc(2026, 12, 1)' in result.stdout
+    # Until its Terms exist, the build says exactly that.
+    site.unlock()
+    from sitegen.problems import BuildFailed
+
+    with pytest.raises(BuildFailed, match="version 2027-03-01 has no Terms"):
+        site.build()
+
+
+def test_new_version_refuses_an_earlier_date(site):
+    result = cli("new-version", "payment-refund", "--effective", "2026-12-01", "--content", str(site.content))
+    assert result.returncode == 1
+    assert "must take effect after the latest one" in result.stderr
+
+
+def test_lock_adds_new_files_and_refuses_changed_ones(site):
+    lock = site.options().lock
+    original = lock.read_text()
+    assert "nothing new to lock" in cli("lock", "--content", str(site.content)).stdout
+    site.edit("payment-refund/2026-11-24.en.md", "Card", "Bank card")
+    result = cli("lock", "--content", str(site.content))
+    assert result.returncode == 1 and "published text changed" in result.stderr
+    assert lock.read_text() == original
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_serve_rebuilds_on_change(site):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "build.py"), "serve", "--content", str(site.content), "--out", str(site.out),
+         "--cache", str(site.cache), "--port", str(port), "--now", "2026-11-25T12:00:00Z"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert "serving the policy site" in _line_with(process, "serving")
+        url = f"http://127.0.0.1:{port}/en/contact/"
+        status, page = fetch(url)
+        assert status == 200 and "Lighthouse" not in page
+        site.edit("pages/contact.en.md", "ticket", "Lighthouse ticket")
+        site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
+        assert _eventually(lambda: "Lighthouse" in fetch(url)[1])
+        assert fetch(f"http://127.0.0.1:{port}/en/no-such-page/")[0] == 404
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _line_with(process, text: str) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if text in line:
+            return line
+    raise AssertionError(f"no line with {text!r}")
+
+
+def _eventually(condition, seconds: float = 15) -> bool:
+    """Polls a condition; the bound is a safety net, not a speed goal (see bench/)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
