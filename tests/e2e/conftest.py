@@ -59,8 +59,23 @@ def page(browser):
     assert not problems, "the page reported problems:\n" + "\n".join(problems)
 
 
-def serve_directory(root: Path):
-    """Serve ``root`` over HTTP on 127.0.0.1 and a free port; returns (base_url, stop)."""
+@pytest.fixture(scope="module")
+def serve_directory():
+    """A function serving a folder over HTTP on 127.0.0.1 and a free port, returning its
+    base URL; every server it started stops with the test module."""
+    stops = []
+
+    def start(root: Path) -> str:
+        url, stop = _serve(root)
+        stops.append(stop)
+        return url
+
+    yield start
+    for stop in stops:
+        stop()
+
+
+def _serve(root: Path):
     handler = functools.partial(QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
