@@ -17,7 +17,7 @@ V1, V2 = TERMS[0].version, TERMS[1].version
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 CONTRACT = [
-    "index.html", "404.html", "sitemap.xml", "versions.json", "assets/site.css", "assets/print.css",
+    "index.html", "404.html", "sitemap.xml", "versions.json", "assets/site.css", "assets/print.css", "assets/favicon.svg",
     *[f"{lang}/{rest}" for lang in ("en", "de") for rest in (
         "index.html", "contact/index.html", "feed.xml",
         "payment-refund/index.html", "payment-refund/history/index.html",
