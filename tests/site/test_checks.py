@@ -95,20 +95,17 @@ def test_translation_older_than_its_source(site):
     assert_problem(site, "pages/contact.de.md", line, "translation is older than its English source")
 
 
-def test_broken_internal_link(site):
+@pytest.mark.parametrize("href, message", [
+    ("/en/prices/", "broken link '/en/prices/'"),
+    ("/en/payment-refund/#no-such-clause", "broken anchor '/en/payment-refund/#no-such-clause'"),
+    ("../payment-refund/2020-01-01/", "broken link '../payment-refund/2020-01-01/'"),
+])
+def test_broken_internal_link_or_anchor(site, href, message):
     with site.path("pages/contact.en.md").open("a") as f:
-        f.write("\nSee [our prices](/en/prices/).\n")
+        f.write(f"\nSee [this]({href}).\n")
     line = site.path("pages/contact.en.md").read_text().count("\n")
     site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
-    assert_problem(site, "pages/contact.en.md", line, "broken link '/en/prices/'")
-
-
-def test_broken_anchor(site):
-    with site.path("pages/contact.en.md").open("a") as f:
-        f.write("\nSee [the clause](/en/payment-refund/#no-such-clause).\n")
-    line = site.path("pages/contact.en.md").read_text().count("\n")
-    site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
-    assert_problem(site, "pages/contact.en.md", line, "broken anchor '/en/payment-refund/#no-such-clause'")
+    assert_problem(site, "pages/contact.en.md", line, message)
 
 
 def test_published_text_never_changes(site):
