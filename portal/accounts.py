@@ -17,7 +17,7 @@ from portal.fields import utcnow
 from portal.models import LoginFailure, User
 from portal.site_versions import Published
 
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 MIN_PASSWORD, MAX_PASSWORD = 10, 256
 LANGUAGES = ("en", "de")
 # ISO 3166-1 alpha-2 codes offered on forms; EU members are decided by portal.policy.

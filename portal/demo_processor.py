@@ -37,10 +37,13 @@ def quote(deposit: Deposit) -> Quote:
 
 
 def _deliver(path: str, body: bytes, headers: dict) -> int:
-    """POST to our own webhook through the full app, as the processor would."""
-    response = current_app.test_client().post(
-        path, data=body, headers={"Content-Type": "application/json", **headers}
-    )
+    """POST to our own webhook through the full app, as the processor would (in an app
+    context of its own, so the delivery shares no ``g`` with the customer's request)."""
+    app = current_app._get_current_object()
+    with app.app_context():
+        response = app.test_client().post(
+            path, data=body, headers={"Content-Type": "application/json", **headers}
+        )
     return response.status_code
 
 

@@ -63,7 +63,7 @@ def login_required(view):
     return wrapped
 
 
-def render(page: str, fragment: str, status: int = 200, trigger=None, **context):
+def render(page: str, fragment: str, /, status: int = 200, trigger=None, **context):
     """The full ``page`` for a normal request, only ``fragment`` for an htmx one.
 
     The page template includes the very same fragment, so both always agree.

@@ -43,6 +43,9 @@ def account_terms() -> dict:
     }
 
 
-@bp.app_context_processor
-def policy_links():
-    return {"policy_url": in_force_url(), "clause_link": clause_link, "account_terms": account_terms}
+@bp.record_once
+def _register(state) -> None:
+    # Globals, not a context processor: imported macros see them too.
+    state.app.jinja_env.globals.update(
+        policy_url=in_force_url, clause_link=clause_link, account_terms=account_terms
+    )

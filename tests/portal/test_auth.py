@@ -1,0 +1,141 @@
+"""Register, log in, log out, the shared login rate limit, CSRF and sessions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import PASSWORD, Person
+from portal import db
+from portal.models import Account, LoginFailure, User
+
+REGISTER_ERRORS = [
+    ("not an email", dict(email="ann.example.com"), "Enter a valid email address."),
+    ("empty email", dict(email=""), "Enter a valid email address."),
+    ("markup in email", dict(email="<b>x</b>@example.com"), "Enter a valid email address."),
+    ("short password", dict(password="short"), "Use at least 10 characters."),
+    ("long password", dict(password="x" * 257), "Use at most 256 characters."),
+    ("unknown country", dict(country="XX"), "Choose your country from the list."),
+    ("no country", dict(country=""), "Choose your country from the list."),
+    ("unknown language", dict(language="fr"), "Choose one of the offered languages."),
+    ("terms not accepted", dict(accept=False), "You must accept the Payment &amp; Refund Policy"),
+]
+
+
+@pytest.mark.parametrize("case, change, message", REGISTER_ERRORS, ids=[c[0] for c in REGISTER_ERRORS])
+def test_registration_errors_show_in_the_form_and_create_nothing(person, case, change, message):
+    response = person.register(**change)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    with db.connection():
+        assert User.select().count() == 0 and Account.select().count() == 0
+
+
+def test_a_taken_email_is_refused_case_insensitively(app, customer):
+    response = Person(app.test_client()).register(email="ANN@example.com")
+    assert response.status_code == 422
+    assert "already exists" in response.get_data(as_text=True)
+
+
+def test_registration_records_the_terms_version_and_the_sha256_of_its_published_page(app, customer, site_dir):
+    versions = json.loads((Path(site_dir) / "versions.json").read_text())
+    with db.connection():
+        user = User.get(User.email == "ann@example.com")
+        wallet = Account.get(Account.user == user)
+    published = versions["payment-refund"][user.terms_version]["en"]
+    assert user.terms_sha256 == published["sha256"]
+    assert user.password_hash.startswith("$argon2id$")
+    assert wallet.balance == 0
+
+
+def test_login_and_logout(app, customer):
+    assert customer.get("/dashboard").status_code == 200
+    customer.refresh_token("/dashboard")
+    assert customer.post("/logout").status_code == 303
+    assert customer.get("/dashboard").status_code == 302
+    assert customer.login().status_code == 303
+    assert customer.get("/dashboard").status_code == 200
+
+
+def test_login_redirects_only_to_local_paths(app, customer):
+    for target, expected in [("/statement", "/statement"), ("//evil.example", "/dashboard"),
+                             ("https://evil.example/", "/dashboard")]:
+        customer.refresh_token("/login")  # signing in starts a new session, with a new token
+        response = customer.post(f"/login?next={target}", {"email": "ann@example.com", "password": PASSWORD})
+        assert response.headers["Location"] == expected
+
+
+def test_the_sixth_failure_within_a_minute_answers_429_from_any_client(app, customer):
+    for _ in range(5):
+        response = Person(app.test_client()).login(password="wrong password!")
+        assert response.status_code == 401
+        assert "Wrong email address or password." in response.get_data(as_text=True)
+    # A new client (another worker, another cookie jar) is limited too, even with the right password.
+    sixth = Person(app.test_client()).login()
+    assert sixth.status_code == 429
+    assert "Too many failed attempts" in sixth.get_data(as_text=True)
+    with db.connection():
+        assert LoginFailure.select().count() == 5
+
+
+def test_failures_older_than_the_window_do_not_count(app, customer):
+    from datetime import timedelta
+
+    from portal.fields import utcnow
+
+    with db.connection():
+        for _ in range(5):
+            LoginFailure.create(key="ann@example.com", at=utcnow() - timedelta(seconds=61))
+    assert Person(app.test_client()).login().status_code == 303
+
+
+STATE_CHANGING = [
+    ("/logout", {}),
+    ("/deposits", {"amount": "25", "method": "card"}),
+    ("/account/preferences", {"language": "de", "country": "DE"}),
+    ("/account/password", {"current_password": PASSWORD, "new_password": "another password", "confirm_password": "another password"}),
+]
+
+
+@pytest.mark.parametrize("path, data", STATE_CHANGING, ids=[p for p, _ in STATE_CHANGING])
+@pytest.mark.parametrize("htmx", [False, True], ids=["form", "htmx"])
+def test_state_changing_requests_without_a_csrf_token_are_refused(customer, path, data, htmx):
+    response = customer.post(path, data, htmx=htmx, csrf=False)
+    assert response.status_code == 400
+    with db.connection():
+        user = User.get(User.email == "ann@example.com")
+    assert (user.language, user.session_version) == ("en", 1)
+    assert customer.get("/dashboard").status_code == 200  # still signed in
+
+
+def test_login_and_register_need_a_csrf_token_too(person):
+    assert person.post("/register", {"email": "a@example.com"}, csrf=False).status_code == 400
+    assert person.post("/login", {"email": "a@example.com"}, csrf=False).status_code == 400
+
+
+def test_changing_the_password_ends_other_sessions(app, customer):
+    laptop = Person(app.test_client())
+    assert laptop.login().status_code == 303
+    customer.refresh_token("/account")
+    response = customer.post("/account/password", {
+        "current_password": PASSWORD, "new_password": "a new long password",
+        "confirm_password": "a new long password"}, htmx=True)
+    assert response.status_code == 200 and "Password changed" in response.get_data(as_text=True)
+    assert customer.get("/dashboard").status_code == 200
+    assert laptop.get("/dashboard").status_code == 302
+    assert Person(app.test_client()).login(password="a new long password").status_code == 303
+
+
+def test_session_cookie_is_httponly_and_samesite(app, person):
+    person.register()
+    cookie = person.client.get_cookie("portal_session")
+    assert cookie.http_only and cookie.same_site == "Lax"
+
+
+def test_secure_cookies_behind_https(db_url, site_dir):
+    from conftest import make_app
+
+    secure = make_app(db_url, site_dir, PUBLIC_URL="https://1001sms.com")
+    assert secure.config["SESSION_COOKIE_SECURE"] is True

@@ -1,0 +1,71 @@
+"""Security headers, the htmx configuration, no inline scripts, escaping, and serving the
+static policy site on the same origin."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import html
+
+PAGES = ["/login", "/register", "/dashboard", "/deposits/new", "/statement", "/account",
+         "/en/payment-refund/", "/does-not-exist"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_response_carries_the_security_headers(customer, path):
+    headers = customer.get(path).headers
+    csp = headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "Strict-Transport-Security" not in headers  # plain HTTP: no HSTS
+
+
+def test_hsts_only_over_https(customer):
+    response = customer.client.get("/login", base_url="https://localhost")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+@pytest.mark.parametrize("path", ["/login", "/register", "/dashboard", "/deposits/new", "/statement", "/account"])
+def test_pages_have_no_inline_scripts_or_styles_and_a_strict_htmx_config(customer, path):
+    tree = html.fromstring(customer.get(path).get_data(as_text=True))
+    scripts = tree.xpath("//script")
+    assert scripts and all(s.get("src") and not (s.text or "").strip() for s in scripts)
+    assert not tree.xpath("//*[@style]") and not tree.xpath("//style")
+    assert not [a for el in tree.iter() for a in el.attrib if a.startswith(("on", "hx-on"))]
+    import json
+    config = json.loads(tree.xpath("//meta[@name='htmx-config']/@content")[0])
+    assert config["selfRequestsOnly"] is True and config["allowEval"] is False
+    assert '"X-CSRFToken"' in tree.xpath("//body/@hx-headers")[0]
+
+
+def test_user_input_is_escaped_when_shown_back(person):
+    response = person.register(email='<script>alert(1)</script>@x.com')
+    body = response.get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;@x.com" in body
+
+
+def test_htmx_is_vendored_and_pinned(app):
+    response = app.test_client().get("/static/htmx.min.js")
+    assert response.status_code == 200 and b"2.0.8" in response.data
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("/en/payment-refund/", 200), ("/de/payment-refund/", 200), ("/index.html", 200),
+    ("/versions.json", 200), ("/en/nothing-here/", 404), ("/../pyproject.toml", 404),
+    ("/%2e%2e/pyproject.toml", 404),
+])
+def test_the_policy_site_is_served_on_the_same_origin(app, path, expected):
+    assert app.test_client().get(path).status_code == expected
+
+
+def test_the_footer_links_the_policy_in_force(customer):
+    page = customer.get("/dashboard").get_data(as_text=True)
+    assert 'href="/en/payment-refund/"' in page
+
+
+def test_oversized_requests_are_refused(customer):
+    customer.refresh_token("/deposits/new")
+    response = customer.post("/deposits", {"amount": "x" * 300_000, "method": "card"})
+    assert response.status_code == 413
