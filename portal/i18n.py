@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from babel import Locale
 from flask import g, request
-from flask_babel import Babel, format_datetime, get_locale
+from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
 from portal.messages import describe
@@ -49,6 +49,10 @@ def when(value) -> str:
     return format_datetime(value, "medium") if value else ""
 
 
+def day(value) -> str:
+    return format_date(value, "long") if value else ""
+
+
 def country_name(code: str) -> str:
     return Locale.parse(language()).territories.get(code, code)
 
@@ -64,7 +68,7 @@ def entry_kind(kind: str) -> str:
 def init_app(app) -> None:
     compile_catalogs()
     Babel(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
-    app.jinja_env.filters.update(money=money, coin=coin, when=when)
+    app.jinja_env.filters.update(money=money, coin=coin, when=when, day=day)
     app.jinja_env.globals.update(
         language=language, LANGUAGE_NAMES=LANGUAGE_NAMES, country_name=country_name,
         method_name=method_name, entry_kind=entry_kind, describe=describe,

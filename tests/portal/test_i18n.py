@@ -1,0 +1,110 @@
+"""Every user-facing string of the portal is translated into German; the locale follows
+the account, else Accept-Language; money and dates are formatted per locale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from conftest import Person
+from portal import db
+from portal.policy import CLAUSE_ANCHORS
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+METHODS = [("**/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
+OWN = ("portal/templates/", "portal/__init__.py", "portal/routes/", "portal/messages.py", "portal/i18n.py")
+
+
+def portal_messages() -> set[str]:
+    found = set()
+    for filename, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT / "portal"), METHODS, {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}},
+        keywords=KEYWORDS,
+    ):
+        if f"portal/{filename}".startswith(OWN):
+            found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def german() -> dict[str, str]:
+    with (ROOT / "translations/de/LC_MESSAGES/messages.po").open("rb") as handle:
+        catalog = read_po(handle, locale="de")
+    return {m.id: m.string for m in catalog if m.id and not m.fuzzy}
+
+
+def test_every_portal_string_has_a_german_translation():
+    translated = german()
+    strings = portal_messages()
+    assert len(strings) > 100  # the extraction found the portal's strings
+    missing = sorted(s for s in strings if not translated.get(s))
+    assert missing == [], f"{len(missing)} untranslated portal strings, first: {missing[:5]}"
+
+
+def test_every_reason_the_portal_shows_has_a_message_and_a_clause_anchor():
+    from portal.messages import MESSAGES
+
+    shown = {code for code in MESSAGES if code.startswith(("deposit.", "eu."))}
+    assert shown <= set(CLAUSE_ANCHORS)
+
+
+def test_a_german_browser_gets_german_pages(app):
+    page = app.test_client().get("/login", headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
+    text = page.get_data(as_text=True)
+    assert '<html lang="de">' in text and "Anmelden" in text and 'href="/de/payment-refund/"' in text
+
+
+def test_the_account_language_wins_over_the_browser(app):
+    someone = Person(app.test_client())
+    someone.register(language="de", country="AT")
+    page = someone.get("/dashboard", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="de">' in page and "Guthaben" in page and "0,00\xa0$" in page
+
+
+@pytest.mark.parametrize("language, minimum", [("en", "The minimum deposit is $5.00."),
+                                               ("de", "Die Mindesteinzahlung beträgt 5,00\xa0$.")])
+def test_refusals_are_in_the_users_language(app, language, minimum):
+    someone = Person(app.test_client())
+    someone.register(language=language)
+    someone.refresh_token("/deposits/new")
+    body = someone.post("/deposits", {"amount": "1", "method": "card"}, htmx=True).get_data(as_text=True)
+    assert minimum in body
+    assert f'/{language}/payment-refund/2026-11-24/#deposit-limits' in body
+
+
+def test_changing_the_language_on_the_account_page(app):
+    someone = Person(app.test_client())
+    someone.register()
+    someone.refresh_token("/account")
+    response = someone.post("/account/preferences", {"language": "de", "country": "DE"}, htmx=True)
+    assert response.status_code == 200 and "Gespeichert." in response.get_data(as_text=True)
+    with db.connection():
+        from portal.models import User
+        assert (User.get().language, User.get().country) == ("de", "DE")
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"language": "xx", "country": "DE"}, "Choose one of the offered languages."),
+    ({"language": "en", "country": "ZZ"}, "Choose your country from the list."),
+])
+def test_bad_preferences_are_refused_in_the_form(app, data, message):
+    someone = Person(app.test_client())
+    someone.register()
+    someone.refresh_token("/account")
+    response = someone.post("/account/preferences", data, htmx=True)
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert response.get_data(as_text=True).lstrip().startswith('<form id="preferences-form"')
+
+
+def test_the_account_page_shows_the_accepted_version_and_links_the_next_ones_changes(app):
+    someone = Person(app.test_client())
+    someone.register(language="de", country="DE")
+    page = someone.get("/account").get_data(as_text=True)
+    assert "Sie haben die Fassung 2026-11-24" in page
+    assert 'href="/de/payment-refund/2026-11-24/"' in page
+    # 2027-01-01 is published and upcoming (or in force) while the user accepted 2026-11-24.
+    assert 'href="/de/payment-refund/2027-01-01/changes/"' in page
+    assert "1. Januar 2027" in page
