@@ -15,8 +15,14 @@ system:
 site: setup
 	$(PY) build.py --out build/site
 
+# The portal under gunicorn, serving the built policy site on the same origin. Without
+# Stripe or crypto keys it runs the demo processor and seeds demo users (logins printed).
+WORKERS ?= 2
 run: setup
-	$(PY) build.py serve --out build/site --host $(HOST) --port $(PORT)
+	$(PY) build.py --out build/site
+	PUBLIC_URL=http://$(HOST):$(PORT) $(PY) -m flask --app portal seed-demo
+	PUBLIC_URL=http://$(HOST):$(PORT) $(PY) -m gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
+		--preload --access-logfile - "portal:create_app()"
 
 test: setup system
 	$(PY) -m pytest $(PYTEST_ARGS)

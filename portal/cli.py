@@ -27,9 +27,13 @@ def ledger_check():
 
 @click.command("seed-demo")
 def seed_demo():
-    """Create the demo users (idempotent) and print their logins."""
+    """Create the demo users (idempotent) and print their logins; demo mode only."""
+    if "demo" not in (current_app.config["CARD_PROCESSOR"], current_app.config["CRYPTO_PROCESSOR"]):
+        click.echo("seed-demo: a real processor is configured; no demo users created")
+        return
     with db.connection():
         logins = seed(current_app.config)
+    click.echo("Demo mode (embedded demo processor, no real money). Demo logins:")
     for role, email, password in logins:
         click.echo(f"  {role:<14} {email:<28} password: {password}")
 
