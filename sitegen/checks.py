@@ -6,6 +6,7 @@ through ``placeholders``); the link check reads the rendered pages.
 
 from __future__ import annotations
 
+import functools
 import html
 import posixpath
 import re
@@ -140,10 +141,12 @@ def link_problems(pages: dict[str, tuple[list[str], list[str]]], files: set[str]
     """
     problems = []
     for path, (_, links) in pages.items():
+        folder = posixpath.dirname(path)
         for href in set(links):
-            target, fragment = _resolve(path, html.unescape(href))
+            target, fragment = _resolve(folder, href)
             if target is None:
                 continue
+            target = path if target == "#self" else target
             if target not in files:
                 problems.append(_located(path, href, sources, templates_dir, f"broken link {href!r}: no page {target}"))
             elif fragment and fragment not in pages.get(target, ([], []))[0]:
@@ -151,13 +154,16 @@ def link_problems(pages: dict[str, tuple[list[str], list[str]]], files: set[str]
     return problems
 
 
-def _resolve(page: str, href: str) -> tuple[str | None, str]:
+@functools.lru_cache(maxsize=65536)
+def _resolve(folder: str, href: str) -> tuple[str | None, str]:
+    """The output path and fragment a link on a page in ``folder`` leads to (None: external)."""
+    href = html.unescape(href)
     parts = urlsplit(href)
     if parts.scheme or parts.netloc or href.startswith("mailto:"):
         return None, ""
     if not parts.path:
-        return page, parts.fragment
-    base = "/" + posixpath.dirname(page)
+        return "#self", parts.fragment
+    base = "/" + folder
     path = posixpath.normpath(posixpath.join(base, parts.path)) if not parts.path.startswith("/") else posixpath.normpath(parts.path)
     if parts.path.endswith("/") or path == "/":
         path = path.rstrip("/") + "/index.html"

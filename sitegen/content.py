@@ -27,6 +27,8 @@ FENCE = "---"
 VERSION_FILE = re.compile(r"^(?P<version>\d{4}-\d{2}-\d{2})\.(?P<lang>[a-z]{2})\.md$")
 PAGE_FILE = re.compile(r"^(?P<name>[a-z0-9-]+)\.(?P<lang>[a-z]{2})\.md$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# libyaml when present (it is in PyYAML's wheels): front matter is read on every build.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 VERSION_KEYS = {"title": str, "version": str, "summary": str, "translated_from": str,
                 "published": str, "effective": str, "material": bool}
@@ -105,14 +107,17 @@ def _split_front_matter(path: Path, text: str, problems: list[Problem]):
         problems.append(Problem(path, 1, "front matter is not closed by a line '---'"))
         return {}, {}, "", len(lines)
     source = "\n".join(lines[1:end])
+    loader = _Loader(source)
     try:
-        node = yaml.compose(source, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(source)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = (mark.line + 2) if mark else 1
         problems.append(Problem(path, line, f"front matter is not valid YAML: {getattr(error, 'problem', error)}"))
         return {}, {}, "\n".join(lines[end + 1:]), end + 2
+    finally:
+        loader.dispose()
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         problems.append(Problem(path, 2, "front matter must be a mapping of 'key: value' lines"))
         return {}, {}, "\n".join(lines[end + 1:]), end + 2

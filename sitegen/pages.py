@@ -24,12 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from markupsafe import Markup
+
 from sitegen.content import SOURCE_LANGUAGE, Document
 from sitegen.model import Policy, Site, Version
 from sitegen.render import RenderCache
 from sitegen.templates import Templates
 
 ASSETS_DIR = "assets"
+NAV_TEMPLATE = "_nav.html"
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,13 @@ class Planner:
         self.templates = templates
         self.static_dir = static_dir
         self.site_url = site_url.rstrip("/")
+        # What many pages share, computed once per language.
+        self._titles = {lang: {slug: self._policy_title(p, lang) for slug, p in site.policies.items()
+                               if p.visible(site.now)} for lang in site.languages}
+        self._nav_html: dict[str, Markup] = {}
+        self._nav = {lang: _hash(self._nav_signature(lang)) for lang in site.languages}
+        self._policy_signatures = {(slug, lang): _hash(self._policy_signature(p, lang))
+                                   for slug, p in site.policies.items() for lang in site.languages}
 
     # --- the plan ------------------------------------------------------------------
 
@@ -78,8 +88,8 @@ class Planner:
         outputs: list[Output] = []
         for lang in self.site.languages:
             outputs += self._language_outputs(lang)
-        outputs.append(self._page("index.html", "chooser.html", SOURCE_LANGUAGE, {}, deps=self._nav_signature(SOURCE_LANGUAGE)))
-        outputs.append(self._page("404.html", "404.html", SOURCE_LANGUAGE, {}, deps=self._nav_signature(SOURCE_LANGUAGE)))
+        outputs.append(self._page("index.html", "chooser.html", SOURCE_LANGUAGE, {}))
+        outputs.append(self._page("404.html", "404.html", SOURCE_LANGUAGE, {}))
         outputs.append(self._sitemap(outputs))
         outputs.append(self._versions_manifest())
         outputs += self._assets()
@@ -97,7 +107,7 @@ class Planner:
             visible = policy.visible(site.now)
             if not visible:
                 continue
-            signature = self._policy_signature(policy, lang)
+            signature = self._policy_signatures[policy.slug, lang]
             shown = policy.in_force(site.now) or policy.upcoming(site.now)
             outputs.append(self._version_page(f"{lang}/{policy.slug}/index.html", policy, shown, lang, signature, alias=True))
             for version in visible:
@@ -136,7 +146,8 @@ class Planner:
 
     def _page(self, path: str, template: str, lang: str, context: dict, *, bodies=(), deps=()) -> Output:
         keys = [self.bodies[doc.path].key for doc in bodies]
-        key = _hash(path, self.templates.key(template, lang), keys, list(deps), self._nav_signature(lang), self.site_url)
+        key = _hash(path, self.templates.key(template, lang), self.templates.key(NAV_TEMPLATE, lang), keys,
+                    list(deps), self._nav[lang], self.site_url)
 
         def render() -> bytes:
             full = dict(context)
@@ -203,10 +214,6 @@ class Planner:
         if rest is not None:
             for other in self.site.languages:
                 alternates[other] = "/" + f"{other}/{rest}".removesuffix("index.html")
-        policy_titles = {
-            slug: self._policy_title(policy, lang) for slug, policy in self.site.policies.items()
-            if policy.visible(self.site.now)
-        }
         return {
             "lang": lang,
             "languages": self.site.languages,
@@ -214,12 +221,20 @@ class Planner:
             "alternates": alternates,
             "site_url": self.site_url,
             "now": self.site.now,
-            "policy_titles": policy_titles,
+            "policy_titles": self._titles[lang],
             "pages": {name: docs[lang] for name, docs in self.site.pages.items() if lang in docs},
+            "site_nav": self._site_nav(lang),
         }
 
+    def _site_nav(self, lang: str) -> Markup:
+        if lang not in self._nav_html:
+            context = {"lang": lang, "policy_titles": self._titles[lang],
+                       "pages": {name: docs[lang] for name, docs in self.site.pages.items() if lang in docs}}
+            self._nav_html[lang] = Markup(self.templates.render(NAV_TEMPLATE, lang, context))
+        return self._nav_html[lang]
+
     def _nav_signature(self, lang: str) -> list:
-        titles = [(slug, self._policy_title(p, lang)) for slug, p in self.site.policies.items() if p.visible(self.site.now)]
+        titles = sorted(self._titles[lang].items())
         pages = [(name, docs[lang].meta.get("title")) for name, docs in sorted(self.site.pages.items()) if lang in docs]
         return [list(self.site.languages), titles, pages]
 
@@ -239,7 +254,7 @@ class Planner:
         ]
 
     def _policies_signature(self, lang: str) -> list:
-        return [self._policy_signature(p, lang) for p in self.site.policies.values()]
+        return [self._policy_signatures[slug, lang] for slug in self.site.policies]
 
     def _period_end(self, policy: Policy, version: Version):
         following = policy.following(version)
