@@ -28,6 +28,7 @@ test: setup system
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
+	@scripts/ensure-apt wrk
 	$(PY) bench/run.py
 
 i18n: setup

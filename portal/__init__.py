@@ -28,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     database = db.bind(app.config["DATABASE_URL"])
     with db.connection():
         migrate.upgrade(database)
+    database.close_all()  # no pooled connection may survive into forked workers (--preload)
 
     Htmx(app)
     csrf.init_app(app)

@@ -12,7 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from peewee import DatabaseProxy, SqliteDatabase
-from playhouse.db_url import connect as connect_url
+from playhouse.db_url import parse as parse_url
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 database = DatabaseProxy()
 
@@ -24,23 +25,49 @@ SQLITE_PRAGMAS = {
 }
 
 
+# Connections are pooled: a request "closes" its connection back into the pool, so the
+# next request does not pay for a new connection (no limit: a worker uses few anyway).
+POOL = {"max_connections": 0, "stale_timeout": 300}
+
+
 def open_database(url: str):
     """A peewee database for ``url`` (``sqlite:///path`` or ``postgresql://...``)."""
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///"):]
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=30)
+        # check_same_thread off: a pooled connection serves one thread at a time, then another
+        return PooledSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=30,
+                                    check_same_thread=False, **POOL)
     if url.startswith(("postgres://", "postgresql://")):
-        return connect_url(url)
+        return PooledPostgresqlDatabase(**parse_url(url), **POOL)
     raise ValueError(f"unsupported DATABASE_URL scheme: {url.split(':', 1)[0]!r}")
 
 
 def bind(url: str):
-    """Point the proxy at the database of ``url`` and return it."""
+    """Point the proxy at the database of ``url`` and return it (closing the pool of the
+    database it pointed at before, if any)."""
+    if database.obj is not None and hasattr(database.obj, "close_all"):
+        database.obj.close_all()
     db = open_database(url)
     database.initialize(db)
     return db
+
+
+_compiled: dict[tuple[str, type], str] = {}
+
+
+def compiled_sql(name: str, build) -> str:
+    """The SQL of the peewee query ``build()`` returns, generated once per kind of database.
+
+    For the hottest reads (the signed-in user, the balance): generating SQL costs more than
+    running it. ``build`` must use placeholder values in the order the caller passes them.
+    """
+    key = (name, type(database.obj))
+    sql = _compiled.get(key)
+    if sql is None:
+        sql = _compiled[key] = build().sql()[0]
+    return sql
 
 
 def is_sqlite() -> bool:

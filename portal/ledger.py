@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from peewee import JOIN, IntegrityError, fn
 
-from portal.db import database, money_transaction
+from portal.db import compiled_sql, database, money_transaction
 from portal.models import Account, Entry, LedgerTransaction, User
 
 HOUSE_ACCOUNTS = ("card_clearing", "crypto_clearing", "sales", "refunds")
@@ -76,10 +76,10 @@ def house(name: str) -> Account:
 
 def balance(user_id: int) -> int:
     """The stored balance of a user's wallet: one indexed row, whatever the history."""
-    value = (
-        Account.select(Account.balance).where(Account.code == wallet_code(user_id)).scalar()
-    )
-    return value or 0
+    sql = compiled_sql("wallet_balance",
+                       lambda: Account.select(Account.balance).where(Account.code == ""))
+    row = database.execute_sql(sql, (wallet_code(user_id),)).fetchone()
+    return row[0] if row else 0
 
 
 def _validate(key: str, lines: list[tuple[Account, int]]) -> None:

@@ -31,7 +31,8 @@ def _load_user():
     uid, version = session.get("uid"), session.get("sv")
     if uid is None:
         return
-    user = User.get_or_none(User.id == uid)
+    sql = db.compiled_sql("user_by_id", lambda: User.select().where(User.id == 0))
+    user = next(iter(User.raw(sql, uid)), None)
     if user is None or user.session_version != version:
         session.clear()
         return

@@ -21,15 +21,13 @@ def _page_number() -> int:
 @web.login_required
 def index():
     return web.render("pages/dashboard.html", "fragments/deposit_list.html",
-                      balance=ledger.balance(g.user.id),
                       deposits=list(deposits.for_user(g.user.id).limit(10)))
 
 
 @bp.get("/dashboard/balance")
 @web.login_required
 def balance():
-    return web.render("fragments/balance.html", "fragments/balance.html",
-                      balance=ledger.balance(g.user.id))
+    return web.render("fragments/balance.html", "fragments/balance.html")
 
 
 @bp.get("/deposits")

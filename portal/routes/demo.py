@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g
 
-from portal import demo_processor, ledger, web
+from portal import demo_processor, web
 from portal.models import Deposit
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
@@ -24,7 +24,7 @@ def _deposit(processor: str, processor_ref: str, methods) -> Deposit:
 def _page(template: str, deposit: Deposit, status: int = 200, **context):
     changed = "balance-changed" if deposit.state == "succeeded" else None
     return web.render(f"pages/{template}.html", "fragments/demo_result.html", status,
-                      trigger=changed, deposit=deposit, balance=ledger.balance(g.user.id),
+                      trigger=changed, deposit=deposit,
                       **context)
 
 

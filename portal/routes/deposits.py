@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, request
 from htmx_flask import make_response
 
-from portal import deposits, ledger, processors, web
+from portal import deposits, processors, web
 from portal.accounts import FormError
 from portal.fields import utcnow
 from portal.i18n import language
@@ -59,4 +59,4 @@ def show(reference: str):
     # The status poll tells the page to refresh the balance once the deposit is credited.
     trigger = "balance-changed" if request.htmx and deposit.state == "succeeded" else None
     return web.render("pages/deposit.html", "fragments/deposit_status.html", trigger=trigger,
-                      deposit=deposit, balance=ledger.balance(g.user.id))
+                      deposit=deposit)
