@@ -33,6 +33,7 @@ from sitegen.templates import Templates
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SITE_URL = "https://1001sms.com"
+MANIFEST_FORMAT = 2  # bump when what the manifest holds changes
 PARALLEL_FROM = 16  # below this many renderings, forking workers costs more than it saves
 
 
@@ -98,13 +99,13 @@ def build(options: Options) -> Report:
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         fresh = _write_outputs(options.out, tmp, outputs, stale, options.jobs)
-        pages = {o.path: (previous[o.path].get("ids", []), previous[o.path].get("links", []))
+        pages = {o.path: (previous[o.path].get("ids", ""), previous[o.path].get("links", ""))
                  for o in outputs if o.path not in fresh and o.path.endswith(".html")}
         pages.update({path: found for path, found in fresh.items() if path.endswith(".html")})
         problems = checks.link_problems(pages, {o.path for o in outputs}, {o.path: o.sources for o in outputs}, options.beside_content("templates"))
         if problems:
             raise BuildFailed(problems)
-        manifest = {o.path: {"key": o.key, "ids": pages.get(o.path, ([], []))[0], "links": pages.get(o.path, ([], []))[1]}
+        manifest = {o.path: {"key": o.key, "ids": pages.get(o.path, ("", ""))[0], "links": pages.get(o.path, ("", ""))[1]}
                     for o in outputs}
         _swap(tmp, options.out)
     except BaseException:
@@ -168,7 +169,8 @@ def _render_missing_bodies(site: Site, bodies: dict[Path, Body], cache: RenderCa
     for docs in site.pages.values():
         for doc in docs.values():
             groups.setdefault(("pages", doc.lang), {})[bodies[doc.path].key] = bodies[doc.path].text
-    missing = [[(k, t) for k, t in group.items() if not cache.has_body(k)] for group in groups.values()]
+    absent = cache.missing_bodies([k for group in groups.values() for k in group])
+    missing = [[(k, t) for k, t in group.items() if k in absent] for group in groups.values()]
     _GROUPS, _CACHE = [g for g in missing if g], cache
     count = sum(len(g) for g in _GROUPS)
     _run(_render_body_group, list(range(len(_GROUPS))), jobs, count)
@@ -177,22 +179,21 @@ def _render_missing_bodies(site: Site, bodies: dict[Path, Body], cache: RenderCa
 
 def _render_body_group(index: int) -> None:
     memo: dict[str, str] = {}  # section -> HTML, shared by the versions of one policy
-    for key, text in _GROUPS[index]:
-        _CACHE.store_body(key, render_markdown(text, memo))
+    _CACHE.store_bodies([(key, render_markdown(text, memo)) for key, text in _GROUPS[index]])
 
 
 def _write_outputs(out: Path, tmp: Path, outputs: list[Output], stale: list[Output], jobs: int) -> dict:
     global _OUTPUTS, _TMP
     stale_paths = {o.path for o in stale}
     tmp.mkdir(parents=True)
+    for folder in sorted({os.path.dirname(o.path) for o in outputs} - {""}):
+        (tmp / folder).mkdir(parents=True, exist_ok=True)
     for output in outputs:
-        target = tmp / output.path
-        target.parent.mkdir(parents=True, exist_ok=True)
         if output.path not in stale_paths:
-            os.link(out / output.path, target)
+            os.link(out / output.path, tmp / output.path)
     _OUTPUTS, _TMP = stale, tmp
     chunks = [list(range(i, min(i + 32, len(stale)))) for i in range(0, len(stale), 32)]
-    found: dict[str, tuple[list[str], list[str]]] = {}
+    found: dict[str, tuple[str, str]] = {}
     for part in _run(_write_chunk, chunks, jobs, len(stale)):
         found.update(part)
     return found
@@ -236,16 +237,18 @@ def _manifest_path(options: Options) -> Path:
 
 
 def _read_manifest(path: Path) -> dict:
+    """What the last build wrote (path -> key, ids, links); empty when unknown or older."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        stored = json.loads(path.read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
         return {}
+    return stored.get("outputs", {}) if stored.get("format") == MANIFEST_FORMAT else {}
 
 
 def _write_manifest(path: Path, manifest: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(manifest), encoding="utf-8")
+    tmp.write_text(json.dumps({"format": MANIFEST_FORMAT, "outputs": manifest}), encoding="utf-8")
     os.replace(tmp, path)
 
 

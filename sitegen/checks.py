@@ -131,27 +131,36 @@ def lock_problems(documents: list[Document], lock_path: Path) -> list[Problem]:
 # --- links ---------------------------------------------------------------------------
 
 
-def link_problems(pages: dict[str, tuple[list[str], list[str]]], files: set[str],
+def link_problems(pages: dict[str, tuple[str, str]], files: set[str],
                   sources: dict[str, tuple[Path, ...]], templates_dir: Path) -> list[Problem]:
     """Every internal link of every page leads to a file of the site, and to an id on it.
 
-    ``pages`` maps HTML output paths to (ids, links); ``files`` is every output path;
+    ``pages`` maps HTML output paths to (ids, links), each newline-separated (see
+    ``render.page_ids_and_links``); ``files`` is every output path;
     ``sources`` maps output paths to the Markdown files shown on them, to report a broken
     link at its line.
     """
     problems = []
+    ids_of: dict[str, set[str]] = {}
     for path, (_, links) in pages.items():
         folder = posixpath.dirname(path)
-        for href in set(links):
-            target, fragment = _resolve(folder, href)
+        for href in links.split("\n") if links else ():
+            target, fragment = _resolve("" if href.startswith("/") else folder, href)
             if target is None:
                 continue
             target = path if target == "#self" else target
             if target not in files:
                 problems.append(_located(path, href, sources, templates_dir, f"broken link {href!r}: no page {target}"))
-            elif fragment and fragment not in pages.get(target, ([], []))[0]:
+            elif fragment and fragment not in _ids(ids_of, pages, target):
                 problems.append(_located(path, href, sources, templates_dir, f"broken anchor {href!r}: {target} has no id {fragment!r}"))
     return problems
+
+
+def _ids(ids_of: dict[str, set[str]], pages, path: str) -> set[str]:
+    if path not in ids_of:
+        ids = pages.get(path, ("", ""))[0]
+        ids_of[path] = set(ids.split("\n")) if ids else set()
+    return ids_of[path]
 
 
 @functools.lru_cache(maxsize=65536)

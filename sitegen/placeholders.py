@@ -61,6 +61,8 @@ def _day_range(days: tuple[int, ...], lang: str) -> str:
 
 def substitute(doc: Document, terms: Terms | None, lang: str) -> tuple[str, list[Problem]]:
     """The body with every citation replaced, and a problem for each one that is unknown."""
+    if "{{" not in doc.body:
+        return doc.body, []  # the same string: no copy of a long text
     values = formatted_values(terms, lang) if terms else {}
     problems: list[Problem] = []
     lines = doc.body.split("\n")

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import re
-import tempfile
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,17 +85,31 @@ def render_markdown(text: str, memo: dict[str, str] | None = None) -> Rendered:
     return Rendered(html, tuple(_ID.findall(html)), tuple(_HREF.findall(html)))
 
 
-_BLOCK_START = re.compile(r"\n(?=<h[1-6][ >])")
+_BLOCK_START = re.compile(r"\n(?=<(?:p|ul|ol|h[1-6]|table|blockquote|pre|hr|div|dl)[ >/])")
+_NESTING = re.compile(r"<(/?)(ul|ol|table|blockquote|pre|div|dl)[ >]")
+
+
+def blocks(html: str) -> list[str]:
+    """The top-level blocks of rendered Markdown (a list, a table and a quote stay whole)."""
+    found: list[str] = []
+    depth = 0
+    for piece in _BLOCK_START.split(html):
+        if depth:
+            found[-1] += "\n" + piece
+        else:
+            found.append(piece)
+        for closing, _ in _NESTING.findall(piece):
+            depth += -1 if closing else 1
+    return found
 
 
 def redline(old_html: str, new_html: str) -> str:
     """The new version's HTML with word-level ``<ins>`` and ``<del>`` against the old.
 
-    Sections (cut before each heading) are aligned first; only sections that differ go
-    through the word-level diff, which is what makes redlines of long, mostly unchanged
-    policies cheap.
+    Top-level blocks are aligned first; only blocks that differ go through the word-level
+    diff, which is what makes redlines of long, mostly unchanged policies cheap.
     """
-    old, new = _BLOCK_START.split(old_html), _BLOCK_START.split(new_html)
+    old, new = blocks(old_html), blocks(new_html)
     out: list[str] = []
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
@@ -106,35 +120,48 @@ def redline(old_html: str, new_html: str) -> str:
     return "\n".join(out)
 
 
-def page_ids_and_links(html: str) -> tuple[list[str], list[str]]:
-    return _ID.findall(html), sorted(set(_HREF.findall(html)))
+def page_ids_and_links(html: str) -> tuple[str, str]:
+    """The ids and the distinct links of a page, each as one newline-separated string
+    (a build keeps them for every page: one string is far smaller than a list of them)."""
+    return "\n".join(_ID.findall(html)), "\n".join(sorted(set(_HREF.findall(html))))
 
 
 class RenderCache:
-    """Rendered bodies and redlines on disk, one JSON file per key."""
+    """Rendered bodies and redlines in one SQLite file, shared by the build's processes."""
 
     def __init__(self, folder: Path):
         self.folder = folder
+        self._db: sqlite3.Connection | None = None
+        self._pid = 0
 
-    def _path(self, kind: str, key: str) -> Path:
-        return self.folder / kind / key[:2] / f"{key}.json"
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None or self._pid != os.getpid():  # a forked worker opens its own
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.folder / "render.sqlite", timeout=60, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS entry (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            self._pid = os.getpid()
+        return self._db
 
     def _read(self, kind: str, key: str) -> dict | None:
-        try:
-            return json.loads(self._path(kind, key).read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
-            return None
+        row = self.db.execute("SELECT value FROM entry WHERE key = ?", (f"{kind}:{key}",)).fetchone()
+        return json.loads(row[0]) if row else None
 
     def _write(self, kind: str, key: str, value: dict) -> None:
-        path = self._path(kind, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(value, out)
-        os.replace(tmp, path)
+        self.db.execute("INSERT OR REPLACE INTO entry (key, value) VALUES (?, ?)", (f"{kind}:{key}", json.dumps(value)))
 
-    def has_body(self, key: str) -> bool:
-        return self._path("body", key).exists()
+    def missing_bodies(self, keys: list[str]) -> set[str]:
+        """Which of ``keys`` have no rendered body yet."""
+        wanted = {f"body:{k}" for k in keys}
+        found = set()
+        listed = list(wanted)
+        for i in range(0, len(listed), 500):
+            chunk = listed[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self.db.execute(f"SELECT key FROM entry WHERE key IN ({marks})", chunk))
+        return {k.removeprefix("body:") for k in wanted - found}
 
     def body(self, key: str, text: str | None = None) -> Rendered:
         """The rendered body of ``key``, rendering ``text`` (and caching it) on a miss."""
@@ -143,12 +170,15 @@ class RenderCache:
             if text is None:
                 raise KeyError(f"no rendered body {key} in the cache")
             rendered = render_markdown(text)
-            self.store_body(key, rendered)
+            self.store_bodies([(key, rendered)])
             return rendered
         return Rendered(found["html"], tuple(found["ids"]), tuple(found["links"]))
 
-    def store_body(self, key: str, rendered: Rendered) -> None:
-        self._write("body", key, {"html": rendered.html, "ids": rendered.ids, "links": rendered.links})
+    def store_bodies(self, entries: list[tuple[str, Rendered]]) -> None:
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            for key, rendered in entries:
+                self._write("body", key, {"html": rendered.html, "ids": rendered.ids, "links": rendered.links})
 
     def redline(self, old_key: str, new_key: str) -> str:
         key = hashlib.sha256(f"{RENDERER_VERSION}\n{old_key}\n{new_key}".encode()).hexdigest()
