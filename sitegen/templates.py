@@ -7,7 +7,9 @@ outputs that a template or translation change touches.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
@@ -38,7 +40,7 @@ class Templates:
                 undefined=jinja2.StrictUndefined,
             )
             env.install_gettext_translations(translations(lang), newstyle=True)
-            env.filters["date"] = lambda value, fmt="long": format_date(value.date() if hasattr(value, "date") else value, fmt, locale=lang)
+            env.filters["date"] = functools.partial(_format_date, lang=lang)
             env.filters["datetime_iso"] = lambda value: value.isoformat().replace("+00:00", "Z")
             env.filters["datetime"] = lambda value: format_datetime(value, "long", tzinfo=value.tzinfo, locale=lang)
             env.globals["language_name"] = lambda code: Locale.parse(code).get_display_name(code).capitalize()
@@ -50,6 +52,12 @@ class Templates:
 
     def key(self, name: str, lang: str) -> str:
         return _hash_of(self.folder, name, _catalog_hash(lang))
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_date(value, fmt: str = "long", *, lang: str) -> str:
+    """A date as the language writes it; a site has few distinct dates, formatted often."""
+    return format_date(value.date() if isinstance(value, datetime) else value, fmt, locale=lang)
 
 
 @cache
