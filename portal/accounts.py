@@ -110,7 +110,11 @@ def authenticate(email: str, password: str, *, params: dict, max_failures: int,
             raise VerificationError("no such user")
         ph.verify(user.password_hash, password or "")
     except (VerificationError, InvalidHashError):
-        LoginFailure.create(key=key, at=utcnow())
+        now = utcnow()
+        LoginFailure.create(key=key, at=now)
+        # Only the window matters: forget this key's older failures.
+        LoginFailure.delete().where(LoginFailure.key == key,
+                                    LoginFailure.at < now - timedelta(seconds=window)).execute()
         return LoginResult(None)
     if ph.check_needs_rehash(user.password_hash):
         User.update(password_hash=ph.hash(password)).where(User.id == user.id).execute()

@@ -1,11 +1,12 @@
 """Fixtures of the portal tests: the built policy site, a PostgreSQL server started for
 the session, ``db_url`` over SQLite and PostgreSQL, a fresh ``app`` per test, and a
-``user_agent`` that acts like a person with a browser (CSRF token included)."""
+``person``, ``customer`` and ``other_person``: test clients that act like people with a
+browser (CSRF token included; see ``portal_testing.Person``)."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import re
 import subprocess
 import sys
 import uuid
@@ -13,14 +14,25 @@ from pathlib import Path
 
 import pytest
 
-from portal import create_app, db
+from portal import db
 
 sys.path.insert(0, str(Path(__file__).parent))
-import pg  # noqa: E402
+import portal_pg as pg  # noqa: E402
+from portal_testing import Person, make_app  # noqa: E402,F401
 
 ROOT = Path(__file__).resolve().parents[2]
-FAST_ARGON2 = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
-PASSWORD = "correct horse battery"
+
+
+def _payments_fixtures():
+    """The payments tests' local fake of the processors' APIs (one fake, shared)."""
+    spec = importlib.util.spec_from_file_location("payments_fakes", ROOT / "tests/payments/conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+fake_api = _payments_fixtures().fake_api
 
 
 @pytest.fixture(scope="session")
@@ -60,16 +72,6 @@ def db_url(request, tmp_path):
         pg.admin(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def make_app(db_url: str, site_dir: str, **overrides):
-    config = {
-        "TESTING": True, "DATABASE_URL": db_url, "SITE_DIR": site_dir,
-        "SECRET_KEY": "test-secret-key", "ARGON2": FAST_ARGON2,
-        "PUBLIC_URL": "http://localhost", "STRIPE_SECRET_KEY": "", "CRYPTO_API_KEY": "",
-    }
-    config.update(overrides)
-    return create_app(config)
-
-
 @pytest.fixture
 def app(db_url, site_dir):
     application = make_app(db_url, site_dir)
@@ -83,56 +85,6 @@ def connected(app):
     """The app with a database connection open in the test's own thread."""
     with db.connection():
         yield app
-
-
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-class Person:
-    """A test client that behaves like a user's browser: it reads the CSRF token from the
-    page it got last and sends it, as a form field or (for htmx) in the X-CSRFToken header."""
-
-    def __init__(self, client):
-        self.client = client
-        self.token = None
-
-    def refresh_token(self, path="/login"):
-        page = self.client.get(path)
-        found = TOKEN.search(page.get_data(as_text=True))
-        assert found, f"no CSRF token on {path}"
-        self.token = found.group(1)
-
-    def get(self, path, htmx=False, **kwargs):
-        headers = kwargs.pop("headers", {})
-        if htmx:
-            headers["HX-Request"] = "true"
-        return self.client.get(path, headers=headers, **kwargs)
-
-    def post(self, path, data=None, htmx=False, csrf=True, **kwargs):
-        headers = kwargs.pop("headers", {})
-        if csrf:
-            if self.token is None:
-                self.refresh_token()
-            headers["X-CSRFToken"] = self.token
-        if htmx:
-            headers["HX-Request"] = "true"
-        return self.client.post(path, data=data or {}, headers=headers, **kwargs)
-
-    def register(self, email="ann@example.com", password=PASSWORD, country="US", language="en",
-                 accept=True):
-        self.refresh_token("/register")
-        data = {"email": email, "password": password, "country": country, "language": language}
-        if accept:
-            data["accept_terms"] = "yes"
-        response = self.post("/register", data)
-        self.token = None
-        return response
-
-    def login(self, email="ann@example.com", password=PASSWORD):
-        self.refresh_token("/login")
-        response = self.post("/login", {"email": email, "password": password})
-        self.token = None
-        return response
 
 
 @pytest.fixture

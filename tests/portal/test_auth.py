@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PASSWORD, Person
+from portal_testing import PASSWORD, Person
 from portal import db
 from portal.models import Account, LoginFailure, User
 
@@ -135,7 +135,7 @@ def test_session_cookie_is_httponly_and_samesite(app, person):
 
 
 def test_secure_cookies_behind_https(db_url, site_dir):
-    from conftest import make_app
+    from portal_testing import make_app
 
     secure = make_app(db_url, site_dir, PUBLIC_URL="https://1001sms.com")
     assert secure.config["SESSION_COOKIE_SECURE"] is True

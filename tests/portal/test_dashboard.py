@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from conftest import Person
+from portal_testing import Person
 from portal import db, ledger
 from portal.models import User
 
@@ -89,7 +89,7 @@ def test_another_users_deposit_and_demo_pages_answer_404(app, customer):
 
 
 def test_demo_pages_do_not_exist_when_a_real_processor_is_configured(db_url, site_dir):
-    from conftest import make_app
+    from portal_testing import make_app
 
     real = make_app(db_url, site_dir, STRIPE_SECRET_KEY="sk_test", STRIPE_WEBHOOK_SECRET="whsec_real")
     someone = Person(real.test_client())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import Person
+from portal_testing import Person
 from portal import db, ledger
 from portal.models import Consent, Deposit
 from portal.policy import TERMS
@@ -151,7 +151,7 @@ def test_the_deposit_status_polls_while_pending_and_announces_the_credit(app, cu
 
 
 def test_processor_unavailable_fails_the_deposit_with_a_clear_message(db_url, site_dir):
-    from conftest import make_app
+    from portal_testing import make_app
 
     app = make_app(db_url, site_dir, STRIPE_SECRET_KEY="sk_test_x", STRIPE_WEBHOOK_SECRET="whsec_x",
                    STRIPE_API_BASE="http://127.0.0.1:9")

@@ -9,7 +9,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from conftest import Person
+from portal_testing import Person
 from portal import db
 from portal.policy import CLAUSE_ANCHORS
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from conftest import make_app
+from portal_testing import make_app
 from portal import db, migrate
 from portal.models import ALL_MODELS
 
