@@ -69,3 +69,8 @@ class Person:
         response = self.post("/login", {"email": email, "password": password})
         self.token = None
         return response
+
+    def deposit(self, amount="25", method="card", **extra):
+        """Submit the deposit form the way htmx does; returns the response."""
+        self.refresh_token("/deposits/new")
+        return self.post("/deposits", {"amount": amount, "method": method, **extra}, htmx=True)

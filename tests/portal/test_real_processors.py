@@ -19,8 +19,7 @@ def test_a_card_deposit_opens_a_stripe_checkout_session_and_is_credited_by_its_w
                    STRIPE_API_BASE=fake_api.url)
     someone = Person(app.test_client())
     someone.register()
-    someone.refresh_token("/deposits/new")
-    response = someone.post("/deposits", {"amount": "42.50", "method": "card"}, htmx=True)
+    response = someone.deposit("42.50", "card")
     assert response.headers["HX-Redirect"] == "https://checkout.stripe.com/c/pay/cs_test_1"
     with db.connection():
         deposit = Deposit.get()
@@ -48,8 +47,7 @@ def test_a_crypto_deposit_opens_a_processor_invoice(db_url, site_dir, fake_api):
                    CRYPTO_API_BASE=fake_api.url)
     someone = Person(app.test_client())
     someone.register()
-    someone.refresh_token("/deposits/new")
-    response = someone.post("/deposits", {"amount": "30", "method": "USDT"}, htmx=True)
+    response = someone.deposit("30", "USDT")
     assert response.headers["HX-Redirect"] == "https://nowpayments.io/payment/?iid=5077"
     sent = fake_api.requests[0]
     assert sent.path == "/v1/invoice" and sent.header("x-api-key") == "np_key"

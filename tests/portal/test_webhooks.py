@@ -17,8 +17,7 @@ from portal.payments.crypto import SIGNATURE_HEADER
 
 
 def open_deposit(person, method="card", amount="25"):
-    person.refresh_token("/deposits/new")
-    response = person.post("/deposits", {"amount": amount, "method": method}, htmx=True)
+    response = person.deposit(amount, method)
     assert response.status_code == 204, response.get_data(as_text=True)
     with db.connection():
         return Deposit.select().order_by(Deposit.id.desc()).first()
