@@ -5,9 +5,10 @@
    Versions of one policy share most sections, so one worker renders all of them.
 3. Plan every output with its dependency key; keep outputs whose key is unchanged.
    With nothing changed, nothing is written at all.
-4. Write into a temporary folder (kept outputs are hard links to the current ones),
-   check every internal link and anchor, then swap the folder in. A failed build leaves
-   the previous site exactly as it was.
+4. Check every internal link and anchor, then write. A large build goes to a temporary
+   folder (unchanged outputs as hard links) swapped in whole; a small one renders its few
+   files in memory, checks, then replaces each file atomically. Either way a failed build
+   leaves the previous site exactly as it was.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ from sitegen.templates import Templates
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SITE_URL = "https://1001sms.com"
-MANIFEST_FORMAT = 2  # bump when what the manifest holds changes
-PARALLEL_FROM = 16  # below this many renderings, forking workers costs more than it saves
+RECORD_FORMAT = 3  # bump when what the build records (manifest, documents read) hold changes
+PARALLEL_FROM = 16
+IN_PLACE_UP_TO = 64  # a rebuild of at most this many files replaces them one by one  # below this many renderings, forking workers costs more than it saves
 
 
 @dataclass
@@ -95,31 +97,76 @@ def build(options: Options) -> Report:
         report.seconds = time.perf_counter() - started
         return report
 
-    tmp = options.out.with_name(f".{options.out.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        fresh = _write_outputs(options.out, tmp, outputs, stale, options.jobs)
-        pages = {o.path: (previous[o.path].get("ids", ""), previous[o.path].get("links", ""))
-                 for o in outputs if o.path not in fresh and o.path.endswith(".html")}
-        pages.update({path: found for path, found in fresh.items() if path.endswith(".html")})
-        problems = checks.link_problems(pages, {o.path for o in outputs}, {o.path: o.sources for o in outputs}, options.beside_content("templates"))
-        if problems:
-            raise BuildFailed(problems)
-        manifest = {o.path: {"key": o.key, "ids": pages.get(o.path, ("", ""))[0], "links": pages.get(o.path, ("", ""))[1]}
-                    for o in outputs}
-        _swap(tmp, options.out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    removed = sorted(set(previous) - {o.path for o in outputs})
+    if len(stale) + len(removed) <= IN_PLACE_UP_TO and report.kept:
+        manifest = _replace_in_place(options, outputs, stale, removed, previous)
+    else:
+        manifest = _replace_whole(options, outputs, stale, previous)
     _write_manifest(manifest_path, manifest)
     report.written = len(stale)
     report.seconds = time.perf_counter() - started
     return report
 
 
+def _replace_whole(options: Options, outputs: list[Output], stale: list[Output], previous: dict) -> dict:
+    """Write the new site into a temporary folder (unchanged files as hard links), check
+    it, and swap it in: readers see the old site or the new one, never a mix."""
+    tmp = options.out.with_name(f".{options.out.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        fresh = _write_outputs(options.out, tmp, outputs, stale, options.jobs)
+        manifest = _checked_manifest(options, outputs, fresh, previous)
+        _swap(tmp, options.out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return manifest
+
+
+def _replace_in_place(options: Options, outputs: list[Output], stale: list[Output], removed: list[str],
+                      previous: dict) -> dict:
+    """A small rebuild: render the few changed files in memory, check the site, then replace
+    each file atomically. Nothing is written unless every check passed."""
+    rendered = {o.path: o.render() for o in stale}
+    fresh = {path: page_ids_and_links(data.decode("utf-8")) for path, data in rendered.items() if path.endswith(".html")}
+    manifest = _checked_manifest(options, outputs, fresh, previous)
+    for path, data in rendered.items():
+        target = options.out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    for path in removed:
+        (options.out / path).unlink(missing_ok=True)
+        _remove_empty_folders(options.out, (options.out / path).parent)
+    return manifest
+
+
+def _checked_manifest(options: Options, outputs: list[Output], fresh: dict, previous: dict) -> dict:
+    """Check every internal link of the new site; the manifest to record if all is well."""
+    pages = {o.path: (previous[o.path].get("ids", ""), previous[o.path].get("links", ""))
+             for o in outputs if o.path not in fresh and o.path.endswith(".html")}
+    pages.update(fresh)
+    problems = checks.link_problems(pages, {o.path for o in outputs}, {o.path: o.sources for o in outputs},
+                                    options.beside_content("templates"))
+    if problems:
+        raise BuildFailed(problems)
+    empty = ("", "")
+    return {o.path: {"key": o.key, "ids": pages.get(o.path, empty)[0], "links": pages.get(o.path, empty)[1]}
+            for o in outputs}
+
+
+def _remove_empty_folders(root: Path, folder: Path) -> None:
+    while folder != root and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+
+
 def prepare(options: Options) -> tuple[Site, list[Document], dict[Path, Body]]:
     """Read and check the content; raise BuildFailed with every problem found."""
-    documents, problems = load(options.content)
+    known_path = options.cache / "documents.json"
+    documents, problems, known = load(options.content, _read_json(known_path))
+    _write_json(known_path, known)
     site, found = build_model(options.content, documents, options.now)
     problems += found
     bodies, found = _bodies(site)
@@ -237,18 +284,27 @@ def _manifest_path(options: Options) -> Path:
 
 
 def _read_manifest(path: Path) -> dict:
-    """What the last build wrote (path -> key, ids, links); empty when unknown or older."""
+    """What the last build wrote (path -> key, ids, links); empty when unknown."""
+    return _read_json(path)
+
+
+def _write_manifest(path: Path, manifest: dict) -> None:
+    _write_json(path, manifest)
+
+
+def _read_json(path: Path) -> dict:
+    """A record of an earlier build; empty when missing, unreadable or of another format."""
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
         return {}
-    return stored.get("outputs", {}) if stored.get("format") == MANIFEST_FORMAT else {}
+    return stored.get("data", {}) if stored.get("format") == RECORD_FORMAT else {}
 
 
-def _write_manifest(path: Path, manifest: dict) -> None:
+def _write_json(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"format": MANIFEST_FORMAT, "outputs": manifest}), encoding="utf-8")
+    tmp = path.with_suffix(f".tmp-{os.getpid()}")
+    tmp.write_text(json.dumps({"format": RECORD_FORMAT, "data": data}), encoding="utf-8")
     os.replace(tmp, path)
 
 

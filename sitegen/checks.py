@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import html
 import posixpath
-import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,50 +17,18 @@ from sitegen.content import SOURCE_LANGUAGE, Document
 from sitegen.model import Site
 from sitegen.problems import Problem
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
-_EXPLICIT_ID = re.compile(r"\{[^}]*#([A-Za-z][\w-]*)[^}]*\}\s*$")
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
-
-
-def heading_ids(doc: Document) -> tuple[dict[str, int], list[Problem]]:
-    """The explicit id of every heading (id -> line), and a problem per heading without one."""
-    ids: dict[str, int] = {}
-    problems = []
-    fenced = False
-    for index, line in enumerate(doc.body.split("\n")):
-        if _FENCE.match(line):
-            fenced = not fenced
-            continue
-        match = None if fenced else _HEADING.match(line)
-        if not match:
-            continue
-        number = doc.body_line + index
-        explicit = _EXPLICIT_ID.search(match.group(2))
-        if not explicit:
-            problems.append(Problem(doc.path, number, f"heading {match.group(2)!r} needs an explicit id: append {{#some-id}}"))
-        elif explicit.group(1) in ids:
-            problems.append(Problem(doc.path, number, f"heading id {explicit.group(1)!r} is used twice"))
-        else:
-            ids[explicit.group(1)] = number
-    return ids, problems
-
-
 def heading_problems(site: Site) -> list[Problem]:
-    """Every heading has an id; translations have the same ids as the English text;
-    every version of the Terms-backed policy has every clause the portal links to."""
+    """Translations have the same heading ids as the English text; every version of the
+    Terms-backed policy has every clause the portal links to. (A heading without an id is
+    found when the file is read.)"""
     problems: list[Problem] = []
-    for docs in site.pages.values():
-        for doc in docs.values():
-            problems += heading_ids(doc)[1]
     for policy in site.policies.values():
         for version in policy.versions:
-            source_ids, found = heading_ids(version.doc(SOURCE_LANGUAGE))
-            problems += found
+            source_ids = version.doc(SOURCE_LANGUAGE).heading_ids
             for lang, doc in version.docs.items():
                 if lang == SOURCE_LANGUAGE:
                     continue
-                ids, found = heading_ids(doc)
-                problems += found
+                ids = doc.heading_ids
                 for missing in sorted(set(source_ids) - set(ids)):
                     problems.append(Problem(doc.path, 1, f"heading id {missing!r} of the English text is missing here"))
                 for extra in sorted(set(ids) - set(source_ids)):

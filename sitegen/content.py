@@ -37,6 +37,14 @@ REQUIRED = {"title", "summary"}
 
 
 @dataclass(frozen=True)
+class Heading:
+    id: str | None  # None: the heading has no explicit id (a problem)
+    line: int
+    level: int
+    title: str
+
+
+@dataclass(frozen=True)
 class Document:
     """One Markdown file: its front matter, its body and where each came from."""
 
@@ -51,49 +59,124 @@ class Document:
     body: str
     body_line: int  # line number of the body's first line in the file
     sha256: str
+    headings: tuple[Heading, ...] = ()
     problems: tuple[Problem, ...] = field(default=(), compare=False)
+
+    @property
+    def heading_ids(self) -> dict[str, int]:
+        """id -> line of every heading with an explicit id."""
+        return {h.id: h.line for h in self.headings if h.id}
 
     def line_of(self, key: str) -> int:
         return self.meta_lines.get(key, 1)
 
 
-def load(root: Path) -> tuple[list[Document], list[Problem]]:
-    """Every document below ``root`` (sorted by path) and every problem found reading them."""
+def load(root: Path, known: dict[str, dict] | None = None) -> tuple[list[Document], list[Problem], dict[str, dict]]:
+    """Every document below ``root`` (sorted by path), every problem found reading them,
+    and what was read, to pass as ``known`` next time.
+
+    ``known`` (rel path -> what an earlier load read) spares parsing files whose bytes have
+    not changed since: a build reads every file, but parses only the edited ones.
+    """
     documents: list[Document] = []
     problems: list[Problem] = []
+    read: dict[str, dict] = {}
+    known = known or {}
     for path in sorted(root.glob("*/*.md")):
-        document = read_document(root, path)
+        rel = path.relative_to(root).as_posix()
+        raw = path.read_bytes()
+        sha = hashlib.sha256(raw).hexdigest()
+        earlier = known.get(rel)
+        document = _from_known(root, path, rel, raw, sha, earlier) if earlier and earlier["sha256"] == sha \
+            else read_document(root, path, raw)
+        read[rel] = _as_known(document)
         problems.extend(document.problems)
         documents.append(document)
     if not documents:
         problems.append(Problem(root, 1, "no content found (expected <policy>/<version>.<lang>.md)"))
-    return documents, problems
+    return documents, problems, read
 
 
-def read_document(root: Path, path: Path) -> Document:
-    raw = path.read_bytes()
-    rel = path.relative_to(root).as_posix()
+def _as_known(doc: Document) -> dict:
+    return {"sha256": doc.sha256, "meta": doc.meta, "meta_lines": doc.meta_lines, "body_line": doc.body_line,
+            "headings": [[h.id, h.line, h.level, h.title] for h in doc.headings],
+            "problems": [[p.line, p.message] for p in doc.problems]}
+
+
+def _from_known(root: Path, path: Path, rel: str, raw: bytes, sha: str, known: dict) -> Document:
+    kind, slug, version, lang, _, _ = _name_parts(path)
+    text = raw.decode("utf-8", errors="replace")
+    body = text.split("\n", known["body_line"] - 1)[-1] if known["body_line"] > 1 else text
+    return Document(
+        path=path, rel=rel, kind=kind, slug=slug, version=version, lang=lang, meta=known["meta"],
+        meta_lines=known["meta_lines"], body=body, body_line=known["body_line"], sha256=sha,
+        headings=tuple(Heading(*h) for h in known["headings"]),
+        problems=tuple(Problem(path, line, message) for line, message in known["problems"]),
+    )
+
+
+def _name_parts(path: Path):
+    """kind, slug, version, lang, the allowed front matter keys, and whether the file's
+    name has the expected shape, from a file's place."""
     folder = path.parent.name
-    problems: list[Problem] = []
     if folder == PAGES_DIR:
         kind, match, allowed = "page", PAGE_FILE.match(path.name), PAGE_KEYS
     else:
         kind, match, allowed = "version", VERSION_FILE.match(path.name), VERSION_KEYS
     if not match:
+        return kind, folder, None, SOURCE_LANGUAGE, allowed, False
+    groups = match.groupdict()
+    return kind, groups.get("name") or folder, groups.get("version"), groups["lang"], allowed, True
+
+
+def read_document(root: Path, path: Path, raw: bytes | None = None) -> Document:
+    raw = path.read_bytes() if raw is None else raw
+    rel = path.relative_to(root).as_posix()
+    problems: list[Problem] = []
+    kind, slug, version, lang, allowed, well_named = _name_parts(path)
+    if not well_named:
         problems.append(Problem(path, 1, f"file name must look like {'<name>' if kind == 'page' else '<YYYY-MM-DD>'}.<lang>.md"))
-        slug, version, lang = folder, None, SOURCE_LANGUAGE
-    else:
-        groups = match.groupdict()
-        slug = groups.get("name") or folder
-        version, lang = groups.get("version"), groups["lang"]
     text = raw.decode("utf-8", errors="replace")
     meta, meta_lines, body, body_line = _split_front_matter(path, text, problems)
     meta = _check_meta(path, meta, meta_lines, allowed, kind, version, lang, problems)
+    headings = _headings(path, body, body_line, problems)
     return Document(
         path=path, rel=rel, kind=kind, slug=slug, version=version, lang=lang, meta=meta,
         meta_lines=meta_lines, body=body, body_line=body_line,
-        sha256=hashlib.sha256(raw).hexdigest(), problems=tuple(problems),
+        sha256=hashlib.sha256(raw).hexdigest(), headings=headings, problems=tuple(problems),
     )
+
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
+_EXPLICIT_ID = re.compile(r"\s*\{[^}]*#([A-Za-z][\w-]*)[^}]*\}\s*$")
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+
+
+def _headings(path: Path, body: str, body_line: int, problems: list[Problem]) -> tuple[Heading, ...]:
+    """Every ATX heading outside code, with its explicit id; a problem per missing or
+    repeated id (the portal links to clauses by these ids)."""
+    found: list[Heading] = []
+    seen: set[str] = set()
+    fenced = False
+    for index, line in enumerate(body.split("\n")):
+        if _FENCE.match(line):
+            fenced = not fenced
+            continue
+        match = None if fenced else _HEADING.match(line)
+        if not match:
+            continue
+        number = body_line + index
+        explicit = _EXPLICIT_ID.search(match.group(2))
+        title = _EXPLICIT_ID.sub("", match.group(2))
+        if not explicit:
+            problems.append(Problem(path, number, f"heading {match.group(2)!r} needs an explicit id: append {{#some-id}}"))
+            found.append(Heading(None, number, len(match.group(1)), title))
+            continue
+        if explicit.group(1) in seen:
+            problems.append(Problem(path, number, f"heading id {explicit.group(1)!r} is used twice"))
+        seen.add(explicit.group(1))
+        found.append(Heading(explicit.group(1), number, len(match.group(1)), title))
+    return tuple(found)
 
 
 def _split_front_matter(path: Path, text: str, problems: list[Problem]):

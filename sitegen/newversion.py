@@ -72,7 +72,7 @@ def _set(text: str, key: str, value: str) -> str:
 
 def lock(options: Options) -> str:
     """Record the sha256 of every version file not yet in the lock; never change one that is."""
-    documents, problems = load(options.content)
+    documents, _, _ = load(options.content)
     locked = checks.read_lock(options.lock)
     changed = [p for p in checks.lock_problems(documents, options.lock) if "changed" in p.message or "gone" in p.message]
     if changed:

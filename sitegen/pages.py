@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -57,6 +58,15 @@ def version_url(slug: str, lang: str, version: str | None = None) -> str:
 
 def changes_url(slug: str, lang: str, version: str) -> str:
     return f"/{lang}/{slug}/{version}/changes/"
+
+
+_SECTION_HEADING = re.compile(r'<h2 id="([^"]+)">(.*?)</h2>', re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def table_of_contents(body_html: str) -> list[tuple[str, Markup]]:
+    """(id, title) of every second-level heading of a rendered text."""
+    return [(anchor, Markup(_TAG.sub("", title))) for anchor, title in _SECTION_HEADING.findall(body_html)]
 
 
 def _hash(*parts: object) -> str:
@@ -133,7 +143,7 @@ class Planner:
             "is_alias": alias,
             "previous": policy.previous(version),
             "period_end": self._period_end(policy, version),
-            "toc": self._headings(doc),
+            "toc": True,  # filled from the rendered text when the page is rendered
         }
         return self._page(path, "version.html", lang, context, bodies=[doc], deps=[signature, alias])
 
@@ -153,6 +163,8 @@ class Planner:
             full = dict(context)
             if "doc" in full and full["doc"].path in self.bodies:
                 full["body_html"] = self.cache.body(self.bodies[full["doc"].path].key).html
+                if full.get("toc"):
+                    full["toc"] = table_of_contents(full["body_html"])
             if "redline_keys" in full:
                 full["redline_html"] = self.cache.redline(*full["redline_keys"])
             full.update(self._common(path, lang))
@@ -259,15 +271,6 @@ class Planner:
     def _period_end(self, policy: Policy, version: Version):
         following = policy.following(version)
         return following.effective_at if following and following.published_at <= self.site.now else None
-
-    def _headings(self, doc: Document) -> list[tuple[str, str]]:
-        """(id, title) of each second-level heading, for the table of contents."""
-        found = []
-        for line in self.bodies[doc.path].text.split("\n"):
-            if line.startswith("## ") and "{#" in line:
-                title, _, rest = line[3:].partition("{#")
-                found.append((rest.split("}", 1)[0].strip(), title.strip()))
-        return found
 
     def _feed_entries(self, lang: str) -> list[dict]:
         entries = []

@@ -51,7 +51,7 @@ class SiteCopy:
 
     def unlock(self) -> None:
         """Re-lock after an edit, so a test sees only the problem it is about."""
-        documents, _ = load(self.content)
+        documents, _, _ = load(self.content)
         write_lock(self.options().lock, {d.rel: d.sha256 for d in documents if d.kind == "version"})
 
     def set_translated_from(self, rel_translation: str, rel_source: str) -> None:

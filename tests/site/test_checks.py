@@ -230,3 +230,13 @@ def test_cli_reports_file_and_line_and_fails(site):
     assert f"{site.path(V1_EN)}:{line}: unknown placeholder" in result.stderr
     assert "the previous site is unchanged" in result.stderr
     assert not site.out.exists()
+
+
+def test_problems_of_an_unchanged_file_are_reported_on_every_build(site):
+    """Files whose bytes did not change are not parsed again; their problems still count."""
+    line = site.edit("pages/contact.en.md", "{#", "{.x #", 1)
+    site.edit("pages/contact.en.md", "{.x #", "", 1)
+    site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
+    for _ in range(2):
+        with pytest.raises(BuildFailed, match=f"contact.en.md:{line}: heading .* needs an explicit id"):
+            site.build()
