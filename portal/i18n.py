@@ -21,8 +21,14 @@ METHOD_NAMES = {"card": _l("Card"), "BTC": "Bitcoin (BTC)", "ETH": "Ether (ETH)"
 ENTRY_KINDS = {"deposit": _l("Deposit")}
 
 
+_SUPPORTED: list[tuple[str, ...]] = []
+
+
 def supported() -> tuple[str, ...]:
-    return languages()
+    """The languages with a catalog (read once: the catalog folder is part of the release)."""
+    if not _SUPPORTED:
+        _SUPPORTED.append(languages())
+    return _SUPPORTED[0]
 
 
 def select_locale() -> str:

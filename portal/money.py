@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.numbers import format_currency, format_decimal
 
@@ -41,6 +42,12 @@ def format_money(cents: int, currency: str, locale: str) -> str:
     """``1234, "USD", "de"`` -> ``"12,34 $"``; exact for any integer."""
     if not isinstance(cents, int) or isinstance(cents, bool):
         raise TypeError("amounts are integer minor units")
+    return _formatted(cents, currency, locale)
+
+
+@lru_cache(maxsize=8192)
+def _formatted(cents: int, currency: str, locale: str) -> str:
+    # A pure function of its arguments, and Babel's formatting is costly: remember it.
     return format_currency(Decimal(cents).scaleb(-2), currency, locale=locale)
 
 
