@@ -6,6 +6,8 @@ Money and dates are formatted per locale with Babel (exposed to templates as fil
 
 from __future__ import annotations
 
+import unicodedata
+
 from babel import Locale
 from flask import g, request
 from flask_babel import Babel, format_date, format_datetime, get_locale
@@ -63,6 +65,11 @@ def country_name(code: str) -> str:
     return Locale.parse(language()).territories.get(code, code)
 
 
+def by_country_name(codes) -> list[str]:
+    """Country codes sorted by their name in the current language (accents ignored)."""
+    return sorted(codes, key=lambda code: unicodedata.normalize("NFD", country_name(code)).casefold())
+
+
 def method_name(method: str) -> str:
     return str(METHOD_NAMES.get(method, method))
 
@@ -77,6 +84,7 @@ def init_app(app) -> None:
     app.jinja_env.filters.update(money=money, coin=coin, when=when, day=day)
     app.jinja_env.globals.update(
         language=language, LANGUAGE_NAMES=LANGUAGE_NAMES, country_name=country_name,
+        by_country_name=by_country_name,
         method_name=method_name, entry_kind=entry_kind, describe=describe,
         clause_codes=frozenset(CLAUSE_ANCHORS),
     )

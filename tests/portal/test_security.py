@@ -69,3 +69,14 @@ def test_oversized_requests_are_refused(customer):
     customer.refresh_token("/deposits/new")
     response = customer.post("/deposits", {"amount": "x" * 300_000, "method": "card"})
     assert response.status_code == 413
+
+
+def test_hsts_behind_a_trusted_https_proxy(db_url, site_dir):
+    from portal_testing import make_app
+
+    proxied = make_app(db_url, site_dir, TRUST_PROXY=1)
+    response = proxied.test_client().get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" in response.headers
+    untrusted = make_app(db_url, site_dir, TRUST_PROXY=0)
+    response = untrusted.test_client().get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" not in response.headers
