@@ -1,0 +1,94 @@
+"""Two gunicorn workers sharing nothing but the database: a session made by one worker is
+honoured by the other, and the login rate limit counts failures from both."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from portal import db
+from portal_testing import PASSWORD, make_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def two_workers(db_url, site_dir, tmp_path):
+    make_app(db_url, site_dir)  # migrate first, as `make run` does with --preload
+    db.database.obj.close_all()
+    port, log = _free_port(), tmp_path / "access.log"
+    env = {**os.environ, "DATABASE_URL": db_url, "SITE_DIR": site_dir, "SECRET_KEY": "shared-secret",
+           "PUBLIC_URL": "http://127.0.0.1", "STRIPE_SECRET_KEY": "", "CRYPTO_API_KEY": ""}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "--access-logfile", str(log), "--access-logformat", "%(p)s %(r)s %(s)s", "portal:create_app()"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/login", timeout=1)
+            break
+        except OSError:
+            if time.time() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.2)
+    yield base, log
+    server.terminate()
+    server.wait(timeout=10)
+
+
+class Browser:
+    def __init__(self, base):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def open(self, path, form=None):
+        data = None
+        if form is not None:
+            page = self.opener.open(f"{self.base}{path}").read().decode()
+            form = {"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page).group(1), **form}
+            data = urllib.parse.urlencode(form).encode()
+        try:
+            response = self.opener.open(f"{self.base}{path}", data=data)
+            return response.status, response.url
+        except urllib.error.HTTPError as error:
+            return error.code, error.url
+
+
+def test_sessions_and_the_login_limit_hold_across_two_workers(two_workers):
+    base, log = two_workers
+    ann = Browser(base)
+    status, url = ann.open("/register", {"email": "ann@example.com", "password": PASSWORD,
+                                         "country": "US", "language": "en", "accept_terms": "yes"})
+    assert (status, url) == (200, f"{base}/dashboard")
+    with ThreadPoolExecutor(max_workers=8) as pool:  # concurrent: one busy worker leaves the next to the other
+        assert list(pool.map(lambda _: ann.open("/dashboard")[0], range(40))) == [200] * 40
+    for _ in range(5):
+        assert Browser(base).open("/login", {"email": "ann@example.com", "password": "wrong password"})[0] == 401
+    assert Browser(base).open("/login", {"email": "ann@example.com", "password": PASSWORD})[0] == 429
+    time.sleep(0.5)  # let gunicorn flush its access log
+    lines = log.read_text().splitlines()
+    dashboard_pids = {line.split()[0] for line in lines if "GET /dashboard" in line and line.endswith(" 200")}
+    failure_pids = {line.split()[0] for line in lines if "POST /login" in line and line.endswith(" 401")}
+    assert len(dashboard_pids | failure_pids) == 2, "both workers must have served requests"
