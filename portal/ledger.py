@@ -19,6 +19,7 @@ from portal.db import compiled_sql, database, money_transaction
 from portal.models import Account, Entry, LedgerTransaction, User
 
 HOUSE_ACCOUNTS = ("card_clearing", "crypto_clearing", "sales", "refunds")
+MAX_AMOUNT = 10**15  # minor units per entry; far above any real amount, far below BIGINT
 
 
 class LedgerError(Exception):
@@ -87,8 +88,8 @@ def _validate(key: str, lines: list[tuple[Account, int]]) -> None:
         raise LedgerError("an idempotency key of 1 to 128 characters is required")
     if len(lines) < 2:
         raise LedgerError("a transaction needs at least two entries")
-    if not all(_is_amount(amount) and amount != 0 for _, amount in lines):
-        raise LedgerError("amounts are non-zero integer minor units")
+    if not all(_is_amount(amount) and 0 < abs(amount) <= MAX_AMOUNT for _, amount in lines):
+        raise LedgerError("amounts are non-zero integer minor units within the limit")
     if sum(amount for _, amount in lines) != 0:
         raise LedgerError("entries must sum to zero")
     if len({account.id for account, _ in lines}) != len(lines):

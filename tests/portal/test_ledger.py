@@ -61,6 +61,7 @@ BAD_POSTINGS = [
     ("zero amount", "k", [("house", 0), ("wallet", 0)]),
     ("float amount", "k", [("house", -1.5), ("wallet", 1.5)]),
     ("bool amount", "k", [("house", True), ("wallet", -1)]),
+    ("beyond the limit", "k", [("house", -(10**15 + 1)), ("wallet", 10**15 + 1)]),
     ("single entry", "k", [("wallet", 100)]),
     ("same account twice", "k", [("wallet", -100), ("wallet", 100)]),
     ("empty key", "", [("house", -100), ("wallet", 100)]),

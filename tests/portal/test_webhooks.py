@@ -250,3 +250,13 @@ def test_200_concurrent_duplicate_ipns_credit_exactly_once(app, eth_deposit):
     assert [r.status_code for r in responses] == [200] * 200
     assert sum(1 for r in responses if r.json["credited"]) == 1
     assert balance_of(eth_deposit) == 4000
+
+
+def test_crypto_callbacks_out_of_order(app, eth_deposit):
+    client, signing_key = app.test_client(), secret(app, "CRYPTO_IPN_SECRET")
+    send_ipn(client, ipn(eth_deposit, "expired", paid_minor=0), signing_key)
+    send_ipn(client, ipn(eth_deposit, "finished", paid_minor=10**6, pay_minor=10**6), signing_key)
+    send_ipn(client, ipn(eth_deposit, "confirming", paid_minor=5), signing_key)  # late, stale
+    stored = state_of(eth_deposit)
+    assert (stored.state, stored.processor_status, stored.paid_minor) == ("succeeded", "finished", "1000000")
+    assert balance_of(eth_deposit) == 4000
