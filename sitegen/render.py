@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import markdown
-from lxml.html.diff import htmldiff
 
 EXTENSIONS = ("attr_list", "sane_lists", "tables")
 # Bump when the Markdown setup or what a cache entry holds changes.
@@ -116,8 +115,52 @@ def redline(old_html: str, new_html: str) -> str:
         if op == "equal":
             out.extend(new[b1:b2])
         else:
-            out.append(htmldiff("\n".join(old[a1:a2]), "\n".join(new[b1:b2])))
+            out.append(word_diff("\n".join(old[a1:a2]), "\n".join(new[b1:b2])))
     return "\n".join(out)
+
+
+_TOKEN = re.compile(r"<[^>]*>|[^\s<]+\s*|\s+")
+
+
+def word_diff(old_html: str, new_html: str) -> str:
+    """``new_html`` with the words it adds in ``<ins>`` and the words it drops in ``<del>``.
+
+    The markup is the new version's, tag for tag and in order, so the result is as
+    well-formed as the new HTML: only runs of words are wrapped, and a deleted tag is
+    dropped while its words are kept (struck through).
+    """
+    old, new = _TOKEN.findall(old_html), _TOKEN.findall(new_html)
+    out: list[str] = []
+    matcher = difflib.SequenceMatcher(a=[t.strip() for t in old], b=[t.strip() for t in new], autojunk=False)
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        if op == "equal":
+            out.extend(new[b1:b2])
+            continue
+        dropped = "".join(t for t in old[a1:a2] if not t.startswith("<")).strip()
+        if dropped:
+            out.append(f"<del>{dropped}</del> ")
+        out.extend(_wrap_words(new[b1:b2], "ins"))
+    return "".join(out)
+
+
+def _wrap_words(tokens: list[str], tag: str) -> list[str]:
+    """Tokens with each run of words between tags wrapped in ``<tag>``."""
+    out: list[str] = []
+    words: list[str] = []
+    for token in tokens + ["<>"]:  # a sentinel tag flushes the last run
+        if token.startswith("<"):
+            text = "".join(words)
+            if text.strip():
+                trailing = text[len(text.rstrip()):]
+                out.append(f"<{tag}>{text.rstrip()}</{tag}>{trailing}")
+            else:
+                out.append(text)
+            words = []
+            if token != "<>":
+                out.append(token)
+        else:
+            words.append(token)
+    return out
 
 
 def page_ids_and_links(html: str) -> tuple[str, str]:

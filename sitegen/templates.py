@@ -43,7 +43,7 @@ class Templates:
             env.filters["date"] = functools.partial(_format_date, lang=lang)
             env.filters["datetime_iso"] = lambda value: value.isoformat().replace("+00:00", "Z")
             env.filters["datetime"] = lambda value: format_datetime(value, "long", tzinfo=value.tzinfo, locale=lang)
-            env.globals["language_name"] = lambda code: Locale.parse(code).get_display_name(code).capitalize()
+            env.globals["language_name"] = _language_name
             self._envs[lang] = env
         return self._envs[lang]
 
@@ -52,6 +52,12 @@ class Templates:
 
     def key(self, name: str, lang: str) -> str:
         return _hash_of(self.folder, name, _catalog_hash(lang))
+
+
+@functools.lru_cache(maxsize=64)
+def _language_name(code: str) -> str:
+    """A language's name in that language ("Deutsch"), for language switchers."""
+    return Locale.parse(code).get_display_name(code).capitalize()
 
 
 @functools.lru_cache(maxsize=4096)

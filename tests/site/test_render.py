@@ -1,0 +1,60 @@
+"""Rendering and redlines: tables of small cases."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import etree
+
+from sitegen.render import blocks, redline, render_markdown, sections, word_diff
+
+WORD_DIFFS = [
+    # old, new, expected
+    ("<p>a b c</p>", "<p>a b c</p>", "<p>a b c</p>"),
+    ("<p>a b c</p>", "<p>a x b c</p>", "<p>a <ins>x</ins> b c</p>"),
+    ("<p>a b c</p>", "<p>a c</p>", "<p>a <del>b</del> c</p>"),
+    ("<p>seven days</p>", "<p>ten days</p>", "<p><del>seven</del> <ins>ten</ins> days</p>"),
+    ("<p>a <em>b</em></p>", "<p>a <em>c</em></p>", "<p>a <em><del>b</del> <ins>c</ins></em></p>"),
+    ("<p>a <em>b</em> c</p>", "<p>a b c</p>", "<p>a b c</p>"),  # formatting alone is not a change of words
+    ("<p>old</p>", "<p>new</p>\n<p>more</p>", "<p><del>old</del> <ins>new</ins></p><ins>\n</ins><p><ins>more</ins></p>"),
+]
+
+
+@pytest.mark.parametrize("old, new, expected", WORD_DIFFS)
+def test_word_diff(old, new, expected):
+    assert word_diff(old, new).replace("<ins>\n</ins>", "\n") == expected.replace("<ins>\n</ins>", "\n")
+
+
+@pytest.mark.parametrize("old, new", [(o, n) for o, n, _ in WORD_DIFFS])
+def test_word_diff_keeps_the_new_markup_well_formed(old, new):
+    etree.fromstring(f"<div>{word_diff(old, new)}</div>")
+
+
+def test_blocks_keep_lists_and_tables_whole():
+    html = render_markdown("Intro.\n\n- a\n\n    loose\n\n- b\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\nEnd.").html
+    found = blocks(html)
+    assert [b.split(">", 1)[0] + ">" for b in found] == ["<p>", "<ul>", "<table>", "<p>"]
+    assert "\n".join(found) == html
+
+
+def test_redline_of_identical_texts_marks_nothing():
+    html = render_markdown("## A {#a}\n\nText one.\n\n## B {#b}\n\nText two.").html
+    assert redline(html, html) == html
+
+
+def test_redline_marks_only_the_changed_paragraph():
+    old = render_markdown("## A {#a}\n\nSame.\n\nOld words here.\n\n## B {#b}\n\nSame too.").html
+    new = render_markdown("## A {#a}\n\nSame.\n\nNew words here.\n\n## B {#b}\n\nSame too.").html
+    marked = redline(old, new)
+    assert "<del>Old</del> <ins>New</ins> words here." in marked
+    assert marked.count("<ins>") == 1 and '<h2 id="b">B</h2>' in marked
+
+
+@pytest.mark.parametrize("text, count", [
+    ("## A {#a}\n\nx\n\n## B {#b}\n\ny", 2),
+    ("Intro\n\n## A {#a}\n\nx", 2),
+    ("```\n## not a heading\n```\n\n## A {#a}", 2),
+    ("[x]: /somewhere\n\n## A {#a}\n\n[see][x]", 1),  # reference links reach across sections
+])
+def test_sections(text, count):
+    assert len(sections(text)) == count
+    assert "\n".join(sections(text)) == text
