@@ -76,7 +76,6 @@ def _prepare(work: Path) -> tuple[dict, int]:
     env = {"DATABASE_URL": f"sqlite:///{work / 'portal.sqlite3'}", "SITE_DIR": str(site),
            "SECRET_KEY": "bench-secret", "PUBLIC_URL": "http://127.0.0.1"}
     from portal import accounts, create_app, db, ledger
-    from portal.fields import utcnow
     from portal.site_versions import published
 
     app = create_app(dict(env))
@@ -87,7 +86,6 @@ def _prepare(work: Path) -> tuple[dict, int]:
         for index in range(50):
             ledger.post(f"bench:{index}", "deposit",
                         [(ledger.house("card_clearing"), -1000), (ledger.wallet(user.id), 1000)])
-    del utcnow
     return env, user.id
 
 
@@ -147,9 +145,8 @@ def http_table(seconds: int) -> list[tuple[str, float, float]]:
 
 def _fill(user_id: int, account_id: int, rows: int) -> None:
     """Append ``rows`` ledger entries (balanced pairs) to the wallet, fast, in one transaction."""
-    from portal import db
+    from portal import db, ledger
     from portal.fields import utcnow
-    from portal import ledger
 
     house = ledger.house("card_clearing").id
     now = utcnow().replace(tzinfo=None)

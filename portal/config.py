@@ -27,9 +27,14 @@ def _instance_secret() -> str:
     path = INSTANCE / "secret_key"
     if not path.exists():
         INSTANCE.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}")
+        tmp = path.with_name(f"secret_key.{os.getpid()}")
         tmp.write_text(secrets.token_hex(32))
-        os.replace(tmp, path) if not path.exists() else tmp.unlink()
+        try:  # link is atomic and refuses to overwrite: when workers race, the first key wins
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
     return path.read_text().strip()
 
 

@@ -135,8 +135,8 @@ def settle_card(payment) -> Settlement:
         if payment.currency.upper() != deposit.currency or payment.amount_cents <= 0:
             return Settlement(deposit, False)
         return _credit(deposit.reference, payment.amount_cents, "card_clearing", changes)
-    if payment.failed or getattr(payment, "expired", False):
-        return _close(deposit.reference, "expired" if getattr(payment, "expired", False) else "failed", changes)
+    if payment.failed or payment.expired:
+        return _close(deposit.reference, "expired" if payment.expired else "failed", changes)
     Deposit.update(**changes, updated_at=utcnow()).where(
         Deposit.id == deposit.id, Deposit.state.in_(PENDING)
     ).execute()

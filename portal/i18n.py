@@ -13,9 +13,10 @@ from flask import g, request
 from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
-from portal.messages import describe
+from portal.fields import utcnow
+from portal.messages import message
 from portal.money import format_coin, format_money
-from portal.policy import CLAUSE_ANCHORS
+from portal.policy import CLAUSE_ANCHORS, terms_in_force
 from sitegen.i18n import TRANSLATIONS, compile_catalogs, languages
 
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
@@ -55,6 +56,16 @@ def coin(minor, currency: str) -> str:
 
 def when(value) -> str:
     return format_datetime(value, "medium") if value else ""
+
+
+def describe(code: str) -> str:
+    """The message of ``code`` with the values it cites (limits from the Terms in force)."""
+    in_force = terms_in_force(utcnow())
+    values = {
+        "deposit.below_minimum": {"minimum": money(in_force.deposit_min_cents)},
+        "deposit.above_maximum": {"maximum": money(in_force.deposit_max_cents)},
+    }.get(code, {})
+    return message(code, **values)
 
 
 def day(value) -> str:

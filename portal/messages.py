@@ -36,16 +36,3 @@ def message(code: str, **values) -> str:
     text = str(MESSAGES[code])
     return text % values if values else text
 
-
-def describe(code: str) -> str:
-    """The message of ``code`` with the values it cites (limits from the Terms in force)."""
-    from portal.fields import utcnow
-    from portal.i18n import money
-    from portal.policy import terms_in_force
-
-    in_force = terms_in_force(utcnow())
-    values = {
-        "deposit.below_minimum": {"minimum": money(in_force.deposit_min_cents)},
-        "deposit.above_maximum": {"maximum": money(in_force.deposit_max_cents)},
-    }.get(code, {})
-    return message(code, **values)
