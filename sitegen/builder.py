@@ -91,13 +91,12 @@ def build(options: Options) -> Report:
     manifest_path = _manifest_path(options)
     previous = _read_manifest(manifest_path) if options.out.exists() else {}
     stale = [o for o in outputs if previous.get(o.path, {}).get("key") != o.key or not (options.out / o.path).exists()]
-    report.removed = len(set(previous) - {o.path for o in outputs})
-    report.kept = len(outputs) - len(stale)
-    if not stale and not report.removed:
+    removed = sorted(set(previous) - {o.path for o in outputs})
+    report.removed, report.kept = len(removed), len(outputs) - len(stale)
+    if not stale and not removed:
         report.seconds = time.perf_counter() - started
         return report
 
-    removed = sorted(set(previous) - {o.path for o in outputs})
     if len(stale) + len(removed) <= IN_PLACE_UP_TO and report.kept:
         manifest = _replace_in_place(options, outputs, stale, removed, previous)
     else:
