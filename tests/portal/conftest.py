@@ -56,20 +56,46 @@ def postgres_admin_url():
         server.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request, tmp_path):
+@pytest.fixture(scope="session")
+def postgres_template(postgres_admin_url):
+    """A PostgreSQL database migrated once; each test's database is a copy of it."""
+    from portal import migrate
+
+    name = "portal_template_" + uuid.uuid4().hex[:8]
+    pg.admin(postgres_admin_url, f"CREATE DATABASE {name}")
+    template = db.open_database(pg.database_url(postgres_admin_url, name))
+    with template.connection_context():
+        migrate.upgrade(template)
+    template.close_all()
+    return name
+
+
+def _database(request, tmp_path, migrated: bool):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'portal.sqlite3'}"
         return
     admin = request.getfixturevalue("postgres_admin_url")
     name = "portal_test_" + uuid.uuid4().hex[:12]
-    pg.admin(admin, f"CREATE DATABASE {name}")
+    template = f" TEMPLATE {request.getfixturevalue('postgres_template')}" if migrated else ""
+    pg.admin(admin, f"CREATE DATABASE {name}{template}")
     try:
         yield pg.database_url(admin, name)
     finally:
         if not db.database.is_closed():
             db.database.close()
         pg.admin(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path):
+    """A database URL, once per kind of database (PostgreSQL ones come migrated)."""
+    yield from _database(request, tmp_path, migrated=True)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_db_url(request, tmp_path):
+    """A database URL of a database with no tables at all."""
+    yield from _database(request, tmp_path, migrated=False)
 
 
 @pytest.fixture

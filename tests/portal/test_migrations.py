@@ -8,12 +8,12 @@ from portal import db, migrate
 from portal.models import ALL_MODELS
 
 
-def test_an_older_database_is_upgraded_by_create_app(db_url, site_dir):
-    old = db.bind(db_url)
+def test_an_older_database_is_upgraded_by_create_app(empty_db_url, site_dir):
+    old = db.bind(empty_db_url)
     with db.connection():
         assert migrate.upgrade(old, target="0001_accounts_and_ledger") == ["0001_accounts_and_ledger"]
         assert "deposit" not in old.get_tables()
-    make_app(db_url, site_dir)
+    make_app(empty_db_url, site_dir)
     with db.connection():
         assert migrate.pending(db.database.obj) == []
         assert {"deposit", "consent"} <= set(db.database.get_tables())
