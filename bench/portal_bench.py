@@ -152,6 +152,7 @@ def _fill(user_id: int, account_id: int, rows: int) -> None:
     now = utcnow().replace(tzinfo=None)
     start = (db.database.execute_sql("SELECT COALESCE(MAX(id), 0) FROM ledger_transaction").fetchone()[0])
     base = db.database.execute_sql("SELECT balance FROM account WHERE id = ?", (account_id,)).fetchone()[0]
+    house_base = db.database.execute_sql("SELECT balance FROM account WHERE id = ?", (house,)).fetchone()[0]
     pairs = rows // 2
     with db.database.atomic("IMMEDIATE"):
         db.database.cursor().executemany(
@@ -160,7 +161,7 @@ def _fill(user_id: int, account_id: int, rows: int) -> None:
         db.database.cursor().executemany(
             "INSERT INTO entry (txn_id, account_id, amount, balance_after, created_at) VALUES (?, ?, ?, ?, ?)",
             (row for i in range(pairs) for row in (
-                (start + i + 1, house, -1, -(i + 1), now),
+                (start + i + 1, house, -1, house_base - (i + 1), now),
                 (start + i + 1, account_id, 1, base + i + 1, now))))
         db.database.execute_sql("UPDATE account SET balance = balance + ? WHERE id = ?", (pairs, account_id))
         db.database.execute_sql("UPDATE account SET balance = balance - ? WHERE id = ?", (pairs, house))

@@ -202,4 +202,15 @@ def check() -> list[str]:
             )
         if row.balance < 0 and not row.allow_negative:
             problems.append(f"account {row.code}: negative balance {row.balance}")
+    last = (
+        Entry.select(Account.code, Account.balance, Entry.balance_after)
+        .join(Account)
+        .where(Entry.id.in_(Entry.select(fn.MAX(Entry.id)).group_by(Entry.account)))
+        .order_by(Account.id)
+    )
+    for row in last.objects():
+        if row.balance_after != row.balance:
+            problems.append(
+                f"account {row.code}: last entry says {row.balance_after}, stored balance {row.balance}"
+            )
     return problems

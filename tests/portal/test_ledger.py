@@ -119,7 +119,16 @@ def test_check_names_a_tampered_balance(connected):
     fund(user, 100)
     Account.update(balance=Account.balance + 1).where(Account.id == ledger.wallet(user.id).id).execute()
     problems = ledger.check()
-    assert problems == [f"account wallet:{user.id}: stored balance 101 != sum of entries 100"]
+    assert problems == [f"account wallet:{user.id}: stored balance 101 != sum of entries 100",
+                        f"account wallet:{user.id}: last entry says 100, stored balance 101"]
+
+
+def test_check_names_a_running_balance_that_disagrees(connected):
+    user = make_user()
+    posting = fund(user, 100)
+    other = ledger.house("sales")
+    Entry.create(txn=posting.txn, account=other, amount=0, balance_after=999)
+    assert "account house:sales: last entry says 999, stored balance 0" in ledger.check()
 
 
 def test_check_names_an_unbalanced_transaction(connected):
