@@ -28,7 +28,7 @@ from typing import Callable
 from markupsafe import Markup
 
 from sitegen.content import SOURCE_LANGUAGE, Document
-from sitegen.model import Policy, Site, Version
+from sitegen.model import TERMS_BY_POLICY, Policy, Site, Version
 from sitegen.render import RenderCache
 from sitegen.templates import Templates
 
@@ -240,7 +240,8 @@ class Planner:
 
     def _site_nav(self, lang: str) -> Markup:
         if lang not in self._nav_html:
-            context = {"lang": lang, "policy_titles": self._titles[lang],
+            featured = {slug: title for slug, title in self._titles[lang].items() if slug in TERMS_BY_POLICY}
+            context = {"lang": lang, "policy_titles": self._titles[lang], "featured": featured,
                        "pages": {name: docs[lang] for name, docs in self.site.pages.items() if lang in docs}}
             self._nav_html[lang] = Markup(self.templates.render(NAV_TEMPLATE, lang, context))
         return self._nav_html[lang]
