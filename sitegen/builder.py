@@ -84,6 +84,10 @@ def build(options: Options) -> Report:
     site, documents, bodies = prepare(options)
     cache = RenderCache(options.cache)
     report.rendered_bodies = _render_missing_bodies(site, bodies, cache, options.jobs)
+    unrendered = cache.missing_bodies([b.key for b in bodies.values()])
+    if unrendered:  # a file was saved while it was being rendered
+        raise BuildFailed([Problem(b.doc.path, 1, "changed while the site was being built: build again")
+                           for b in bodies.values() if b.key in unrendered])
     templates = Templates(options.beside_content("templates"), site.languages)
     planner = Planner(site, bodies, cache, templates, options.beside_content("static"), options.site_url)
     outputs = planner.outputs()
@@ -187,11 +191,12 @@ def _bodies(site: Site) -> tuple[dict[Path, Body], list[Problem]]:
     page_terms = site.terms_for_pages()
     cited += [(doc, page_terms) for docs in site.pages.values() for doc in docs.values()]
     for doc, terms in cited:
-        text, found = substitute(doc, terms, doc.lang)
+        body = doc.body
+        text, found = substitute(doc, terms, doc.lang, body)
         problems += found
         if terms:
-            problems += literal_number_problems(doc, terms)
-        bodies[doc.path] = Body(text, body_key(text))
+            problems += literal_number_problems(doc, terms, body)
+        bodies[doc.path] = Body(doc, terms, body_key(text))
     return bodies, problems
 
 
@@ -199,7 +204,7 @@ def _bodies(site: Site) -> tuple[dict[Path, Body], list[Problem]]:
 # Workers are forked after the work is laid out in these globals, so they inherit it
 # instead of receiving it through pipes.
 
-_GROUPS: list[list[tuple[str, str]]] = []
+_GROUPS: list[list[Body]] = []
 _CACHE: RenderCache | None = None
 _OUTPUTS: list[Output] = []
 _TMP: Path | None = None
@@ -207,16 +212,16 @@ _TMP: Path | None = None
 
 def _render_missing_bodies(site: Site, bodies: dict[Path, Body], cache: RenderCache, jobs: int) -> int:
     global _GROUPS, _CACHE
-    groups: dict[tuple[str, str], dict[str, str]] = {}
+    groups: dict[tuple[str, str], dict[str, Body]] = {}
     for policy in site.policies.values():
         for version in policy.versions:
             for lang, doc in version.docs.items():
-                groups.setdefault((policy.slug, lang), {})[bodies[doc.path].key] = bodies[doc.path].text
+                groups.setdefault((policy.slug, lang), {})[bodies[doc.path].key] = bodies[doc.path]
     for docs in site.pages.values():
         for doc in docs.values():
-            groups.setdefault(("pages", doc.lang), {})[bodies[doc.path].key] = bodies[doc.path].text
+            groups.setdefault(("pages", doc.lang), {})[bodies[doc.path].key] = bodies[doc.path]
     absent = cache.missing_bodies([k for group in groups.values() for k in group])
-    missing = [[(k, t) for k, t in group.items() if k in absent] for group in groups.values()]
+    missing = [[body for key, body in group.items() if key in absent] for group in groups.values()]
     _GROUPS, _CACHE = [g for g in missing if g], cache
     count = sum(len(g) for g in _GROUPS)
     _run(_render_body_group, list(range(len(_GROUPS))), jobs, count)
@@ -225,7 +230,11 @@ def _render_missing_bodies(site: Site, bodies: dict[Path, Body], cache: RenderCa
 
 def _render_body_group(index: int) -> None:
     memo: dict[str, str] = {}  # section -> HTML, shared by the versions of one policy
-    _CACHE.store_bodies([(key, render_markdown(text, memo)) for key, text in _GROUPS[index]])
+    rendered = []
+    for body in _GROUPS[index]:
+        text = body.text  # read again: key it by what was read, in case the file was just saved
+        rendered.append((body_key(text), render_markdown(text, memo)))
+    _CACHE.store_bodies(rendered)
 
 
 def _write_outputs(out: Path, tmp: Path, outputs: list[Output], stale: list[Output], jobs: int) -> dict:

@@ -56,11 +56,17 @@ class Document:
     lang: str
     meta: dict[str, object]
     meta_lines: dict[str, int]
-    body: str
     body_line: int  # line number of the body's first line in the file
     sha256: str
     headings: tuple[Heading, ...] = ()
     problems: tuple[Problem, ...] = field(default=(), compare=False)
+
+    @property
+    def body(self) -> str:
+        """The Markdown after the front matter, read from the file when asked: a build of
+        thousands of pages holds their texts only while it renders them."""
+        text = self.path.read_text(encoding="utf-8", errors="replace")
+        return text.split("\n", self.body_line - 1)[-1] if self.body_line > 1 else text
 
     @property
     def heading_ids(self) -> dict[str, int]:
@@ -87,7 +93,7 @@ def load(root: Path, known: dict[str, dict] | None = None) -> tuple[list[Documen
         raw = path.read_bytes()
         sha = hashlib.sha256(raw).hexdigest()
         earlier = known.get(rel)
-        document = _from_known(root, path, rel, raw, sha, earlier) if earlier and earlier["sha256"] == sha \
+        document = _from_known(path, rel, sha, earlier) if earlier and earlier["sha256"] == sha \
             else read_document(root, path, raw)
         read[rel] = _as_known(document)
         problems.extend(document.problems)
@@ -103,13 +109,11 @@ def _as_known(doc: Document) -> dict:
             "problems": [[p.line, p.message] for p in doc.problems]}
 
 
-def _from_known(root: Path, path: Path, rel: str, raw: bytes, sha: str, known: dict) -> Document:
+def _from_known(path: Path, rel: str, sha: str, known: dict) -> Document:
     kind, slug, version, lang, _, _ = _name_parts(path)
-    text = raw.decode("utf-8", errors="replace")
-    body = text.split("\n", known["body_line"] - 1)[-1] if known["body_line"] > 1 else text
     return Document(
         path=path, rel=rel, kind=kind, slug=slug, version=version, lang=lang, meta=known["meta"],
-        meta_lines=known["meta_lines"], body=body, body_line=known["body_line"], sha256=sha,
+        meta_lines=known["meta_lines"], body_line=known["body_line"], sha256=sha,
         headings=tuple(Heading(*h) for h in known["headings"]),
         problems=tuple(Problem(path, line, message) for line, message in known["problems"]),
     )
@@ -142,7 +146,7 @@ def read_document(root: Path, path: Path, raw: bytes | None = None) -> Document:
     headings = _headings(path, body, body_line, problems)
     return Document(
         path=path, rel=rel, kind=kind, slug=slug, version=version, lang=lang, meta=meta,
-        meta_lines=meta_lines, body=body, body_line=body_line,
+        meta_lines=meta_lines, body_line=body_line,
         sha256=hashlib.sha256(raw).hexdigest(), headings=headings, problems=tuple(problems),
     )
 

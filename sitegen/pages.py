@@ -38,10 +38,18 @@ NAV_TEMPLATE = "_nav.html"
 
 @dataclass(frozen=True)
 class Body:
-    """A document's Markdown after citations, and the cache key of its rendering."""
+    """A document's Markdown after citations (made again when asked, not kept), and the
+    cache key of its rendering."""
 
-    text: str
+    doc: Document
+    terms: object  # the Terms it cites, or None
     key: str
+
+    @property
+    def text(self) -> str:
+        from sitegen.placeholders import substitute
+
+        return substitute(self.doc, self.terms, self.doc.lang)[0]
 
 
 @dataclass

@@ -59,13 +59,15 @@ def _day_range(days: tuple[int, ...], lang: str) -> str:
     return format_list([names[d] for d in days], locale=lang)
 
 
-def substitute(doc: Document, terms: Terms | None, lang: str) -> tuple[str, list[Problem]]:
-    """The body with every citation replaced, and a problem for each one that is unknown."""
-    if "{{" not in doc.body:
-        return doc.body, []  # the same string: no copy of a long text
+def substitute(doc: Document, terms: Terms | None, lang: str, body: str | None = None) -> tuple[str, list[Problem]]:
+    """The body (``doc.body`` unless given) with every citation replaced, and a problem for
+    each one that is unknown."""
+    body = doc.body if body is None else body
+    if "{{" not in body:
+        return body, []
     values = formatted_values(terms, lang) if terms else {}
     problems: list[Problem] = []
-    lines = doc.body.split("\n")
+    lines = body.split("\n")
     for index, line in enumerate(lines):
         if "{{" not in line:
             continue
@@ -97,11 +99,11 @@ def numeric_citations(terms: Terms) -> dict[int, list[str]]:
     return found
 
 
-def literal_number_problems(doc: Document, terms: Terms) -> list[Problem]:
+def literal_number_problems(doc: Document, terms: Terms, body: str | None = None) -> list[Problem]:
     """A literal number equal to a Terms value should have been a citation."""
     cited = numeric_citations(terms)
     problems = []
-    for index, line in enumerate(doc.body.split("\n")):
+    for index, line in enumerate((doc.body if body is None else body).split("\n")):
         prose = _NOT_PROSE.sub(" ", line)
         for match in _NUMBER.finditer(prose):
             digits = match.group(0)

@@ -215,3 +215,26 @@ def _eventually(condition, seconds: float = 15) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def test_a_file_saved_during_a_build_never_poisons_the_cache(site, monkeypatch):
+    """The text rendered is keyed by what was read, not by what was planned."""
+    from sitegen import builder
+    from sitegen.problems import BuildFailed
+
+    site.build()
+    site.edit("pages/contact.en.md", "ticket", "first ticket")
+    site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
+    planned = builder._render_missing_bodies
+
+    def save_while_building(*args):
+        site.edit("pages/contact.en.md", "first ticket", "second ticket")
+        return planned(*args)
+
+    monkeypatch.setattr(builder, "_render_missing_bodies", save_while_building)
+    with pytest.raises(BuildFailed, match="changed while the site was being built"):
+        site.build()
+    monkeypatch.undo()
+    site.edit("pages/contact.en.md", "second ticket", "first ticket")  # the editor undoes
+    site.build()
+    assert "first ticket" in site.page("en/contact/index.html")
