@@ -96,6 +96,7 @@ def _session_cookie(base: str) -> str:
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     form = urllib.parse.urlencode({"csrf_token": token, "email": EMAIL, "password": PASSWORD}).encode()
     opener.open(f"{base}/login", data=form)
+    opener.open(f"{base}/dashboard")  # as a browser would: the session now holds its CSRF secret
     return next(c.value for c in jar if c.name == "portal_session")
 
 
