@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import functools
 
-from flask import abort, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from htmx_flask import make_response
 
 from flask_wtf.csrf import CSRFError
 
 from portal import db, ledger
 from portal.models import User
+from portal.site_versions import SiteNotBuilt
 
 
 def _open_db():
@@ -106,9 +107,15 @@ def _bad_request(_error):
     return render_template("pages/error.html", code=400), 400
 
 
+def _site_not_built(error):
+    current_app.logger.error("policy site not published: %s", error)
+    return render_template("pages/error.html", code=503), 503
+
+
 def init_app(app) -> None:
     app.jinja_env.globals["wallet_balance"] = wallet_balance
     app.register_error_handler(CSRFError, _bad_request)
+    app.register_error_handler(SiteNotBuilt, _site_not_built)
     app.before_request(_open_db)
     app.before_request(_load_user)
     app.teardown_request(_close_db)

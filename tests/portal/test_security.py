@@ -80,3 +80,15 @@ def test_hsts_behind_a_trusted_https_proxy(db_url, site_dir):
     untrusted = make_app(db_url, site_dir, TRUST_PROXY=0)
     response = untrusted.test_client().get("/login", headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" not in response.headers
+
+
+def test_without_the_published_policy_registration_answers_503_and_writes_nothing(db_url, tmp_path):
+    from portal import db
+    from portal.models import User
+    from portal_testing import make_app
+
+    app = make_app(db_url, str(tmp_path))  # an empty SITE_DIR: no versions.json
+    response = app.test_client().get("/register")
+    assert response.status_code == 503 and "being published" in response.get_data(as_text=True)
+    with db.connection():
+        assert User.select().count() == 0
