@@ -260,3 +260,27 @@ def test_crypto_callbacks_out_of_order(app, eth_deposit):
     stored = state_of(eth_deposit)
     assert (stored.state, stored.processor_status, stored.paid_minor) == ("succeeded", "finished", "1000000")
     assert balance_of(eth_deposit) == 4000
+
+
+def test_a_delayed_payment_is_credited_when_it_succeeds_not_before(app, card_deposit):
+    client, now = app.test_client(), int(time.time())
+    common = dict(deposit_reference=card_deposit.reference, session_id=card_deposit.processor_ref,
+                  payment_intent="pi_async", amount_cents=2500, currency="usd", created=now)
+    completed = json.loads(demo.checkout_event("checkout.session.completed", event_id="evt_a", **common))
+    completed["data"]["object"]["payment_status"] = "unpaid"  # a delayed payment method
+    unpaid = json.dumps(completed).encode()
+    assert send_stripe(client, unpaid, secret(app)).json["credited"] is False
+    assert (state_of(card_deposit).state, balance_of(card_deposit)) == ("checkout", 0)
+    succeeded = demo.checkout_event("checkout.session.async_payment_succeeded", event_id="evt_b", **common)
+    assert send_stripe(client, succeeded, secret(app)).json["credited"] is True
+    assert (state_of(card_deposit).state, balance_of(card_deposit)) == ("succeeded", 2500)
+
+
+def test_a_failed_delayed_payment_fails_the_deposit(app, card_deposit):
+    failed = demo.checkout_event(
+        "checkout.session.async_payment_failed", event_id="evt_f",
+        deposit_reference=card_deposit.reference, session_id=card_deposit.processor_ref,
+        payment_intent="pi_async", amount_cents=2500, currency="usd", created=int(time.time()))
+    send_stripe(app.test_client(), failed, secret(app))
+    assert state_of(card_deposit).state == "failed"
+    assert wallet_state() == (0, 0, [])
