@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, current_app, g, redirect, request, url_for
 from htmx_flask import make_response
 
 from portal import deposits, processors, web
@@ -49,7 +49,9 @@ def create():
         return web.render("pages/deposit_new.html", "fragments/deposit_form.html", 502, **context)
     if request.htmx:
         return make_response("", 204, redirect=url)
-    return make_response("", 303, {"Location": url})
+    # Without htmx: our own deposit page, whose link leads on to the processor (the CSP lets
+    # forms submit only to this origin, and that holds for a redirect after a submission).
+    return redirect(url_for("deposits.show", reference=deposit.reference), 303)
 
 
 @bp.get("/deposits/<reference>")

@@ -163,3 +163,11 @@ def test_processor_unavailable_fails_the_deposit_with_a_clear_message(db_url, si
     assert "cannot be reached" in response.get_data(as_text=True)
     with db.connection():
         assert Deposit.get().state == "failed"
+
+
+def test_without_htmx_the_form_leads_to_the_deposit_page_which_links_the_checkout(customer):
+    customer.refresh_token("/deposits/new")
+    response = customer.post("/deposits", {"amount": "25", "method": "card"})
+    assert response.status_code == 303 and response.headers["Location"].startswith("/deposits/dep_")
+    page = customer.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'href="/demo/checkout/cs_' in page and "Waiting for payment" in page
