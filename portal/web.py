@@ -68,9 +68,11 @@ def login_required(view):
 def render(page: str, fragment: str, /, status: int = 200, trigger=None, **context):
     """The full ``page`` for a normal request, only ``fragment`` for an htmx one.
 
-    The page template includes the very same fragment, so both always agree.
+    The page template includes the very same fragment, so both always agree. A history
+    restore (the back button after ``hx-push-url``) gets the whole page.
     """
-    template = fragment if request.htmx else page
+    wants_fragment = request.htmx and not request.htmx.history_restore_request
+    template = fragment if wants_fragment else page
     return make_response(render_template(template, **context), status, trigger=trigger)
 
 

@@ -95,3 +95,8 @@ def test_demo_pages_do_not_exist_when_a_real_processor_is_configured(db_url, sit
     someone = Person(real.test_client())
     someone.register()
     assert someone.get("/demo/checkout/cs_demo_anything").status_code == 404
+
+
+def test_a_history_restore_gets_the_whole_page(customer):
+    response = customer.get("/statement?page=1", htmx=True, headers={"HX-History-Restore-Request": "true"})
+    assert "<html" in response.get_data(as_text=True)
