@@ -73,7 +73,9 @@ def render(page: str, fragment: str, /, status: int = 200, trigger=None, **conte
     """
     wants_fragment = request.htmx and not request.htmx.history_restore_request
     template = fragment if wants_fragment else page
-    return make_response(render_template(template, **context), status, trigger=trigger)
+    response = make_response(render_template(template, **context), status, trigger=trigger)
+    response.vary.add("HX-Request")  # one URL, two representations
+    return response
 
 
 def owned_or_404(query):

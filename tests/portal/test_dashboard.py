@@ -26,6 +26,7 @@ def test_the_balance_fragment_is_the_fragment_the_full_page_includes(customer):
     assert fragment.startswith('<span id="balance"') and "$12.34" in fragment
     assert "<html" not in fragment
     assert fragment in customer.get("/dashboard").get_data(as_text=True)
+    assert "HX-Request" in customer.get("/dashboard/balance", htmx=True).headers["Vary"]
 
 
 def test_the_dashboard_lists_deposits_and_htmx_gets_the_list_alone(customer):
