@@ -1,46 +1,12 @@
-"""The customer portal: ``create_app(config=None)`` builds the Flask app.
+"""The customer portal (Flask + htmx + peewee) and the policy it enforces.
 
-Nothing happens at import time. The factory binds the database (and brings it to the
-current schema), wires htmx-flask, CSRF protection, flask-babel and the security headers,
-and registers one blueprint per area of ``portal/routes``.
+``create_app(config=None)`` builds the Flask app (see ``portal.app``). The package itself
+imports nothing else, so the site generator can read ``portal.policy`` without loading a
+web framework.
 """
 
-from __future__ import annotations
 
-from flask import Flask
-from flask_wtf.csrf import CSRFProtect
-from htmx_flask import Htmx
-from werkzeug.middleware.proxy_fix import ProxyFix
+def create_app(config: dict | None = None):
+    from portal.app import create_app as build
 
-from portal import config as settings
-from portal import db, migrate
-
-csrf = CSRFProtect()
-
-
-def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(settings.INSTANCE))
-    app.config.update(settings.load(config))
-    if app.config["TRUST_PROXY"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUST_PROXY"],
-                                x_proto=app.config["TRUST_PROXY"], x_host=app.config["TRUST_PROXY"])
-
-    database = db.bind(app.config["DATABASE_URL"])
-    with db.connection():
-        migrate.upgrade(database)
-    database.close_all()  # no pooled connection may survive into forked workers (--preload)
-
-    Htmx(app)
-    csrf.init_app(app)
-
-    from portal import cli, i18n, security, web
-    from portal.routes import account, auth, dashboard, demo, deposits, policy, site, webhooks
-
-    i18n.init_app(app)
-    security.init_app(app)
-    web.init_app(app)
-    cli.init_app(app)
-    for module in (auth, dashboard, deposits, webhooks, account, demo, policy, site):
-        app.register_blueprint(module.bp)
-    csrf.exempt(webhooks.bp)
-    return app
+    return build(config)
