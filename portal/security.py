@@ -1,9 +1,10 @@
 """Security headers on every response: CSP without inline or eval scripts, no framing,
-nosniff, a strict referrer policy, and HSTS when the request came over HTTPS."""
+nosniff, a strict referrer policy, HSTS when the request came over HTTPS, and no caching
+of a signed-in customer's pages."""
 
 from __future__ import annotations
 
-from flask import request
+from flask import g, request
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -31,6 +32,8 @@ HSTS = "max-age=31536000; includeSubDomains"
 def add_headers(response):
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if g.get("user") is not None and request.endpoint not in ("static", "site.serve"):
+        response.headers["Cache-Control"] = "private, no-store"  # a customer's own data
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = HSTS
     return response

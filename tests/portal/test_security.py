@@ -21,6 +21,11 @@ def test_every_response_carries_the_security_headers(customer, path):
     assert "Strict-Transport-Security" not in headers  # plain HTTP: no HSTS
 
 
+def test_a_customers_pages_are_not_cached_but_the_policy_site_may_be(customer):
+    assert customer.get("/dashboard").headers["Cache-Control"] == "private, no-store"
+    assert "no-store" not in customer.get("/en/payment-refund/").headers.get("Cache-Control", "")
+
+
 def test_hsts_only_over_https(customer):
     response = customer.client.get("/login", base_url="https://localhost")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
