@@ -5,7 +5,7 @@
     python build.py check                                          run every check, write nothing
     python build.py serve [--host H] [--port P]                    build, serve, rebuild on change
     python build.py new-version POLICY --effective YYYY-MM-DD      start a new version
-    python build.py lock                                           record newly published files
+    python build.py lock                                           lock the text of published versions
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     if command == "new-version":
         parser.add_argument("policy")
         parser.add_argument("--effective", type=date.fromisoformat, required=True)
-        parser.add_argument("--published", type=date.fromisoformat, default=None, help="default: today")
+        parser.add_argument("--published", type=date.fromisoformat, default=None,
+                            help="publication date (default: tomorrow; until then the version is a draft)")
     args = parser.parse_args(rest)
     args.command = command
     return args

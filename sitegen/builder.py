@@ -176,7 +176,7 @@ def prepare(options: Options) -> tuple[Site, list[Document], dict[Path, Body]]:
     problems += found
     problems += checks.heading_problems(site)
     problems += checks.translation_problems(documents)
-    problems += checks.lock_problems(documents, options.lock)
+    problems += checks.lock_problems(site, documents, options.lock)
     if problems:
         raise BuildFailed(problems)
     return site, documents, bodies

@@ -77,15 +77,20 @@ def write_lock(path: Path, locked: dict[str, str]) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def lock_problems(documents: list[Document], lock_path: Path) -> list[Problem]:
+def published_documents(site: Site) -> list[Document]:
+    """The version files published by the build clock: their text may never change.
+    A version not yet published is a draft, free to edit and to preview."""
+    return [doc for policy in site.policies.values() for version in policy.visible(site.now)
+            for doc in version.docs.values()]
+
+
+def lock_problems(site: Site, documents: list[Document], lock_path: Path) -> list[Problem]:
     locked = read_lock(lock_path)
     problems = []
-    for doc in documents:
-        if doc.kind != "version":
-            continue
+    for doc in published_documents(site):
         digest = locked.get(doc.rel)
         if digest is None:
-            problems.append(Problem(doc.path, 1, f"not in {lock_path.name}: run `python build.py lock` once the text is final"))
+            problems.append(Problem(doc.path, 1, f"published but not in {lock_path.name}: run `python build.py lock`"))
         elif digest != doc.sha256:
             problems.append(Problem(doc.path, 1, f"published text changed (sha256 differs from {lock_path.name}): "
                                                  "published versions never change, add a new version instead"))

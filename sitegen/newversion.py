@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
-from datetime import date, datetime, timezone
+from datetime import date, timedelta
 from pathlib import Path
 
 from sitegen import checks
 from sitegen.builder import Options
 from sitegen.content import SOURCE_LANGUAGE, load
-from sitegen.model import DEFAULT_NOTICE_PERIOD, TERMS_BY_POLICY
+from sitegen.model import DEFAULT_NOTICE_PERIOD, TERMS_BY_POLICY, build_model
 from sitegen.problems import BuildFailed, Problem
 
 
 def new_version(options: Options, policy: str, effective: date, published: date | None) -> str:
     """Copy the latest version of ``policy`` in every language to ``<effective>.<lang>.md``
     and fill in its front matter; say what the editor does next."""
-    published = published or options.now.date()
+    published = published or options.now.date() + timedelta(days=1)  # a draft until then
     folder = options.content / policy
     latest = sorted(folder.glob("*.md"))
     if not latest:
@@ -42,8 +43,6 @@ def new_version(options: Options, policy: str, effective: date, published: date 
         target = folder / f"{effective.isoformat()}.{lang}.md"
         target.write_text(text, encoding="utf-8")
         if lang == SOURCE_LANGUAGE:
-            import hashlib
-
             english_sha = hashlib.sha256(target.read_bytes()).hexdigest()
         created.append(target)
     notice = DEFAULT_NOTICE_PERIOD.days
@@ -71,15 +70,17 @@ def _set(text: str, key: str, value: str) -> str:
 
 
 def lock(options: Options) -> str:
-    """Record the sha256 of every version file not yet in the lock; never change one that is."""
-    documents, _, _ = load(options.content)
+    """Record the sha256 of every version published by the build clock that is not in the
+    lock yet; never change a recorded one."""
+    documents, problems, _ = load(options.content)
+    site, found = build_model(options.content, documents, options.now)
     locked = checks.read_lock(options.lock)
-    changed = [p for p in checks.lock_problems(documents, options.lock) if "changed" in p.message or "gone" in p.message]
-    if changed:
-        raise BuildFailed(changed)
+    refused = [p for p in checks.lock_problems(site, documents, options.lock) if "not in" not in p.message]
+    if refused:
+        raise BuildFailed(refused)
     added = []
-    for doc in documents:
-        if doc.kind == "version" and doc.rel not in locked:
+    for doc in checks.published_documents(site):
+        if doc.rel not in locked:
             locked[doc.rel] = doc.sha256
             added.append(doc.rel)
     checks.write_lock(options.lock, locked)

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -122,7 +122,7 @@ def test_published_file_never_disappears(site):
 def test_unlocked_version(site):
     lock = site.options().lock
     lock.write_text("\n".join(l for l in lock.read_text().splitlines() if V1_EN not in l) + "\n")
-    assert_problem(site, V1_EN, 1, "not in published.lock")
+    assert_problem(site, V1_EN, 1, "published but not in published.lock")
 
 
 def test_material_change_without_notice(site, monkeypatch):
@@ -240,3 +240,23 @@ def test_problems_of_an_unchanged_file_are_reported_on_every_build(site):
     for _ in range(2):
         with pytest.raises(BuildFailed, match=f"contact.en.md:{line}: heading .* needs an explicit id"):
             site.build()
+
+
+def test_a_draft_may_change_until_it_is_published(site):
+    """A version whose publication date is after the build clock is a draft: not locked,
+    editable and previewable; from its publication on, its text is locked."""
+    site.path("privacy").mkdir()
+    for lang in ("en", "de"):
+        body = "We keep little.\n\n## Data we keep {#data}\n\nYour e-mail address.\n"
+        meta = "title: Privacy\nversion: 2027-02-01\nsummary: First version.\npublished: 2026-12-20\neffective: 2027-02-01\n"
+        meta += "material: true\ntranslated_from: x\n" if lang == "de" else "material: true\n"
+        site.path(f"privacy/2027-02-01.{lang}.md").write_text(f"---\n{meta}---\n{body}")
+    site.set_translated_from("privacy/2027-02-01.de.md", "privacy/2027-02-01.en.md")
+    site.build()  # 2026-11-25: a draft, not on the site and not locked
+    assert not (site.out / "en/privacy").exists()
+    site.edit("privacy/2027-02-01.en.md", "title: Privacy", "title: Privacy policy")
+    site.set_translated_from("privacy/2027-02-01.de.md", "privacy/2027-02-01.en.md")
+    site.build()
+    published = datetime(2026, 12, 21, tzinfo=timezone.utc)
+    with pytest.raises(BuildFailed, match="privacy/2027-02-01.en.md:1: published but not in published.lock"):
+        site.build(now=published)
