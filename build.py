@@ -33,6 +33,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--now", type=_instant, default=None, help="the build clock, ISO 8601 (default: now)")
     parser.add_argument("--jobs", type=int, default=defaults.jobs, help="worker processes (default: all cores)")
     parser.add_argument("--site-url", default=defaults.site_url, help="absolute URL of the site, for feeds and sitemaps")
+    parser.add_argument("--preview", action="store_true",
+                        help="see drafts as published (with --now) without locking them first")
     if command == "serve":
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
@@ -52,7 +54,8 @@ def _instant(text: str) -> datetime:
 
 
 def options_from(args: argparse.Namespace) -> Options:
-    options = Options(content=args.content, out=args.out, cache=args.cache, jobs=args.jobs, site_url=args.site_url)
+    options = Options(content=args.content, out=args.out, cache=args.cache, jobs=args.jobs, site_url=args.site_url,
+                      preview=args.preview)
     if args.now:
         options.now = args.now
     return options

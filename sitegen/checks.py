@@ -84,13 +84,16 @@ def published_documents(site: Site) -> list[Document]:
             for doc in version.docs.values()]
 
 
+UNLOCKED = "published but not in"
+
+
 def lock_problems(site: Site, documents: list[Document], lock_path: Path) -> list[Problem]:
     locked = read_lock(lock_path)
     problems = []
     for doc in published_documents(site):
         digest = locked.get(doc.rel)
         if digest is None:
-            problems.append(Problem(doc.path, 1, f"published but not in {lock_path.name}: run `python build.py lock`"))
+            problems.append(Problem(doc.path, 1, f"{UNLOCKED} {lock_path.name}: run `python build.py lock`"))
         elif digest != doc.sha256:
             problems.append(Problem(doc.path, 1, f"published text changed (sha256 differs from {lock_path.name}): "
                                                  "published versions never change, add a new version instead"))

@@ -75,7 +75,7 @@ def lock(options: Options) -> str:
     documents, problems, _ = load(options.content)
     site, found = build_model(options.content, documents, options.now)
     locked = checks.read_lock(options.lock)
-    refused = [p for p in checks.lock_problems(site, documents, options.lock) if "not in" not in p.message]
+    refused = [p for p in checks.lock_problems(site, documents, options.lock) if checks.UNLOCKED not in p.message]
     if refused:
         raise BuildFailed(refused)
     added = []

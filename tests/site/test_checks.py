@@ -258,5 +258,7 @@ def test_a_draft_may_change_until_it_is_published(site):
     site.set_translated_from("privacy/2027-02-01.de.md", "privacy/2027-02-01.en.md")
     site.build()
     published = datetime(2026, 12, 21, tzinfo=timezone.utc)
+    site.build(now=published, preview=True)  # an editor's preview of publication day
+    assert (site.out / "en/privacy/2027-02-01/index.html").exists()
     with pytest.raises(BuildFailed, match="privacy/2027-02-01.en.md:1: published but not in published.lock"):
         site.build(now=published)
