@@ -29,12 +29,12 @@ from sitegen.model import Site, build_model
 from sitegen.pages import Body, Output, Planner
 from sitegen.placeholders import literal_number_problems, substitute
 from sitegen.problems import BuildFailed, Problem
-from sitegen.render import RenderCache, body_key, page_ids_and_links, render_markdown
+from sitegen.render import RenderCache, body_key, body_key_of, page_ids_and_links, render_markdown
 from sitegen.templates import Templates
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SITE_URL = "https://1001sms.com"
-RECORD_FORMAT = 3  # bump when what the build records (manifest, documents read) hold changes
+RECORD_FORMAT = 4  # bump when what the build records (manifest, documents read) hold changes
 PARALLEL_FROM = 16
 IN_PLACE_UP_TO = 64  # a rebuild of at most this many files replaces them one by one  # below this many renderings, forking workers costs more than it saves
 
@@ -193,6 +193,9 @@ def _bodies(site: Site) -> tuple[dict[Path, Body], list[Problem]]:
     page_terms = site.terms_for_pages()
     cited += [(doc, page_terms) for docs in site.pages.values() for doc in docs.values()]
     for doc, terms in cited:
+        if not doc.cites and not terms:  # nothing to fill in or check: no need to read it
+            bodies[doc.path] = Body(doc, terms, body_key_of(doc.body_sha256))
+            continue
         body = doc.body
         text, found = substitute(doc, terms, doc.lang, body)
         problems += found
@@ -243,11 +246,11 @@ def _write_outputs(out: Path, tmp: Path, outputs: list[Output], stale: list[Outp
     global _OUTPUTS, _TMP
     stale_paths = {o.path for o in stale}
     tmp.mkdir(parents=True)
-    for folder in sorted({os.path.dirname(o.path) for o in outputs} - {""}):
+    kept = [o for o in outputs if o.path not in stale_paths]
+    for folder in sorted({os.path.dirname(o.path) for o in kept} - {""}):
         (tmp / folder).mkdir(parents=True, exist_ok=True)
-    for output in outputs:
-        if output.path not in stale_paths:
-            os.link(out / output.path, tmp / output.path)
+    for output in kept:
+        os.link(out / output.path, tmp / output.path)
     _OUTPUTS, _TMP = stale, tmp
     chunks = [list(range(i, min(i + 32, len(stale)))) for i in range(0, len(stale), 32)]
     found: dict[str, tuple[str, str]] = {}
@@ -261,7 +264,9 @@ def _write_chunk(indices: list[int]) -> dict:
     for index in indices:
         output = _OUTPUTS[index]
         data = output.render()
-        (_TMP / output.path).write_bytes(data)
+        target = _TMP / output.path
+        target.parent.mkdir(parents=True, exist_ok=True)  # here, so the workers share the work
+        target.write_bytes(data)
         if output.path.endswith(".html"):
             found[output.path] = page_ids_and_links(data.decode("utf-8"))
     return found

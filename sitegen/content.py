@@ -58,6 +58,8 @@ class Document:
     meta_lines: dict[str, int]
     body_line: int  # line number of the body's first line in the file
     sha256: str
+    body_sha256: str = ""
+    cites: bool = False  # whether the body has {{ placeholders }}
     headings: tuple[Heading, ...] = ()
     problems: tuple[Problem, ...] = field(default=(), compare=False)
 
@@ -104,7 +106,7 @@ def load(root: Path, known: dict[str, dict] | None = None) -> tuple[list[Documen
 
 
 def _as_known(doc: Document) -> dict:
-    return {"sha256": doc.sha256, "meta": doc.meta, "meta_lines": doc.meta_lines, "body_line": doc.body_line,
+    return {"sha256": doc.sha256, "body_sha256": doc.body_sha256, "cites": doc.cites, "meta": doc.meta, "meta_lines": doc.meta_lines, "body_line": doc.body_line,
             "headings": [[h.id, h.line, h.level, h.title] for h in doc.headings],
             "problems": [[p.line, p.message] for p in doc.problems]}
 
@@ -114,6 +116,7 @@ def _from_known(path: Path, rel: str, sha: str, known: dict) -> Document:
     return Document(
         path=path, rel=rel, kind=kind, slug=slug, version=version, lang=lang, meta=known["meta"],
         meta_lines=known["meta_lines"], body_line=known["body_line"], sha256=sha,
+        body_sha256=known["body_sha256"], cites=known["cites"],
         headings=tuple(Heading(*h) for h in known["headings"]),
         problems=tuple(Problem(path, line, message) for line, message in known["problems"]),
     )
@@ -146,8 +149,9 @@ def read_document(root: Path, path: Path, raw: bytes | None = None) -> Document:
     headings = _headings(path, body, body_line, problems)
     return Document(
         path=path, rel=rel, kind=kind, slug=slug, version=version, lang=lang, meta=meta,
-        meta_lines=meta_lines, body_line=body_line,
-        sha256=hashlib.sha256(raw).hexdigest(), headings=headings, problems=tuple(problems),
+        meta_lines=meta_lines, body_line=body_line, sha256=hashlib.sha256(raw).hexdigest(),
+        body_sha256=hashlib.sha256(body.encode()).hexdigest(), cites="{{" in body,
+        headings=headings, problems=tuple(problems),
     )
 
 

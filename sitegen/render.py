@@ -39,7 +39,12 @@ class Rendered:
 
 def body_key(text: str) -> str:
     """The cache key of a Markdown text: what is rendered, and how."""
-    return hashlib.sha256(f"{RENDERER_VERSION}\n{text}".encode()).hexdigest()
+    return body_key_of(hashlib.sha256(text.encode()).hexdigest())
+
+
+def body_key_of(text_sha256: str) -> str:
+    """The cache key of a Markdown text, from the sha256 of the text."""
+    return hashlib.sha256(f"{RENDERER_VERSION}\n{text_sha256}".encode()).hexdigest()
 
 
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
