@@ -58,3 +58,18 @@ def test_redline_marks_only_the_changed_paragraph():
 def test_sections(text, count):
     assert len(sections(text)) == count
     assert "\n".join(sections(text)) == text
+
+
+def test_template_closure_names_every_template_used():
+    """What a template uses, as the rebuild keys see it, matches Jinja's own parse."""
+    import jinja2
+    from jinja2 import meta
+
+    from sitegen.builder import ROOT
+    from sitegen.templates import _closure
+
+    folder = ROOT / "site/templates"
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), extensions=["jinja2.ext.i18n"])
+    for template in folder.glob("*.*"):
+        parsed = {t for t in meta.find_referenced_templates(env.parse(template.read_text())) if t}
+        assert parsed <= _closure(folder, template.name), template.name
