@@ -120,7 +120,10 @@ def link_problems(pages: dict[str, tuple[str, str]], files: set[str],
     for path, (_, links) in pages.items():
         folder = posixpath.dirname(path)
         for href in links.split("\n") if links else ():
-            target, fragment = _resolve("" if href.startswith("/") else folder, href)
+            if href.startswith("#"):
+                target, fragment = "#self", href[1:]
+            else:
+                target, fragment = _resolve("" if href.startswith("/") else folder, href)
             if target is None:
                 continue
             target = path if target == "#self" else target

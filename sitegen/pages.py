@@ -207,11 +207,10 @@ class Planner:
                 }
 
         def render() -> bytes:
-            for versions in manifest.values():
-                for langs in versions.values():
-                    for entry in langs.values():
-                        html = self.cache.body(entry.pop("body_key")).html
-                        entry["sha256"] = hashlib.sha256(html.encode("utf-8")).hexdigest()
+            entries = [entry for versions in manifest.values() for langs in versions.values() for entry in langs.values()]
+            digests = self.cache.body_sha256([entry["body_key"] for entry in entries])
+            for entry in entries:
+                entry["sha256"] = digests[entry.pop("body_key")]
             return json.dumps(manifest, indent=2, sort_keys=True).encode()
 
         return Output("versions.json", _hash("versions.json", manifest), render)

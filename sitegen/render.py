@@ -21,7 +21,7 @@ import markdown
 
 EXTENSIONS = ("attr_list", "sane_lists", "tables")
 # Bump when the Markdown setup or what a cache entry holds changes.
-RENDERER_VERSION = f"1/{markdown.__version__}/{','.join(EXTENSIONS)}"
+RENDERER_VERSION = f"2/{markdown.__version__}/{','.join(EXTENSIONS)}"
 
 # A leading space instead of \b: a literal prefix makes these scans twenty times faster.
 _ID = re.compile(r' id="([^"]+)"')
@@ -190,6 +190,7 @@ class RenderCache:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("CREATE TABLE IF NOT EXISTS entry (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            self._db.execute("CREATE TABLE IF NOT EXISTS html_sha256 (key TEXT PRIMARY KEY, sha256 TEXT NOT NULL)")
             self._pid = os.getpid()
         return self._db
 
@@ -202,14 +203,17 @@ class RenderCache:
 
     def missing_bodies(self, keys: list[str]) -> set[str]:
         """Which of ``keys`` have no rendered body yet."""
-        wanted = {f"body:{k}" for k in keys}
-        found = set()
-        listed = list(wanted)
+        return set(keys) - set(self.body_sha256(keys))
+
+    def body_sha256(self, keys: list[str]) -> dict[str, str]:
+        """The sha256 of the rendered HTML of each of ``keys`` that has been rendered."""
+        found: dict[str, str] = {}
+        listed = list(set(keys))
         for i in range(0, len(listed), 500):
             chunk = listed[i:i + 500]
             marks = ",".join("?" * len(chunk))
-            found.update(r[0] for r in self.db.execute(f"SELECT key FROM entry WHERE key IN ({marks})", chunk))
-        return {k.removeprefix("body:") for k in wanted - found}
+            found.update(self.db.execute(f"SELECT key, sha256 FROM html_sha256 WHERE key IN ({marks})", chunk))
+        return found
 
     def body(self, key: str, text: str | None = None) -> Rendered:
         """The rendered body of ``key``, rendering ``text`` (and caching it) on a miss."""
@@ -227,6 +231,8 @@ class RenderCache:
             self.db.execute("BEGIN IMMEDIATE")
             for key, rendered in entries:
                 self._write("body", key, {"html": rendered.html, "ids": rendered.ids, "links": rendered.links})
+                self.db.execute("INSERT OR REPLACE INTO html_sha256 (key, sha256) VALUES (?, ?)",
+                                (key, hashlib.sha256(rendered.html.encode()).hexdigest()))
 
     def redline(self, old_key: str, new_key: str) -> str:
         key = hashlib.sha256(f"{RENDERER_VERSION}\n{old_key}\n{new_key}".encode()).hexdigest()
