@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -19,22 +18,17 @@ from pathlib import Path
 import pytest
 
 from portal import db
+from portal_pg import free_port
 from portal_testing import PASSWORD, make_app
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
 def two_workers(db_url, site_dir, tmp_path):
     make_app(db_url, site_dir)  # migrate first, as `make run` does with --preload
     db.database.obj.close_all()
-    port, log = _free_port(), tmp_path / "access.log"
+    port, log = free_port(), tmp_path / "access.log"
     env = {**os.environ, "DATABASE_URL": db_url, "SITE_DIR": site_dir, "SECRET_KEY": "shared-secret",
            "PUBLIC_URL": "http://127.0.0.1", "STRIPE_SECRET_KEY": "", "CRYPTO_API_KEY": ""}
     server = subprocess.Popen(
