@@ -247,16 +247,20 @@ class Planner:
 
     def _site_nav(self, lang: str) -> Markup:
         if lang not in self._nav_html:
-            featured = {slug: title for slug, title in self._titles[lang].items() if slug in TERMS_BY_POLICY}
-            context = {"lang": lang, "policy_titles": self._titles[lang], "featured": featured,
+            context = {"lang": lang, "policy_titles": self._titles[lang], "featured": self._featured(lang),
                        "pages": {name: docs[lang] for name, docs in self.site.pages.items() if lang in docs}}
             self._nav_html[lang] = Markup(self.templates.render(NAV_TEMPLATE, lang, context))
         return self._nav_html[lang]
 
+    def _featured(self, lang: str) -> dict[str, str]:
+        """The policies the navigation names: those the portal enforces."""
+        return {slug: title for slug, title in self._titles[lang].items() if slug in TERMS_BY_POLICY}
+
     def _nav_signature(self, lang: str) -> list:
-        titles = sorted(self._titles[lang].items())
+        """What every page shows of the site as a whole (header, footer, languages)."""
         pages = [(name, docs[lang].meta.get("title")) for name, docs in sorted(self.site.pages.items()) if lang in docs]
-        return [list(self.site.languages), titles, pages]
+        more = len(self._titles[lang]) > len(self._featured(lang))
+        return [list(self.site.languages), sorted(self._featured(lang).items()), more, pages]
 
     def _policy_title(self, policy: Policy, lang: str) -> str:
         shown = policy.in_force(self.site.now) or policy.upcoming(self.site.now)
