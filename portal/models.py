@@ -37,6 +37,14 @@ class User(BaseModel):
     terms_sha256 = CharField(max_length=64)
     terms_accepted_at = UtcDateTimeField()
     created_at = UtcDateTimeField(default=utcnow)
+    # Standing: "active", "suspended" (may read and open tickets, may not deposit or rent)
+    # or "terminated"; staff set it with a reason.
+    status = CharField(max_length=16, default="active")
+    status_reason = TextField(default="")
+    status_changed_at = UtcDateTimeField(null=True)
+    # Set when refund use passes the Terms' abuse thresholds: the account awaits staff review.
+    flagged_at = UtcDateTimeField(null=True)
+    flag_reason = CharField(max_length=64, default="")
 
 
 class LoginFailure(BaseModel):
