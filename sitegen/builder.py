@@ -84,11 +84,6 @@ def build(options: Options) -> Report:
     report = Report()
     site, documents, bodies = prepare(options)
     cache = RenderCache(options.cache)
-    report.rendered_bodies = _render_missing_bodies(site, bodies, cache, options.jobs)
-    unrendered = cache.missing_bodies([b.key for b in bodies.values()])
-    if unrendered:  # a file was saved while it was being rendered
-        raise BuildFailed([Problem(b.doc.path, 1, "changed while the site was being built: build again")
-                           for b in bodies.values() if b.key in unrendered])
     templates = Templates(options.beside_content("templates"), site.languages)
     planner = Planner(site, bodies, cache, templates, options.beside_content("static"), options.site_url)
     outputs = planner.outputs()
@@ -97,28 +92,44 @@ def build(options: Options) -> Report:
     previous = _read_manifest(manifest_path) if options.out.exists() else {}
     stale = [o for o in outputs if previous.get(o.path, {}).get("key") != o.key or not (options.out / o.path).exists()]
     removed = sorted(set(previous) - {o.path for o in outputs})
+    missing = _missing_bodies(site, bodies, cache)
     report.removed, report.kept = len(removed), len(outputs) - len(stale)
-    if not stale and not removed:
+    report.rendered_bodies = sum(len(group) for group in missing)
+    if not stale and not removed and not missing:
         report.seconds = time.perf_counter() - started
         return report
 
-    if len(stale) + len(removed) <= IN_PLACE_UP_TO and report.kept:
-        manifest = _replace_in_place(options, outputs, stale, removed, previous)
-    else:
-        manifest = _replace_whole(options, outputs, stale, previous)
-    _write_manifest(manifest_path, manifest)
+    in_place = len(stale) + len(removed) <= IN_PLACE_UP_TO and report.kept
+    tmp = options.out.with_name(f".{options.out.name}.tmp-{os.getpid()}")
+    _share_with_workers(missing, cache, stale, tmp)
+    templates.compile_all()  # once, before the workers fork, instead of once in each of them
+    work = report.rendered_bodies + (0 if in_place else len(stale))
+    with Workers(options.jobs, work) as workers:
+        workers.map(_render_body_group, list(range(len(missing))))
+        unrendered = cache.missing_bodies([b.key for b in bodies.values()])
+        if unrendered:  # a file was saved while it was being rendered
+            raise BuildFailed([Problem(b.doc.path, 1, "changed while the site was being built: build again")
+                               for b in bodies.values() if b.key in unrendered])
+        if not stale and not removed:
+            manifest = None
+        elif in_place:
+            manifest = _replace_in_place(options, outputs, stale, removed, previous)
+        else:
+            manifest = _replace_whole(options, outputs, stale, previous, tmp, workers)
+    if manifest is not None:
+        _write_manifest(manifest_path, manifest)
     report.written = len(stale)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _replace_whole(options: Options, outputs: list[Output], stale: list[Output], previous: dict) -> dict:
+def _replace_whole(options: Options, outputs: list[Output], stale: list[Output], previous: dict, tmp: Path,
+                   workers: "Workers") -> dict:
     """Write the new site into a temporary folder (unchanged files as hard links), check
     it, and swap it in: readers see the old site or the new one, never a mix."""
-    tmp = options.out.with_name(f".{options.out.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        fresh = _write_outputs(options.out, tmp, outputs, stale, options.jobs)
+        fresh = _write_outputs(options.out, tmp, outputs, stale, workers)
         manifest = _checked_manifest(options, outputs, fresh, previous)
         _swap(tmp, options.out)
     except BaseException:
@@ -132,6 +143,7 @@ def _replace_in_place(options: Options, outputs: list[Output], stale: list[Outpu
     """A small rebuild: render the few changed files in memory, check the site, then replace
     each file atomically. Nothing is written unless every check passed."""
     rendered = {o.path: o.render() for o in stale}
+    _CACHE.flush()
     fresh = {path: page_ids_and_links(data.decode("utf-8")) for path, data in rendered.items() if path.endswith(".html")}
     manifest = _checked_manifest(options, outputs, fresh, previous)
     for path, data in rendered.items():
@@ -169,7 +181,7 @@ def _remove_empty_folders(root: Path, folder: Path) -> None:
 def prepare(options: Options) -> tuple[Site, list[Document], dict[Path, Body]]:
     """Read and check the content; raise BuildFailed with every problem found."""
     known_path = options.cache / "documents.json"
-    documents, problems, known = load(options.content, _read_json(known_path))
+    documents, problems, known = load(options.content, _read_json(known_path), options.jobs)
     _write_json(known_path, known)
     site, found = build_model(options.content, documents, options.now)
     problems += found
@@ -215,8 +227,36 @@ _OUTPUTS: list[Output] = []
 _TMP: Path | None = None
 
 
-def _render_missing_bodies(site: Site, bodies: dict[Path, Body], cache: RenderCache, jobs: int) -> int:
-    global _GROUPS, _CACHE
+def _share_with_workers(groups: list[list[Body]], cache: RenderCache, stale: list[Output], tmp: Path) -> None:
+    global _GROUPS, _CACHE, _OUTPUTS, _TMP
+    _GROUPS, _CACHE, _OUTPUTS, _TMP = groups, cache, stale, tmp
+
+
+class Workers:
+    """One pool of forked workers for a build's phases (or none, for small work)."""
+
+    def __init__(self, jobs: int, work: int):
+        self.pool = None
+        if jobs > 1 and work >= PARALLEL_FROM:
+            self.pool = multiprocessing.get_context("fork").Pool(jobs)
+
+    def map(self, function, items: list) -> list:
+        if self.pool is None or len(items) < 2:
+            return [function(item) for item in items]
+        return list(self.pool.imap_unordered(function, items))
+
+    def __enter__(self) -> "Workers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+
+
+def _missing_bodies(site: Site, bodies: dict[Path, Body], cache: RenderCache) -> list[list[Body]]:
+    """The texts not rendered yet, grouped by policy and language: the versions of one
+    policy share most sections, so one worker renders them together."""
     groups: dict[tuple[str, str], dict[str, Body]] = {}
     for policy in site.policies.values():
         for version in policy.versions:
@@ -227,10 +267,7 @@ def _render_missing_bodies(site: Site, bodies: dict[Path, Body], cache: RenderCa
             groups.setdefault(("pages", doc.lang), {})[bodies[doc.path].key] = bodies[doc.path]
     absent = cache.missing_bodies([k for group in groups.values() for k in group])
     missing = [[body for key, body in group.items() if key in absent] for group in groups.values()]
-    _GROUPS, _CACHE = [g for g in missing if g], cache
-    count = sum(len(g) for g in _GROUPS)
-    _run(_render_body_group, list(range(len(_GROUPS))), jobs, count)
-    return count
+    return [group for group in missing if group]
 
 
 def _render_body_group(index: int) -> None:
@@ -242,8 +279,7 @@ def _render_body_group(index: int) -> None:
     _CACHE.store_bodies(rendered)
 
 
-def _write_outputs(out: Path, tmp: Path, outputs: list[Output], stale: list[Output], jobs: int) -> dict:
-    global _OUTPUTS, _TMP
+def _write_outputs(out: Path, tmp: Path, outputs: list[Output], stale: list[Output], workers: Workers) -> dict:
     stale_paths = {o.path for o in stale}
     tmp.mkdir(parents=True)
     kept = [o for o in outputs if o.path not in stale_paths]
@@ -251,10 +287,9 @@ def _write_outputs(out: Path, tmp: Path, outputs: list[Output], stale: list[Outp
         (tmp / folder).mkdir(parents=True, exist_ok=True)
     for output in kept:
         os.link(out / output.path, tmp / output.path)
-    _OUTPUTS, _TMP = stale, tmp
     chunks = [list(range(i, min(i + 32, len(stale)))) for i in range(0, len(stale), 32)]
     found: dict[str, tuple[str, str]] = {}
-    for part in _run(_write_chunk, chunks, jobs, len(stale)):
+    for part in workers.map(_write_chunk, chunks):
         found.update(part)
     return found
 
@@ -269,14 +304,8 @@ def _write_chunk(indices: list[int]) -> dict:
         target.write_bytes(data)
         if output.path.endswith(".html"):
             found[output.path] = page_ids_and_links(data.decode("utf-8"))
+    _CACHE.flush()
     return found
-
-
-def _run(function, items: list, jobs: int, work: int) -> list:
-    if jobs <= 1 or work < PARALLEL_FROM or len(items) < 2:
-        return [function(item) for item in items]
-    with multiprocessing.get_context("fork").Pool(min(jobs, len(items))) as pool:
-        return list(pool.imap_unordered(function, items))
 
 
 # --- the output folder ------------------------------------------------------------------

@@ -12,6 +12,7 @@ the first one, so an editor sees everything to fix at once.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -79,30 +80,49 @@ class Document:
         return self.meta_lines.get(key, 1)
 
 
-def load(root: Path, known: dict[str, dict] | None = None) -> tuple[list[Document], list[Problem], dict[str, dict]]:
+def load(root: Path, known: dict[str, dict] | None = None, jobs: int = 1
+         ) -> tuple[list[Document], list[Problem], dict[str, dict]]:
     """Every document below ``root`` (sorted by path), every problem found reading them,
     and what was read, to pass as ``known`` next time.
 
     ``known`` (rel path -> what an earlier load read) spares parsing files whose bytes have
-    not changed since: a build reads every file, but parses only the edited ones.
+    not changed since: a build reads every file, but parses only the edited ones (on
+    ``jobs`` processes when there are many).
     """
     documents: list[Document] = []
     problems: list[Problem] = []
     read: dict[str, dict] = {}
     known = known or {}
-    for path in sorted(root.glob("*/*.md")):
+    paths = sorted(root.glob("*/*.md"))
+    unknown: list[Path] = []
+    found: dict[Path, Document] = {}
+    for path in paths:
         rel = path.relative_to(root).as_posix()
-        raw = path.read_bytes()
-        sha = hashlib.sha256(raw).hexdigest()
         earlier = known.get(rel)
-        document = _from_known(path, rel, sha, earlier) if earlier and earlier["sha256"] == sha \
-            else read_document(root, path, raw)
-        read[rel] = _as_known(document)
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        if earlier and earlier["sha256"] == sha:
+            found[path] = _from_known(path, rel, sha, earlier)
+        else:
+            unknown.append(path)
+    found.update(zip(unknown, _read_all(root, unknown, jobs)))
+    for path in paths:
+        document = found[path]
+        read[document.rel] = _as_known(document)
         problems.extend(document.problems)
         documents.append(document)
     if not documents:
         problems.append(Problem(root, 1, "no content found (expected <policy>/<version>.<lang>.md)"))
     return documents, problems, read
+
+
+PARALLEL_FROM = 200  # parsing fewer files than this is quicker than starting workers
+
+
+def _read_all(root: Path, paths: list[Path], jobs: int) -> list[Document]:
+    if jobs <= 1 or len(paths) < PARALLEL_FROM:
+        return [read_document(root, path) for path in paths]
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        return pool.starmap(read_document, [(root, path) for path in paths], chunksize=64)
 
 
 def _as_known(doc: Document) -> dict:

@@ -181,6 +181,7 @@ class RenderCache:
         self.folder = folder
         self._db: sqlite3.Connection | None = None
         self._pid = 0
+        self._pending: list[tuple[str, str, dict]] = []  # redlines to store at the next flush
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -239,6 +240,17 @@ class RenderCache:
         found = self._read("redline", key)
         if found is None:
             html = redline(self.body(old_key).html, self.body(new_key).html)
-            self._write("redline", key, {"html": html})
+            self._pending.append(("redline", key, {"html": html}))
             return html
         return found["html"]
+
+    def flush(self) -> None:
+        """Store what was computed since the last flush, in one transaction (a write per
+        redline would have the workers queue for the database lock)."""
+        if not self._pending:
+            return
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            for kind, key, value in self._pending:
+                self._write(kind, key, value)
+        self._pending.clear()

@@ -47,6 +47,12 @@ class Templates:
             self._envs[lang] = env
         return self._envs[lang]
 
+    def compile_all(self) -> None:
+        """Compile every template in every language now (before workers fork)."""
+        for lang in self.languages:
+            for template in self.folder.glob("*.*"):
+                self.env(lang).get_template(template.name)
+
     def render(self, name: str, lang: str, context: dict) -> str:
         return self.env(lang).get_template(name).render(context)
 

@@ -225,16 +225,26 @@ def test_a_file_saved_during_a_build_never_poisons_the_cache(site, monkeypatch):
     site.build()
     site.edit("pages/contact.en.md", "ticket", "first ticket")
     site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
-    planned = builder._render_missing_bodies
+    planned = builder._render_body_group
 
-    def save_while_building(*args):
+    def save_while_building(index):
         site.edit("pages/contact.en.md", "first ticket", "second ticket")
-        return planned(*args)
+        return planned(index)
 
-    monkeypatch.setattr(builder, "_render_missing_bodies", save_while_building)
+    monkeypatch.setattr(builder, "_render_body_group", save_while_building)
     with pytest.raises(BuildFailed, match="changed while the site was being built"):
         site.build()
     monkeypatch.undo()
     site.edit("pages/contact.en.md", "second ticket", "first ticket")  # the editor undoes
     site.build()
     assert "first ticket" in site.page("en/contact/index.html")
+
+
+def test_documents_parsed_in_parallel_are_the_same(site, monkeypatch):
+    from sitegen import content
+
+    serial, serial_problems, _ = content.load(site.content)
+    monkeypatch.setattr(content, "PARALLEL_FROM", 2)
+    parallel, parallel_problems, _ = content.load(site.content, jobs=2)
+    assert parallel == serial and parallel_problems == serial_problems
+    assert [d.headings for d in parallel] == [d.headings for d in serial]
