@@ -181,8 +181,10 @@ def _remove_empty_folders(root: Path, folder: Path) -> None:
 def prepare(options: Options) -> tuple[Site, list[Document], dict[Path, Body]]:
     """Read and check the content; raise BuildFailed with every problem found."""
     known_path = options.cache / "documents.json"
-    documents, problems, known = load(options.content, _read_json(known_path), options.jobs)
-    _write_json(known_path, known)
+    earlier = _read_json(known_path)
+    documents, problems, known = load(options.content, earlier, options.jobs)
+    if known != earlier:
+        _write_json(known_path, known)
     site, found = build_model(options.content, documents, options.now)
     problems += found
     bodies, found = _bodies(site)
