@@ -42,5 +42,9 @@ def create_app(config: dict | None = None) -> Flask:
     cli.init_app(app)
     for module in (auth, dashboard, deposits, webhooks, account, demo, policy, site):
         app.register_blueprint(module.bp)
+    from portal.routes import prices, rentals
+
+    for module in (rentals, prices):  # issue 6: numbers, refunds of failed SMS, prices
+        app.register_blueprint(module.bp)
     csrf.exempt(webhooks.bp)
     return app

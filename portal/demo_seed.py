@@ -1,8 +1,9 @@
-"""Demo users for ``make run``: a customer, an EU customer and a staff user."""
+"""Demo data for ``make run``: a customer, an EU customer, a staff user and the number
+catalog."""
 
 from __future__ import annotations
 
-from portal import accounts
+from portal import accounts, catalog
 from portal.fields import utcnow
 from portal.models import User
 from portal.policy import terms_in_force
@@ -25,4 +26,5 @@ def seed(config) -> list[tuple[str, str, str]]:
                                      params=config["ARGON2"])
             if staff:
                 User.update(is_staff=True).where(User.id == user.id).execute()
+    catalog.seed_demo()  # the number catalog: services x countries with prices
     return [(role, email, password) for role, email, password, *_ in DEMO_USERS]

@@ -123,3 +123,58 @@ class Consent(BaseModel):
 
 
 ALL_MODELS = (User, LoginFailure, Account, LedgerTransaction, Entry, Deposit, Consent)
+
+
+# --- the number catalog and rentals (issue 6) ---
+
+
+class Service(BaseModel):
+    """A service whose verification SMS a rented number receives (wa, tg, ...)."""
+
+    code = CharField(max_length=16, unique=True)
+    name = CharField(max_length=64)
+    wait_seconds = IntegerField()  # the wait window of its rentals
+
+
+class Price(BaseModel):
+    """The price of one country x service from ``effective_at`` on; a change is a new row."""
+
+    country = CharField(max_length=2)
+    service = ForeignKeyField(Service, backref="prices", on_delete="RESTRICT")
+    price_cents = BigIntegerField()
+    effective_at = UtcDateTimeField()
+    created_by = ForeignKeyField(User, null=True, on_delete="RESTRICT")
+    created_at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("country", "service", "effective_at"), False),)
+
+
+class Rental(BaseModel):
+    """A rented number: waiting -> received (final) | expired -> refunded (final)."""
+
+    reference = CharField(max_length=40, unique=True)
+    user = ForeignKeyField(User, backref="rentals", on_delete="RESTRICT")
+    request_key = CharField(max_length=96, null=True, unique=True)
+    country = CharField(max_length=2)
+    service = ForeignKeyField(Service, on_delete="RESTRICT")
+    price = ForeignKeyField(Price, on_delete="RESTRICT")
+    price_cents = BigIntegerField()
+    window_seconds = IntegerField()
+    terms_version = CharField(max_length=10)
+    provider = CharField(max_length=16)
+    activation_id = CharField(max_length=128)
+    phone = CharField(max_length=20)
+    state = CharField(max_length=16, default="waiting", index=True)
+    rented_at = UtcDateTimeField(index=True)
+    ends_at = UtcDateTimeField()
+    sms_text = TextField(null=True)
+    sms_code = CharField(max_length=32, null=True)
+    received_at = UtcDateTimeField(null=True)
+    refunded_at = UtcDateTimeField(null=True)
+    charge_txn = ForeignKeyField(LedgerTransaction, null=True, on_delete="RESTRICT")
+    refund_txn = ForeignKeyField(LedgerTransaction, null=True, on_delete="RESTRICT")
+    updated_at = UtcDateTimeField(default=utcnow)
+
+
+ALL_MODELS = ALL_MODELS + (Service, Price, Rental)

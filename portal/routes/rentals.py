@@ -1,0 +1,164 @@
+"""Renting numbers: the filtered offer list, "Rent", a rental's row (which polls itself
+while waiting) and "Request refund". The decisions are in ``portal.rentals``."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, g, redirect, request, url_for
+from flask_babel import gettext as _
+
+from portal import catalog, rentals, web
+from portal.fields import utcnow
+from portal.i18n import language, money, when
+from portal.messages import message
+from portal.policy import CLAUSE_ANCHORS, requires_withdrawal_waiver, terms_in_force
+from portal.routes.policy import clause_link
+from portal.site_versions import published
+
+bp = Blueprint("rentals", __name__)
+
+# The status each refusal answers with (htmx swaps these; see the layout's htmx-config).
+STATUS = {
+    "rental.unknown_service": 422,
+    "eu.withdrawal_waiver": 422,
+    "rental.insufficient_funds": 409,
+    "rental.account_suspended": 409,
+    "rental.account_terminated": 409,
+    "rental.no_numbers": 409,
+    "rental.provider_unavailable": 502,
+    "rental.refund_unavailable": 502,
+    "sms_refund.window_open": 409,
+    "sms_refund.sms_received": 409,
+    "sms_refund.already_refunded": 409,
+}
+GOOD = frozenset({"rental.rented", "sms_refund.allowed"})
+
+
+def clock(seconds: int) -> str:
+    """A countdown: ``m:ss``, or ``h:mm:ss`` from an hour on."""
+    minutes, secs = divmod(max(0, int(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def window(seconds: int) -> str:
+    """A wait window in words: whole minutes, else seconds."""
+    if seconds % 60:
+        return _("%(seconds)s s", seconds=seconds)
+    return _("%(minutes)s min", minutes=seconds // 60)
+
+
+def _shown(name: str, value) -> str:
+    if name == "price":
+        return money(value)
+    if name == "left":
+        return clock(value.total_seconds() if isinstance(value, timedelta) else value)
+    if name == "opens":
+        return when(value)
+    return str(value)
+
+
+def notice(code: str, version: str | None = None, **values) -> dict:
+    """A message for the user, translated, with the clause of the governing Terms."""
+    text = message(code, **{name: _shown(name, value) for name, value in values.items()})
+    link = clause_link(code, version) if code in CLAUSE_ANCHORS else None
+    return {"code": code, "text": text, "link": link, "good": code in GOOD}
+
+
+def _filters() -> tuple[str, str]:
+    """The chosen country (by default the customer's own, when it is on offer) and service."""
+    country = request.args.get("country")
+    if country is None:
+        country = g.user.country if g.user.country in catalog.countries_on_sale() else ""
+    return country[:2], request.args.get("service", "")[:16]
+
+
+def _page_context(**extra) -> dict:
+    country, service = _filters()
+    needs_consent = requires_withdrawal_waiver(g.user.country)
+    context = dict(
+        countries=catalog.countries_on_sale(), services=catalog.services(),
+        country=country, service=service,
+        offers=catalog.offers(country=country, service=service),
+        needs_consent=needs_consent, token=secrets.token_urlsafe(16),
+        policy_link=clause_link("eu.withdrawal_waiver"), notice=None, rental=None,
+    )
+    context.update(extra)
+    return context
+
+
+def _with_rentals(context: dict) -> dict:
+    now = utcnow()
+    listed = list(rentals.for_user(g.user.id).limit(20))
+    context["rentals"] = [rentals.sync(r, now=now) if r.state == rentals.WAITING else r
+                          for r in listed]
+    return context
+
+
+@bp.get("/rentals")
+@web.login_required
+def index():
+    context = _page_context()
+    if request.htmx and request.htmx.target == "offers":
+        return web.render("pages/rentals.html", "fragments/rent_offers.html", **context)
+    return web.render("pages/rentals.html", "fragments/rental_list.html", **_with_rentals(context))
+
+
+def _consent():
+    if not requires_withdrawal_waiver(g.user.country) or request.form.get("consent") != "yes":
+        return None
+    version = terms_in_force(utcnow()).version
+    terms = published(current_app.config["SITE_DIR"], version, language())
+    return rentals.ConsentGiven(terms, web.client_ip(), web.user_agent())
+
+
+@bp.post("/rentals")
+@web.login_required
+def create():
+    country, _, service = request.form.get("offer", "").partition(":")
+    key = rentals.make_request_key(g.user.id, request.form.get("token", ""), country, service)
+    try:
+        rental = rentals.rent(g.user, country, service, consent=_consent(), request_key=key)
+    except rentals.RentalRefused as refused:
+        context = _page_context(notice=notice(refused.reason, **refused.values))
+        return web.render("pages/rentals.html", "fragments/rent_result.html",
+                          STATUS[refused.reason], **_with_rentals(context))
+    if not request.htmx:
+        return redirect(url_for("rentals.show", reference=rental.reference), 303)
+    return web.render("pages/rentals.html", "fragments/rent_result.html", 200,
+                      trigger="balance-changed", rental=rental, token=secrets.token_urlsafe(16),
+                      notice=notice("rental.rented", phone=rental.phone))
+
+
+@bp.get("/rentals/<reference>")
+@web.login_required
+def show(reference: str):
+    rental = rentals.sync(web.owned_or_404(rentals.one_for_user(g.user.id, reference)))
+    return web.render("pages/rental.html", "fragments/rental_row.html", rental=rental, notice=None)
+
+
+@bp.post("/rentals/<reference>/refund")
+@web.login_required
+def refund(reference: str):
+    outcome = rentals.request_refund(g.user, reference)
+    if outcome is None:
+        abort(404)
+    shown = notice(outcome.reason, outcome.rental.terms_version, **outcome.values)
+    return web.render("pages/rental.html", "fragments/rental_row.html",
+                      200 if outcome.credited else STATUS[outcome.reason],
+                      trigger="balance-changed" if outcome.credited else None,
+                      rental=outcome.rental, notice=shown)
+
+
+@bp.record_once
+def _register(state) -> None:
+    def rental_state(rental):
+        return rentals.shown_state(rental, utcnow())
+
+    def rental_left(rental):
+        return rentals.seconds_left(rental, utcnow())
+
+    state.app.jinja_env.globals.update(rental_state=rental_state, rental_left=rental_left)
+    state.app.jinja_env.filters.update(clock=clock, window=window)
