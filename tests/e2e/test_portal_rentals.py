@@ -1,0 +1,103 @@
+"""Numbers in headless Chromium: rent with the simulator set never to deliver and a short
+wait window, wait for the window to pass, request the refund and see the balance restored;
+rent with delivery and see the SMS text in full, final, with no refund button. All without
+a page reload."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from portal import catalog, create_app, db, ledger
+from portal.models import Service, User
+from tests.e2e.test_portal_flow import register
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+WINDOWS = {"wa": 3, "tg": 10}  # seconds: short wait windows for the test
+
+
+@pytest.fixture(scope="module")
+def portal_url(tmp_path_factory):
+    site = tmp_path_factory.mktemp("rentals-site")
+    subprocess.run([sys.executable, "build.py", "--out", str(site)], cwd=ROOT, check=True,
+                   capture_output=True, timeout=300)
+    data = tmp_path_factory.mktemp("rentals-db")
+    app = create_app({
+        "DATABASE_URL": f"sqlite:///{data / 'portal.sqlite3'}", "SITE_DIR": str(site),
+        "SECRET_KEY": "e2e-secret", "ARGON2": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
+        "STRIPE_SECRET_KEY": "", "CRYPTO_API_KEY": "",
+        "SMS_PROVIDER": "simulator", "SMS_SIMULATOR": "default=deliver:1s;wa=never",
+    })
+    with db.connection():
+        catalog.seed_demo()
+        for code, seconds in WINDOWS.items():
+            Service.update(wait_seconds=seconds).where(Service.code == code).execute()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    if not db.database.is_closed():
+        db.database.close()
+
+
+def fund(email: str, cents: int) -> None:
+    with db.connection():
+        user = User.get(User.email == email)
+        ledger.post(f"e2e:{email}", "deposit",
+                    [(ledger.house("card_clearing"), -cents), (ledger.wallet(user.id), cents)])
+
+
+def wait_for_balance(page, text: str) -> None:
+    page.wait_for_function(f"document.querySelector('#balance').innerText.includes('{text}')")
+
+
+def open_numbers(page, base, email):
+    register(page, base, email, "US")
+    fund(email, 1000)
+    page.goto(f"{base}/rentals")
+    assert "$10.00" in page.inner_text("#balance")
+    page.evaluate("window.__sameDocument = true")  # gone if the page reloads
+
+
+def test_no_sms_in_the_window_then_refund_restores_the_balance(page, portal_url):
+    open_numbers(page, portal_url, "nora@example.com")
+    page.select_option("#filter-service", "wa")
+    page.wait_for_selector("#offers button[value='US:wa']")
+    assert page.locator("#offers tbody tr").count() == 1
+    page.click("#offers button[value='US:wa']")
+    row = page.wait_for_selector("#rental-list .rental")
+    assert "Waiting for the SMS" in row.inner_text()
+    assert "Number rented: +1" in page.inner_text("#rent-result")
+    wait_for_balance(page, "$8.80")
+    page.wait_for_selector("#rental-list .rental button.refund", timeout=15_000)
+    assert "No SMS arrived within the wait window." in page.inner_text("#rental-list .rental")
+    page.click("#rental-list .rental button.refund")
+    page.wait_for_selector("#rental-list .rental.state-refunded")
+    assert "$1.20 was credited to your balance." in page.inner_text("#rental-list .rental")
+    assert page.locator("#rental-list button.refund").count() == 0
+    wait_for_balance(page, "$10.00")
+    assert page.evaluate("window.__sameDocument") is True
+
+
+def test_a_delivered_sms_is_shown_in_full_and_cannot_be_refunded(page, portal_url):
+    open_numbers(page, portal_url, "otto@example.com")
+    page.select_option("#filter-service", "tg")
+    page.wait_for_selector("#offers button[value='US:tg']")
+    page.click("#offers button[value='US:tg']")
+    sms = page.wait_for_selector("#rental-list .rental blockquote.sms", timeout=15_000)
+    text = sms.inner_text()
+    assert text.startswith("Telegram code: ") and "Do not give this code to anyone" in text
+    row = page.inner_text("#rental-list .rental")
+    assert "Final: an SMS was received, so this number is not refundable." in row
+    assert page.locator("#rental-list button.refund").count() == 0
+    page.wait_for_timeout(2500)  # the row stopped polling: still final, still no button
+    assert page.locator("#rental-list .rental.state-received").count() == 1
+    assert page.locator("#rental-list button.refund").count() == 0
+    assert "$9.10" in page.inner_text("#balance")  # Telegram in the US: $0.90, not refunded
+    assert page.evaluate("window.__sameDocument") is True
