@@ -84,7 +84,7 @@ def build(options: Options) -> Report:
     report = Report()
     site, documents, bodies = prepare(options)
     cache = RenderCache(options.cache)
-    templates = Templates(options.beside_content("templates"), site.languages)
+    templates = Templates(options.beside_content("templates"), site.languages, options.cache / "templates")
     planner = Planner(site, bodies, cache, templates, options.beside_content("static"), options.site_url)
     outputs = planner.outputs()
 
@@ -102,8 +102,9 @@ def build(options: Options) -> Report:
     in_place = len(stale) + len(removed) <= IN_PLACE_UP_TO and report.kept
     tmp = options.out.with_name(f".{options.out.name}.tmp-{os.getpid()}")
     _share_with_workers(missing, cache, stale, tmp)
-    templates.compile_all()  # once, before the workers fork, instead of once in each of them
     work = report.rendered_bodies + (0 if in_place else len(stale))
+    if Workers.would_fork(options.jobs, work):
+        templates.compile_all()  # once, before the workers fork, instead of once in each of them
     with Workers(options.jobs, work) as workers:
         workers.map(_render_body_group, list(range(len(missing))))
         unrendered = cache.missing_bodies([b.key for b in bodies.values()])
@@ -238,9 +239,11 @@ class Workers:
     """One pool of forked workers for a build's phases (or none, for small work)."""
 
     def __init__(self, jobs: int, work: int):
-        self.pool = None
-        if jobs > 1 and work >= PARALLEL_FROM:
-            self.pool = multiprocessing.get_context("fork").Pool(jobs)
+        self.pool = multiprocessing.get_context("fork").Pool(jobs) if self.would_fork(jobs, work) else None
+
+    @staticmethod
+    def would_fork(jobs: int, work: int) -> bool:
+        return jobs > 1 and work >= PARALLEL_FROM
 
     def map(self, function, items: list) -> list:
         if self.pool is None or len(items) < 2:

@@ -22,9 +22,13 @@ from sitegen.i18n import TRANSLATIONS, translations
 
 
 class Templates:
-    def __init__(self, folder: Path, languages: tuple[str, ...]):
+    def __init__(self, folder: Path, languages: tuple[str, ...], compiled: Path | None = None):
         self.folder = folder
         self.languages = languages
+        # Compiled templates kept between builds: a new process loads them, not recompiles.
+        self.bytecode = jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None
+        if compiled:
+            compiled.mkdir(parents=True, exist_ok=True)
         self._envs: dict[str, jinja2.Environment] = {}
         _hash_of.cache_clear()  # a long-running `serve` sees edited templates
         _catalog_hash.cache_clear()
@@ -38,6 +42,7 @@ class Templates:
                 trim_blocks=True,
                 lstrip_blocks=True,
                 undefined=jinja2.StrictUndefined,
+                bytecode_cache=self.bytecode,
             )
             env.install_gettext_translations(translations(lang), newstyle=True)
             env.filters["date"] = functools.partial(_format_date, lang=lang)
