@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sitegen import checks
-from sitegen.content import Document, load
+from sitegen.content import RECORDED_AT, Document, load
 from sitegen.model import Site, build_model
 from sitegen.pages import Body, Output, Planner
 from sitegen.placeholders import literal_number_problems, substitute
@@ -34,7 +34,7 @@ from sitegen.templates import Templates
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SITE_URL = "https://1001sms.com"
-RECORD_FORMAT = 4  # bump when what the build records (manifest, documents read) hold changes
+RECORD_FORMAT = 5  # bump when what the build records (manifest, documents read) hold changes
 PARALLEL_FROM = 16
 IN_PLACE_UP_TO = 64  # a rebuild of at most this many files replaces them one by one  # below this many renderings, forking workers costs more than it saves
 
@@ -184,7 +184,7 @@ def prepare(options: Options) -> tuple[Site, list[Document], dict[Path, Body]]:
     known_path = options.cache / "documents.json"
     earlier = _read_json(known_path)
     documents, problems, known = load(options.content, earlier, options.jobs)
-    if known != earlier:
+    if {k: v for k, v in known.items() if k != RECORDED_AT} != {k: v for k, v in earlier.items() if k != RECORDED_AT}:
         _write_json(known_path, known)
     site, found = build_model(options.content, documents, options.now)
     problems += found

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -96,18 +97,27 @@ def load(root: Path, known: dict[str, dict] | None = None, jobs: int = 1
     paths = sorted(root.glob("*/*.md"))
     unknown: list[Path] = []
     found: dict[Path, Document] = {}
+    # Like git's index: a file whose size and mtime are as recorded is not read again,
+    # unless it changed so close to the recording that the mtime cannot tell ("racy").
+    trusted_before = known.get(RECORDED_AT, 0) - RACY_NS
     for path in paths:
         rel = path.relative_to(root).as_posix()
         earlier = known.get(rel)
+        stat = path.stat()
+        if earlier and earlier.get("stat") == [stat.st_size, stat.st_mtime_ns] and stat.st_mtime_ns < trusted_before:
+            found[path] = _from_known(path, rel, earlier["sha256"], earlier)
+            continue
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
         if earlier and earlier["sha256"] == sha:
             found[path] = _from_known(path, rel, sha, earlier)
         else:
             unknown.append(path)
     found.update(zip(unknown, _read_all(root, unknown, jobs)))
+    read[RECORDED_AT] = time.time_ns()
     for path in paths:
         document = found[path]
-        read[document.rel] = _as_known(document)
+        stat = path.stat()
+        read[document.rel] = {**_as_known(document), "stat": [stat.st_size, stat.st_mtime_ns]}
         problems.extend(document.problems)
         documents.append(document)
     if not documents:
@@ -116,6 +126,8 @@ def load(root: Path, known: dict[str, dict] | None = None, jobs: int = 1
 
 
 PARALLEL_FROM = 200  # parsing fewer files than this is quicker than starting workers
+RECORDED_AT = "@recorded_at_ns"
+RACY_NS = 2_000_000_000
 
 
 def _read_all(root: Path, paths: list[Path], jobs: int) -> list[Document]:
