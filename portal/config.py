@@ -19,6 +19,7 @@ ENV_KEYS = (
     "DATABASE_URL", "SECRET_KEY", "SITE_DIR", "PUBLIC_URL",
     "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE",
     "CRYPTO_API_KEY", "CRYPTO_IPN_SECRET", "CRYPTO_API_BASE",
+    "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM",
     "SMS_PROVIDER", "SMS_SIMULATOR", "SMS_ACTIVATE_URL", "SMS_ACTIVATE_KEY",
     "SMS_TIMEOUT_SECONDS", "SMS_RETRIES",
 )
@@ -66,6 +67,13 @@ def defaults() -> dict:
         "STATEMENT_PAGE_SIZE": 25,
         "TRUST_PROXY": 0,
         "DEMO_SEED": False,
+        # Notification email (portal.notifications): none sent while SMTP_HOST is empty
+        "SMTP_HOST": "",
+        "SMTP_PORT": 25,
+        "SMTP_USER": "",
+        "SMTP_PASSWORD": "",
+        "SMTP_FROM": "support@1001sms.com",
+        "SMTP_STARTTLS": False,
         # SMS numbers (portal.sms.provider_from_config): the embedded simulator by default
         "SMS_PROVIDER": "",
         "SMS_SIMULATOR": "default=deliver:20s",
@@ -84,6 +92,7 @@ def load(overrides: dict | None) -> dict:
             config[key] = os.environ[key]
     config["TRUST_PROXY"] = int(os.environ.get("PORTAL_TRUST_PROXY", config["TRUST_PROXY"]))
     config["DEMO_SEED"] = _flag(os.environ.get("PORTAL_DEMO_SEED"), config["DEMO_SEED"])
+    config["SMTP_STARTTLS"] = _flag(os.environ.get("SMTP_STARTTLS"), config["SMTP_STARTTLS"])
     config.update(overrides or {})
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret()

@@ -83,3 +83,16 @@ def pay_invoice(deposit: Deposit, status: str = "finished") -> int:
     )
     signed = demo.signed_ipn(body, current_app.config["CRYPTO_IPN_SECRET"])
     return _deliver("/webhooks/crypto", signed.body, {SIGNATURE_HEADER: signed.signature})
+
+
+def refund_outcome(deposit: Deposit, refund_id: str, amount_cents: int, status: str) -> int:
+    """Send a signed refund event announcing ``status``, as Stripe does once a refund of
+    the deposit's PaymentIntent settles (``succeeded``) or fails (``failed``)."""
+    now = int(time.time())
+    payload = demo.refund_event(
+        refund_id=refund_id, payment_intent=deposit.payment_intent, amount_cents=amount_cents,
+        currency=deposit.currency, status=status, event_id=demo.new_id("evt"), created=now,
+        deposit_reference=deposit.reference,
+    )
+    header = demo.stripe_signature_header(payload, current_app.config["STRIPE_WEBHOOK_SECRET"], now)
+    return _deliver("/webhooks/stripe", payload, {"Stripe-Signature": header})

@@ -178,3 +178,76 @@ class Rental(BaseModel):
 
 
 ALL_MODELS = ALL_MODELS + (Service, Price, Rental)
+
+# --- support tickets, card refunds, staff audit and the notification outbox (issue 7) ---
+
+
+class Ticket(BaseModel):
+    """A customer's support request; a card-refund ticket names the deposit it is about."""
+
+    user = ForeignKeyField(User, backref="tickets", on_delete="RESTRICT")
+    category = CharField(max_length=16)
+    subject = CharField(max_length=120)
+    state = CharField(max_length=16, default="open", index=True)
+    deposit = ForeignKeyField(Deposit, null=True, on_delete="RESTRICT")
+    opened_at = UtcDateTimeField(default=utcnow)
+    first_response_due = UtcDateTimeField(index=True)
+    first_response_at = UtcDateTimeField(null=True)
+    updated_at = UtcDateTimeField(default=utcnow)
+    decision_reason = CharField(max_length=64, default="")
+    decision_note = TextField(default="")
+
+
+class TicketMessage(BaseModel):
+    """One message of a ticket's thread, by the customer or by staff; plain text."""
+
+    ticket = ForeignKeyField(Ticket, backref="messages", on_delete="RESTRICT")
+    author = ForeignKeyField(User, on_delete="RESTRICT")
+    from_staff = BooleanField(default=False)
+    body = TextField()
+    created_at = UtcDateTimeField(default=utcnow)
+
+
+class CardRefund(BaseModel):
+    """A card deposit's refund: approved by staff, sent to Stripe, settled by webhook."""
+
+    deposit = ForeignKeyField(Deposit, unique=True, on_delete="RESTRICT")
+    ticket = ForeignKeyField(Ticket, on_delete="RESTRICT")
+    amount_cents = BigIntegerField()
+    state = CharField(max_length=16, default="pending")  # pending, succeeded, failed
+    processor_refund_id = CharField(max_length=255, null=True, index=True)
+    failure_reason = CharField(max_length=64, default="")
+    approved_by = ForeignKeyField(User, on_delete="RESTRICT")
+    txn = ForeignKeyField(LedgerTransaction, on_delete="RESTRICT")
+    reversal_txn = ForeignKeyField(LedgerTransaction, null=True, on_delete="RESTRICT")
+    created_at = UtcDateTimeField(default=utcnow)
+    updated_at = UtcDateTimeField(default=utcnow)
+
+
+class AuditEntry(BaseModel):
+    """One staff action, written in the same transaction as the action itself."""
+
+    actor = ForeignKeyField(User, on_delete="RESTRICT")
+    action = CharField(max_length=32)
+    subject_user = ForeignKeyField(User, null=True, on_delete="RESTRICT")
+    ticket = ForeignKeyField(Ticket, null=True, on_delete="RESTRICT")
+    reason = CharField(max_length=64, default="")
+    note = TextField(default="")
+    created_at = UtcDateTimeField(default=utcnow, index=True)
+
+
+class OutboxMessage(BaseModel):
+    """A notification email: queued with the event, sent by SMTP when configured."""
+
+    user = ForeignKeyField(User, on_delete="RESTRICT")
+    to_email = CharField(max_length=254)
+    kind = CharField(max_length=32)
+    subject = CharField(max_length=255)
+    body = TextField()
+    state = CharField(max_length=16, default="queued", index=True)  # queued, sending, sent, failed
+    error = CharField(max_length=255, default="")
+    created_at = UtcDateTimeField(default=utcnow)
+    sent_at = UtcDateTimeField(null=True)
+
+
+ALL_MODELS = ALL_MODELS + (Ticket, TicketMessage, CardRefund, AuditEntry, OutboxMessage)

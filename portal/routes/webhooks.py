@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from portal import deposits
+from portal import card_refunds, deposits
 from portal.payments import card, crypto
 from portal.payments.errors import InvalidWebhook
 
@@ -35,6 +35,13 @@ def stripe():
         return _refused(invalid)
     payment = card.checkout_outcome(event)
     if payment is None:
+        try:
+            refund_update = card.refund_outcome(event)
+        except InvalidWebhook as invalid:
+            return _refused(invalid)
+        if refund_update is not None:
+            refund = card_refunds.apply_update(refund_update)
+            return jsonify(ok=True, refund=refund.state if refund else None)
         return jsonify(ok=True, ignored=event.type)
     return _applied(deposits.settle_card(payment))
 

@@ -1,0 +1,51 @@
+"""Steps shared by the ticket, card-refund and staff tests: a deposit paid through the demo
+checkout, a staff member, a purchase debiting a wallet through the ledger, and what the
+database says afterwards."""
+
+from __future__ import annotations
+
+import uuid
+
+from portal import db, ledger
+from portal.models import Deposit, User
+from portal_testing import Person
+
+STAFF_EMAIL = "sam@staff.example.com"
+
+
+def paid_card_deposit(person: Person, amount: str = "25", method: str = "card") -> Deposit:
+    """Deposit through the form and pay on the demo checkout or invoice page."""
+    checkout = person.deposit(amount, method).headers["HX-Redirect"]
+    person.refresh_token(checkout)
+    assert person.post(checkout + "/pay", htmx=True).status_code == 200
+    with db.connection():
+        return Deposit.select().order_by(Deposit.id.desc()).first()
+
+
+def staff_member(app) -> Person:
+    someone = Person(app.test_client())
+    assert someone.register(email=STAFF_EMAIL).status_code == 303
+    with db.connection():
+        User.update(is_staff=True).where(User.email == STAFF_EMAIL).execute()
+    return someone
+
+
+def purchase(user_id: int, cents: int, key: str | None = None):
+    """A purchase: the wallet debited through the ledger, as a rental's payment is."""
+    return ledger.post(key or f"purchase:{uuid.uuid4().hex}", "rental",
+                       [(ledger.wallet(user_id), -cents), (ledger.house("sales"), cents)])
+
+
+def user_id(email: str = "ann@example.com") -> int:
+    with db.connection():
+        return User.get(User.email == email).id
+
+
+def balance(email: str = "ann@example.com") -> int:
+    with db.connection():
+        return ledger.balance(User.get(User.email == email).id)
+
+
+def reload(model, row_id):
+    with db.connection():
+        return model.get_by_id(row_id)
