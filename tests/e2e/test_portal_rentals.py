@@ -60,6 +60,7 @@ def wait_for_balance(page, text: str) -> None:
 def open_numbers(page, base, email):
     register(page, base, email, "US")
     fund(email, 1000)
+    page.wait_for_load_state("networkidle")  # no request of the dashboard cut off by leaving it
     page.goto(f"{base}/rentals")
     assert "$10.00" in page.inner_text("#balance")
     page.evaluate("window.__sameDocument = true")  # gone if the page reloads
