@@ -4,25 +4,14 @@ anyone else gets 404."""
 
 from __future__ import annotations
 
-import functools
-
 from flask import Blueprint, abort, g, request
 
 from portal import catalog, web
 from portal.accounts import FormError
+from portal.routes.staff import staff_required
 from portal.sms.countries import COUNTRIES
 
 bp = Blueprint("prices", __name__)
-
-
-def staff_only(view):
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        if g.get("user") is None or not g.user.is_staff:
-            abort(404)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 def _row(country: str, service, errors=None, saved=False) -> dict:
@@ -32,7 +21,7 @@ def _row(country: str, service, errors=None, saved=False) -> dict:
 
 
 @bp.get("/staff/prices")
-@staff_only
+@staff_required
 def index():
     country = request.args.get("country", "US")
     if country not in COUNTRIES:
@@ -43,7 +32,7 @@ def index():
 
 
 @bp.post("/staff/prices")
-@staff_only
+@staff_required
 def update():
     country, code = request.form.get("country", ""), request.form.get("service", "")
     service = next((s for s in catalog.services() if s.code == code), None)
