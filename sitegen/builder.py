@@ -131,6 +131,7 @@ def _replace_whole(options: Options, outputs: list[Output], stale: list[Output],
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         fresh = _write_outputs(options.out, tmp, outputs, stale, workers)
+        workers.close()
         manifest = _checked_manifest(options, outputs, fresh, previous)
         _swap(tmp, options.out)
     except BaseException:
@@ -250,13 +251,18 @@ class Workers:
             return [function(item) for item in items]
         return list(self.pool.imap_unordered(function, items))
 
+    def close(self) -> None:
+        """End the workers (their memory is the build's peak otherwise)."""
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+
     def __enter__(self) -> "Workers":
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
+        self.close()
 
 
 def _missing_bodies(site: Site, bodies: dict[Path, Body], cache: RenderCache) -> list[list[Body]]:
