@@ -19,8 +19,6 @@ ENV_KEYS = (
     "DATABASE_URL", "SECRET_KEY", "SITE_DIR", "PUBLIC_URL",
     "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE",
     "CRYPTO_API_KEY", "CRYPTO_IPN_SECRET", "CRYPTO_API_BASE",
-    "SMS_PROVIDER", "SMS_SIMULATOR", "SMS_ACTIVATE_URL", "SMS_ACTIVATE_KEY",
-    "SMS_TIMEOUT_SECONDS", "SMS_RETRIES",
     "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM",
     "SMS_PROVIDER", "SMS_SIMULATOR", "SMS_ACTIVATE_URL", "SMS_ACTIVATE_KEY",
     "SMS_TIMEOUT_SECONDS", "SMS_RETRIES",
@@ -69,13 +67,6 @@ def defaults() -> dict:
         "STATEMENT_PAGE_SIZE": 25,
         "TRUST_PROXY": 0,
         "DEMO_SEED": False,
-        # SMS numbers (portal.sms.provider_from_config): the embedded simulator by default
-        "SMS_PROVIDER": "",
-        "SMS_SIMULATOR": "default=deliver:20s",
-        "SMS_ACTIVATE_URL": "",
-        "SMS_ACTIVATE_KEY": "",
-        "SMS_TIMEOUT_SECONDS": 5,
-        "SMS_RETRIES": 2,
         # Notification email (portal.notifications): none sent while SMTP_HOST is empty
         "SMTP_HOST": "",
         "SMTP_PORT": 25,

@@ -28,20 +28,6 @@ MESSAGES = {
         "perform at once and that you thereby lose your right of withdrawal."
     ),
     "processor.unavailable": _l("The payment processor cannot be reached. Nothing was charged; try again in a moment."),
-    # Number rentals and failed-SMS refunds (issue 6)
-    "rental.unknown_service": _l("This country and service are not on offer. Nothing was charged."),
-    "rental.insufficient_funds": _l("Your balance is too low for this number (%(price)s). Add funds and try again; nothing was charged."),
-    "rental.no_numbers": _l("No number is free for this country and service right now. Nothing was charged; try again later or choose another country."),
-    "rental.provider_unavailable": _l("Our number provider cannot be reached. Nothing was charged; try again in a moment."),
-    "rental.account_suspended": _l("Your account is suspended, so you cannot rent numbers. Reason: %(reason)s"),
-    "rental.account_terminated": _l("Your account is closed, so you cannot rent numbers. Reason: %(reason)s"),
-    "rental.rented": _l("Number rented: %(phone)s. Use it now; the SMS will show here."),
-    "rental.refund_unavailable": _l("The provider could not confirm that the number is cancelled. Nothing was credited yet; try again in a moment."),
-    "sms_refund.allowed": _l("%(price)s was credited to your balance."),
-    "sms_refund.window_open": _l("The wait window is still open: you can ask for a refund in %(left)s (at %(opens)s) if no SMS arrives by then."),
-    "sms_refund.sms_received": _l("An SMS was received for this number, so its price is not refundable."),
-    "sms_refund.already_refunded": _l("This number has already been refunded."),
-    "price.out_of_range": _l("Enter a price greater than zero and at most 100 US dollars."),
     # Support tickets, card refunds and account standing (issue 7)
     "ticket.category_invalid": _l("Choose what your request is about."),
     "ticket.subject_missing": _l("Enter a subject."),
