@@ -21,7 +21,8 @@ from sitegen.i18n import TRANSLATIONS, compile_catalogs, languages
 
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
 METHOD_NAMES = {"card": _l("Card"), "BTC": "Bitcoin (BTC)", "ETH": "Ether (ETH)", "USDT": "Tether (USDT)"}
-ENTRY_KINDS = {"deposit": _l("Deposit")}
+ENTRY_KINDS = {"deposit": _l("Deposit"), "card_refund": _l("Card refund"),
+               "card_refund_reversal": _l("Card refund failed, credited back")}
 
 
 _SUPPORTED: list[tuple[str, ...]] = []

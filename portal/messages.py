@@ -42,6 +42,7 @@ MESSAGES = {
     "card_refund.crypto_final": _l("Not refundable: crypto deposits are final."),
     "card_refund.outside_criteria": _l("The request is outside the refund criteria of the policy."),
     "card_refund.already_decided": _l("This request has already been decided."),
+    "ticket.not_open": _l("This ticket is not open."),
     "standing.invalid": _l("Choose an action."),
     "standing.reason_missing": _l("Give a reason."),
     "standing.reason_too_long": _l("Use at most 1000 characters for the reason."),

@@ -104,6 +104,17 @@ def reply(ticket: Ticket, author: User, body: str, *, staff: bool = False,
     return message
 
 
+def close(ticket: Ticket, staff: User, now: datetime | None = None) -> bool:
+    """Staff close an open or answered ticket (a customer's reply reopens it)."""
+    now = now or utcnow()
+    with database.atomic():
+        closed = Ticket.update(state="closed", updated_at=now).where(
+            Ticket.id == ticket.id, Ticket.state.in_(("open", "answered"))).execute()
+        if closed:
+            audit.record(staff, "ticket.close", subject_user=ticket.user_id, ticket=ticket)
+    return bool(closed)
+
+
 def is_overdue(ticket: Ticket, now: datetime | None = None) -> bool:
     """No first response yet and its due time has passed."""
     return ticket.first_response_at is None and (now or utcnow()) > ticket.first_response_due

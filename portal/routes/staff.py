@@ -76,6 +76,15 @@ def reply(ticket_id: int):
     return _ticket_page(_ticket(ticket_id), fragment="fragments/ticket_thread.html")
 
 
+@bp.post("/tickets/<int:ticket_id>/close")
+@staff_required
+def close(ticket_id: int):
+    found = _ticket(ticket_id)
+    if not tickets.close(found, g.user):
+        return _ticket_page(found, 409, {"decision": "ticket.not_open"})
+    return _ticket_page(_ticket(ticket_id), result="closed")
+
+
 @bp.post("/tickets/<int:ticket_id>/decision")
 @staff_required
 def decide(ticket_id: int):

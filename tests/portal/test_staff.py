@@ -16,7 +16,8 @@ from portal_testing import Person
 
 STAFF_PAGES = ["/staff/", "/staff/?state=all", "/staff/accounts", "/staff/audit", "/staff/outbox",
                "/staff/tickets/1"]
-STAFF_POSTS = ["/staff/tickets/1/replies", "/staff/tickets/1/decision", "/staff/accounts/1/standing"]
+STAFF_POSTS = ["/staff/tickets/1/replies", "/staff/tickets/1/decision", "/staff/tickets/1/close",
+               "/staff/tickets/1/refund", "/staff/accounts/1/standing"]
 
 
 @pytest.mark.parametrize("path", STAFF_PAGES)
@@ -164,3 +165,20 @@ def test_the_outbox_shows_every_notification(app, customer):
     staff = staff_member(app)
     page = staff.get("/staff/outbox").get_data(as_text=True)
     assert "ann@example.com" in page and "Ticket 1 received" in page and "queued" in page
+
+
+def test_staff_close_a_ticket_and_a_customer_reply_reopens_it(app, customer):
+    customer.refresh_token("/tickets/new")
+    customer.post("/tickets", {"subject": "Thanks", "category": "payment", "body": "All good"}, htmx=True)
+    staff = staff_member(app)
+    staff.refresh_token("/staff/tickets/1")
+    closed = staff.post("/staff/tickets/1/close", {}, htmx=True)
+    assert closed.status_code == 200 and "Ticket closed." in closed.get_data(as_text=True)
+    assert staff.post("/staff/tickets/1/close", {}, htmx=True).status_code == 409
+    with db.connection():
+        assert Ticket.get_by_id(1).state == "closed"
+        assert [a.action for a in AuditEntry.select()] == ["ticket.close"]
+    customer.refresh_token("/tickets/1")
+    customer.post("/tickets/1/replies", {"body": "One more thing"}, htmx=True)
+    with db.connection():
+        assert Ticket.get_by_id(1).state == "open"
