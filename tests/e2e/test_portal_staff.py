@@ -1,16 +1,14 @@
 """Card refunds in headless Chromium: a customer deposits by demo card, requests a refund
 from the deposit's refund meter, staff approve it in the console, and the customer's
-balance and deposit state update. A customer who spent after depositing sees "not
-refundable: spent since", and a forged refund request is refused."""
+balance and deposit state update. A customer who rented a number after depositing sees
+"not refundable: spent since", and a forged refund request is refused."""
 
 from __future__ import annotations
-
-import uuid
 
 import pytest
 
 import test_portal_flow as portal_flow
-from portal import db, ledger
+from portal import catalog, db
 from portal.models import User
 from test_portal_flow import portal_url  # noqa: F401 - the portal under test, one per module
 
@@ -42,13 +40,14 @@ def make_staff(email):
         User.update(is_staff=True).where(User.email == email).execute()
 
 
-def spend_everything(email):
-    """The customer buys something after depositing (a debit of the wallet by the ledger)."""
+def rent_a_number(page, base):
+    """The customer rents a number on the Numbers page (the demo catalog, seeded here)."""
     with db.connection():
-        user = User.get(User.email == email)
-        cents = ledger.balance(user.id)
-        ledger.post(f"purchase:{uuid.uuid4().hex}", "rental",
-                    [(ledger.wallet(user.id), -cents), (ledger.house("sales"), cents)])
+        catalog.seed_demo()
+    goto(page, f"{base}/rentals")
+    page.select_option("#filter-service", "wa")
+    page.click("#offers button[value='US:wa']")
+    page.wait_for_selector("#rental-list .rental")
 
 
 def test_refund_requested_from_the_meter_and_approved_by_staff(browser, page, portal_url):
@@ -90,7 +89,7 @@ def test_refund_requested_from_the_meter_and_approved_by_staff(browser, page, po
 def test_spent_since_is_shown_and_a_forged_request_is_refused(page, portal_url):
     register(page, portal_url, "sid@example.com")
     deposit_by_demo_card(page, portal_url)
-    spend_everything("sid@example.com")
+    rent_a_number(page, portal_url)
     goto(page, f"{portal_url}/deposits")
     assert "Not refundable: spent since." in page.inner_text(".refund-meter")
     assert page.locator("a.refund-request").count() == 0
