@@ -193,6 +193,7 @@ def _record(user, offer, activation, provider: str, consent, key, now) -> Rental
     """Debit the wallet and create the rental (and the consent), all or nothing."""
     terms = terms_in_force(now)
     with money_transaction():
+        _check_standing(user)  # again, inside the transaction: a suspension may have just come
         rental = Rental.create(
             reference=new_reference(), user=user, request_key=key, country=offer.country,
             service=offer.service, price=offer.price, price_cents=offer.price_cents,

@@ -309,6 +309,23 @@ def test_a_failed_debit_cancels_the_number_and_records_nothing(ann, sim, clock, 
     assert ledger.balance(ann.id) == 1_000
 
 
+def test_a_suspension_while_the_provider_answers_charges_nothing(ann, sim, clock, monkeypatch):
+    cancelled = []
+    monkeypatch.setattr(sim, "cancel", lambda activation_id: cancelled.append(activation_id))
+    real_rent = sim.rent
+
+    def suspended_meanwhile(**kwargs):
+        suspend(ann)
+        return real_rent(**kwargs)
+
+    monkeypatch.setattr(sim, "rent", suspended_meanwhile)
+    before = written()
+    with pytest.raises(rentals.RentalRefused) as refused:
+        rent(ann, sim, clock)
+    assert refused.value.reason == "rental.account_suspended"
+    assert written() == before and len(cancelled) == 1 and ledger.balance(ann.id) == 1_000
+
+
 def test_a_repeated_request_key_rents_once(ann, sim, clock):
     key = rentals.make_request_key(ann.id, "form-token-123", "US", NEVER)
     first = rent(ann, sim, clock, request_key=key)
