@@ -163,6 +163,7 @@ CLAUSE_ANCHORS: dict[str, str] = {
     "card_refund.window_passed": "card-deposit-refunds",
     "card_refund.spent_since": "card-deposit-refunds",
     "card_refund.crypto_final": "crypto-deposits",
+    "card_refund.outside_criteria": "non-refundable",  # staff may deny requests outside the criteria
     "sms_refund.allowed": "failed-sms-refunds",
     "sms_refund.window_open": "failed-sms-refunds",
     "sms_refund.sms_received": "non-refundable",

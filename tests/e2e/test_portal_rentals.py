@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from portal import catalog, create_app, db, ledger
@@ -69,8 +70,9 @@ def open_numbers(page, base, email):
 def test_no_sms_in_the_window_then_refund_restores_the_balance(page, portal_url):
     open_numbers(page, portal_url, "nora@example.com")
     page.select_option("#filter-service", "wa")
+    # The filtered list replaces the whole one when htmx swaps it in: wait for that.
+    expect(page.locator("#offers tbody tr")).to_have_count(1)
     page.wait_for_selector("#offers button[value='US:wa']")
-    assert page.locator("#offers tbody tr").count() == 1
     page.click("#offers button[value='US:wa']")
     row = page.wait_for_selector("#rental-list .rental")
     assert "Waiting for the SMS" in row.inner_text()
