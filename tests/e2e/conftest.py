@@ -10,11 +10,16 @@ from __future__ import annotations
 import functools
 import http.server
 import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parents[2]
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -97,3 +102,50 @@ def _serve(root: Path):
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
         pass
+
+
+@pytest.fixture(scope="session")
+def portal_site(tmp_path_factory) -> Path:
+    """The policy site built once for every portal test in the browser."""
+    site = tmp_path_factory.mktemp("portal-site")
+    subprocess.run([sys.executable, "build.py", "--out", str(site)], cwd=ROOT, check=True,
+                   capture_output=True, timeout=300)
+    return site
+
+
+@pytest.fixture(scope="module")
+def start_portal(tmp_path_factory, portal_site):
+    """A function that starts the portal (demo processor, fresh SQLite database, the built
+    site) on 127.0.0.1 and a free port and returns its URL. ``config`` adds settings;
+    ``prepare`` runs with a database connection before the first request. Every portal it
+    started stops with the test module."""
+    from portal import create_app, db
+
+    servers = []
+
+    def start(config: dict | None = None, prepare=None) -> str:
+        data = tmp_path_factory.mktemp("portal-db")
+        app = create_app({
+            "DATABASE_URL": f"sqlite:///{data / 'portal.sqlite3'}", "SITE_DIR": str(portal_site),
+            "SECRET_KEY": "e2e-secret", "ARGON2": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
+            "STRIPE_SECRET_KEY": "", "CRYPTO_API_KEY": "", **(config or {}),
+        })
+        if prepare:
+            with db.connection():
+                prepare()
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+    if not db.database.is_closed():
+        db.database.close()
+
+
+@pytest.fixture(scope="module")
+def portal_url(start_portal) -> str:
+    """The portal with its default settings."""
+    return start_portal()

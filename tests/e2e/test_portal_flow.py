@@ -4,38 +4,9 @@ refused in the form."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import threading
-from pathlib import Path
-
 import pytest
-from werkzeug.serving import make_server
-
-from portal import create_app, db
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def portal_url(tmp_path_factory):
-    site = tmp_path_factory.mktemp("portal-site")
-    subprocess.run([sys.executable, "build.py", "--out", str(site)], cwd=ROOT, check=True,
-                   capture_output=True, timeout=300)
-    data = tmp_path_factory.mktemp("portal-db")
-    app = create_app({
-        "DATABASE_URL": f"sqlite:///{data / 'portal.sqlite3'}", "SITE_DIR": str(site),
-        "SECRET_KEY": "e2e-secret", "ARGON2": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
-        "STRIPE_SECRET_KEY": "", "CRYPTO_API_KEY": "",
-    })
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    if not db.database.is_closed():
-        db.database.close()
 
 
 def register(page, base, email, country, language="en"):

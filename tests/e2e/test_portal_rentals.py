@@ -5,46 +5,27 @@ a page reload."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import threading
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from portal import catalog, create_app, db, ledger
+from portal import catalog, db, ledger
 from portal.models import Service, User
 from tests.e2e.test_portal_flow import register
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
 WINDOWS = {"wa": 3, "tg": 10}  # seconds: short wait windows for the test
 
 
+def _short_windows() -> None:
+    catalog.seed_demo()
+    for code, seconds in WINDOWS.items():
+        Service.update(wait_seconds=seconds).where(Service.code == code).execute()
+
+
 @pytest.fixture(scope="module")
-def portal_url(tmp_path_factory):
-    site = tmp_path_factory.mktemp("rentals-site")
-    subprocess.run([sys.executable, "build.py", "--out", str(site)], cwd=ROOT, check=True,
-                   capture_output=True, timeout=300)
-    data = tmp_path_factory.mktemp("rentals-db")
-    app = create_app({
-        "DATABASE_URL": f"sqlite:///{data / 'portal.sqlite3'}", "SITE_DIR": str(site),
-        "SECRET_KEY": "e2e-secret", "ARGON2": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
-        "STRIPE_SECRET_KEY": "", "CRYPTO_API_KEY": "",
-        "SMS_PROVIDER": "simulator", "SMS_SIMULATOR": "default=deliver:1s;wa=never",
-    })
-    with db.connection():
-        catalog.seed_demo()
-        for code, seconds in WINDOWS.items():
-            Service.update(wait_seconds=seconds).where(Service.code == code).execute()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    if not db.database.is_closed():
-        db.database.close()
+def portal_url(start_portal):
+    return start_portal({"SMS_PROVIDER": "simulator", "SMS_SIMULATOR": "default=deliver:1s;wa=never"},
+                        prepare=_short_windows)
 
 
 def fund(email: str, cents: int) -> None:

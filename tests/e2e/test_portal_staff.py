@@ -10,7 +10,6 @@ import pytest
 import test_portal_flow as portal_flow
 from portal import catalog, db
 from portal.models import User
-from test_portal_flow import portal_url  # noqa: F401 - the portal under test, one per module
 
 pytestmark = pytest.mark.e2e
 
