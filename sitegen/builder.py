@@ -9,6 +9,8 @@
    folder (unchanged outputs as hard links) swapped in whole; a small one renders its few
    files in memory, checks, then replaces each file atomically. Either way a failed build
    leaves the previous site exactly as it was.
+5. Every file written is also kept in the cache's output store (store.py): a build into an
+   emptied output folder links unchanged files back instead of rendering them again.
 """
 
 from __future__ import annotations
@@ -30,11 +32,12 @@ from sitegen.pages import Body, Output, Planner
 from sitegen.placeholders import literal_number_problems, substitute
 from sitegen.problems import BuildFailed, Problem
 from sitegen.render import RenderCache, body_key, body_key_of, page_ids_and_links, render_markdown
+from sitegen.store import OutputStore
 from sitegen.templates import Templates
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SITE_URL = "https://1001sms.com"
-RECORD_FORMAT = 5  # bump when what the build records (manifest, documents read) hold changes
+RECORD_FORMAT = 6  # bump when what the build records (manifest, documents read) hold changes
 PARALLEL_FROM = 16
 IN_PLACE_UP_TO = 64  # a rebuild of at most this many files replaces them one by one  # below this many renderings, forking workers costs more than it saves
 
@@ -63,6 +66,7 @@ class Options:
 @dataclass
 class Report:
     written: int = 0
+    placed: int = 0  # of the written: linked from the output store, not rendered
     kept: int = 0
     removed: int = 0
     rendered_bodies: int = 0
@@ -75,7 +79,7 @@ class Report:
     def __str__(self) -> str:
         if not self.changed:
             return f"nothing changed ({self.kept} files up to date) in {self.seconds:.2f}s"
-        return (f"wrote {self.written} files, kept {self.kept}, removed {self.removed}; "
+        return (f"wrote {self.written} files ({self.placed} from the cache), kept {self.kept}, removed {self.removed}; "
                 f"rendered {self.rendered_bodies} Markdown texts in {self.seconds:.2f}s")
 
 
@@ -89,7 +93,8 @@ def build(options: Options) -> Report:
     outputs = planner.outputs()
 
     manifest_path = _manifest_path(options)
-    previous = _read_manifest(manifest_path) if options.out.exists() else {}
+    recorded = _read_manifest(manifest_path)  # what the last build wrote there, and stored
+    previous = recorded if options.out.exists() else {}
     stale = [o for o in outputs if previous.get(o.path, {}).get("key") != o.key or not (options.out / o.path).exists()]
     removed = sorted(set(previous) - {o.path for o in outputs})
     missing = _missing_bodies(site, bodies, cache)
@@ -99,10 +104,13 @@ def build(options: Options) -> Report:
         report.seconds = time.perf_counter() - started
         return report
 
+    store = OutputStore(options.cache / "outputs")
+    stored = {o.path: recorded[o.path] for o in stale
+              if recorded.get(o.path, {}).get("key") == o.key and store.has(o.key, recorded[o.path].get("stamp"))}
     in_place = len(stale) + len(removed) <= IN_PLACE_UP_TO and report.kept
     tmp = options.out.with_name(f".{options.out.name}.tmp-{os.getpid()}")
-    _share_with_workers(missing, cache, stale, tmp)
-    work = report.rendered_bodies + (0 if in_place else len(stale))
+    _share_with_workers(missing, cache, [o for o in stale if o.path not in stored], tmp, store)
+    work = report.rendered_bodies + (0 if in_place else len(stale) - len(stored))
     if Workers.would_fork(options.jobs, work):
         templates.compile_all()  # once, before the workers fork, instead of once in each of them
     with Workers(options.jobs, work) as workers:
@@ -114,25 +122,26 @@ def build(options: Options) -> Report:
         if not stale and not removed:
             manifest = None
         elif in_place:
-            manifest = _replace_in_place(options, outputs, stale, removed, previous)
+            manifest = _replace_in_place(options, outputs, stale, removed, previous, stored)
         else:
-            manifest = _replace_whole(options, outputs, stale, previous, tmp, workers)
+            manifest = _replace_whole(options, outputs, stale, previous, stored, tmp, workers)
     if manifest is not None:
         _write_manifest(manifest_path, manifest)
-    report.written = len(stale)
+        store.drop({entry["key"] for entry in recorded.values()} - {entry["key"] for entry in manifest.values()})
+    report.written, report.placed = len(stale), len(stored)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _replace_whole(options: Options, outputs: list[Output], stale: list[Output], previous: dict, tmp: Path,
-                   workers: "Workers") -> dict:
+def _replace_whole(options: Options, outputs: list[Output], stale: list[Output], previous: dict, stored: dict,
+                   tmp: Path, workers: "Workers") -> dict:
     """Write the new site into a temporary folder (unchanged files as hard links), check
     it, and swap it in: readers see the old site or the new one, never a mix."""
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        fresh = _write_outputs(options.out, tmp, outputs, stale, workers)
+        fresh, stamps = _write_outputs(options.out, tmp, outputs, stale, stored, workers)
         workers.close()
-        manifest = _checked_manifest(options, outputs, fresh, previous)
+        manifest = _checked_manifest(options, outputs, fresh, stamps, previous)
         _swap(tmp, options.out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -141,18 +150,25 @@ def _replace_whole(options: Options, outputs: list[Output], stale: list[Output],
 
 
 def _replace_in_place(options: Options, outputs: list[Output], stale: list[Output], removed: list[str],
-                      previous: dict) -> dict:
+                      previous: dict, stored: dict) -> dict:
     """A small rebuild: render the few changed files in memory, check the site, then replace
     each file atomically. Nothing is written unless every check passed."""
-    rendered = {o.path: o.render() for o in stale}
+    rendered = {o.path: o.render() for o in stale if o.path not in stored}
     _CACHE.flush()
     fresh = {path: page_ids_and_links(data.decode("utf-8")) for path, data in rendered.items() if path.endswith(".html")}
-    manifest = _checked_manifest(options, outputs, fresh, previous)
-    for path, data in rendered.items():
-        target = options.out / path
+    fresh.update(_pages_of(stored))
+    stamps = {o.path: stored[o.path]["stamp"] if o.path in stored else None for o in stale}
+    manifest = _checked_manifest(options, outputs, fresh, stamps, previous)
+    for output in stale:
+        target = options.out / output.path
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        tmp.write_bytes(data)
+        tmp.unlink(missing_ok=True)
+        if output.path in stored:
+            _STORE.place(output.key, tmp)
+        else:
+            tmp.write_bytes(rendered[output.path])
+            manifest[output.path]["stamp"] = _STORE.keep(output.key, tmp)
         os.replace(tmp, target)
     for path in removed:
         (options.out / path).unlink(missing_ok=True)
@@ -160,18 +176,27 @@ def _replace_in_place(options: Options, outputs: list[Output], stale: list[Outpu
     return manifest
 
 
-def _checked_manifest(options: Options, outputs: list[Output], fresh: dict, previous: dict) -> dict:
-    """Check every internal link of the new site; the manifest to record if all is well."""
+def _checked_manifest(options: Options, outputs: list[Output], fresh: dict, stamps: dict, previous: dict) -> dict:
+    """Check every internal link of the new site; the manifest to record if all is well.
+
+    ``fresh``: (ids, links) of each HTML file written now; ``stamps``: the store stamp of
+    each file written now (the other files are kept as the previous build left them)."""
     pages = {o.path: (previous[o.path].get("ids", ""), previous[o.path].get("links", ""))
-             for o in outputs if o.path not in fresh and o.path.endswith(".html")}
+             for o in outputs if o.path not in stamps and o.path.endswith(".html")}
     pages.update(fresh)
     problems = checks.link_problems(pages, {o.path for o in outputs}, {o.path: o.sources for o in outputs},
                                     options.beside_content("templates"))
     if problems:
         raise BuildFailed(problems)
     empty = ("", "")
-    return {o.path: {"key": o.key, "ids": pages.get(o.path, empty)[0], "links": pages.get(o.path, empty)[1]}
+    return {o.path: {"key": o.key, "ids": pages.get(o.path, empty)[0], "links": pages.get(o.path, empty)[1],
+                     "stamp": stamps[o.path] if o.path in stamps else previous[o.path].get("stamp")}
             for o in outputs}
+
+
+def _pages_of(recorded: dict) -> dict:
+    """(ids, links) of the HTML pages among recorded manifest entries."""
+    return {path: (entry["ids"], entry["links"]) for path, entry in recorded.items() if path.endswith(".html")}
 
 
 def _remove_empty_folders(root: Path, folder: Path) -> None:
@@ -227,13 +252,15 @@ def _bodies(site: Site) -> tuple[dict[Path, Body], list[Problem]]:
 
 _GROUPS: list[list[Body]] = []
 _CACHE: RenderCache | None = None
-_OUTPUTS: list[Output] = []
+_OUTPUTS: list[Output] = []  # the outputs to render
 _TMP: Path | None = None
+_STORE: OutputStore | None = None
 
 
-def _share_with_workers(groups: list[list[Body]], cache: RenderCache, stale: list[Output], tmp: Path) -> None:
-    global _GROUPS, _CACHE, _OUTPUTS, _TMP
-    _GROUPS, _CACHE, _OUTPUTS, _TMP = groups, cache, stale, tmp
+def _share_with_workers(groups: list[list[Body]], cache: RenderCache, to_render: list[Output], tmp: Path,
+                        store: OutputStore) -> None:
+    global _GROUPS, _CACHE, _OUTPUTS, _TMP, _STORE
+    _GROUPS, _CACHE, _OUTPUTS, _TMP, _STORE = groups, cache, to_render, tmp, store
 
 
 class Workers:
@@ -290,23 +317,31 @@ def _render_body_group(index: int) -> None:
     _CACHE.store_bodies(rendered)
 
 
-def _write_outputs(out: Path, tmp: Path, outputs: list[Output], stale: list[Output], workers: Workers) -> dict:
+def _write_outputs(out: Path, tmp: Path, outputs: list[Output], stale: list[Output], stored: dict,
+                   workers: Workers) -> dict:
+    """Unchanged files linked from the current site, stored ones from the store, the
+    rest rendered by the workers; the (ids, links) and the stamp of each file not kept."""
     stale_paths = {o.path for o in stale}
     tmp.mkdir(parents=True)
-    kept = [o for o in outputs if o.path not in stale_paths]
-    for folder in sorted({os.path.dirname(o.path) for o in kept} - {""}):
+    linked = [o for o in outputs if o.path not in stale_paths or o.path in stored]
+    for folder in sorted({os.path.dirname(o.path) for o in linked} - {""}):
         (tmp / folder).mkdir(parents=True, exist_ok=True)
-    for output in kept:
-        os.link(out / output.path, tmp / output.path)
-    chunks = [list(range(i, min(i + 32, len(stale)))) for i in range(0, len(stale), 32)]
-    found: dict[str, tuple[str, str]] = {}
-    for part in workers.map(_write_chunk, chunks):
-        found.update(part)
-    return found
+    for output in linked:
+        if output.path in stored:
+            _STORE.place(output.key, tmp / output.path)
+        else:
+            os.link(out / output.path, tmp / output.path)
+    fresh = _pages_of(stored)
+    stamps = {path: entry["stamp"] for path, entry in stored.items()}
+    chunks = [list(range(i, min(i + 32, len(_OUTPUTS)))) for i in range(0, len(_OUTPUTS), 32)]
+    for found, stamped in workers.map(_write_chunk, chunks):
+        fresh.update(found)
+        stamps.update(stamped)
+    return fresh, stamps
 
 
-def _write_chunk(indices: list[int]) -> dict:
-    found = {}
+def _write_chunk(indices: list[int]) -> tuple[dict, dict]:
+    found, stamps = {}, {}
     for index in indices:
         output = _OUTPUTS[index]
         data = output.render()
@@ -315,8 +350,9 @@ def _write_chunk(indices: list[int]) -> dict:
         target.write_bytes(data)
         if output.path.endswith(".html"):
             found[output.path] = page_ids_and_links(data.decode("utf-8"))
+        stamps[output.path] = _STORE.keep(output.key, target)
     _CACHE.flush()
-    return found
+    return found, stamps
 
 
 # --- the output folder ------------------------------------------------------------------

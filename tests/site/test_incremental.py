@@ -4,6 +4,7 @@ commands (new-version, lock, serve) do what the README says."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -85,17 +86,48 @@ def test_the_build_clock_changes_only_what_depends_on_it(site):
     assert rewritten(before, snapshot(site)) == set()
 
 
-def test_a_new_process_with_an_emptied_output_renders_no_markdown(site):
+def test_a_new_process_with_an_emptied_output_renders_nothing(site):
     site.build()
-    site.out.rename(site.root / "old-out")
+    first = {p: (site.out / p).read_bytes() for p in snapshot(site)}
+    shutil.rmtree(site.out)
     report = site.build()
-    assert report.rendered_bodies == 0 and report.written == len(snapshot(site))
+    assert report.rendered_bodies == 0 and report.written == report.placed == len(first)
+    assert {p: (site.out / p).read_bytes() for p in snapshot(site)} == first
+
+
+def test_an_emptied_output_renders_only_what_changed_since(site):
+    site.build()
+    shutil.rmtree(site.out)
+    site.edit("pages/contact.en.md", "ticket", "support ticket")
+    site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
+    report = site.build()
+    assert report.written - report.placed == 1 and "support ticket" in site.page("en/contact/index.html")
+
+
+def test_a_file_edited_in_place_in_the_output_is_never_placed_again(site):
+    site.build()
+    page = site.out / "en/contact/index.html"
+    original = page.read_bytes()
+    with page.open("r+b") as changed:  # in place: the stored twin shares this file
+        changed.write(b"<!-- tampered -->")
+    os.utime(page, ns=(1, 1))
+    shutil.rmtree(site.out)
+    report = site.build()
+    assert report.written - report.placed == 1 and site.page("en/contact/index.html").encode() == original
+
+
+def test_the_store_forgets_files_that_were_replaced(site):
+    site.build()
+    stored = {p.name for p in (site.cache / "outputs").rglob("*") if p.is_file()}
+    site.edit("pages/contact.en.md", "ticket", "support ticket")
+    site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
+    site.build()
+    now = {p.name for p in (site.cache / "outputs").rglob("*") if p.is_file()}
+    assert len(now) == len(stored) and len(now - stored) == 1
 
 
 def test_an_emptied_cache_renders_everything_again(site):
     site.build()
-    import shutil
-
     shutil.rmtree(site.cache)
     report = site.build()
     assert report.rendered_bodies == 8
@@ -106,8 +138,6 @@ def test_an_emptied_cache_renders_everything_again(site):
 def test_parallel_and_serial_builds_are_identical(site, tmp_path):
     site.build(jobs=1)
     serial = {p: (site.out / p).read_bytes() for p in snapshot(site)}
-    import shutil
-
     shutil.rmtree(site.cache)
     parallel_out = tmp_path / "parallel"
     from sitegen.builder import build
