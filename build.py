@@ -11,12 +11,18 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from sitegen.builder import Options, build
-from sitegen.problems import BuildFailed
+# An editor runs this many times a minute, and compiling the generator's modules from
+# source costs more than a small rebuild: keep their bytecode (in __pycache__, ignored by
+# git) even where PYTHONDONTWRITEBYTECODE is set, as in many containers.
+sys.dont_write_bytecode = False
+
+from sitegen.builder import Options, build  # noqa: E402
+from sitegen.problems import BuildFailed  # noqa: E402
 
 COMMANDS = ("build", "check", "serve", "new-version", "lock")
 
@@ -62,6 +68,9 @@ def options_from(args: argparse.Namespace) -> Options:
 
 
 def main(argv: list[str]) -> int:
+    # A build allocates a few large records and no garbage worth collecting early: with
+    # the collector's default thresholds it would walk those records again and again.
+    gc.set_threshold(100_000, 50, 100)
     args = parse(argv)
     options = options_from(args)
     try:

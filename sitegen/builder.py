@@ -16,10 +16,10 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import multiprocessing
+import marshal
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -122,9 +122,9 @@ def build(options: Options) -> Report:
         if not stale and not removed:
             manifest = None
         elif in_place:
-            manifest = _replace_in_place(options, outputs, stale, removed, previous, stored)
+            manifest = _replace_in_place(options, outputs, stale, removed, previous, recorded, stored)
         else:
-            manifest = _replace_whole(options, outputs, stale, previous, stored, tmp, workers)
+            manifest = _replace_whole(options, outputs, stale, previous, recorded, stored, tmp, workers)
     if manifest is not None:
         _write_manifest(manifest_path, manifest)
         store.drop({entry["key"] for entry in recorded.values()} - {entry["key"] for entry in manifest.values()})
@@ -133,15 +133,15 @@ def build(options: Options) -> Report:
     return report
 
 
-def _replace_whole(options: Options, outputs: list[Output], stale: list[Output], previous: dict, stored: dict,
-                   tmp: Path, workers: "Workers") -> dict:
+def _replace_whole(options: Options, outputs: list[Output], stale: list[Output], previous: dict, recorded: dict,
+                   stored: dict, tmp: Path, workers: "Workers") -> dict:
     """Write the new site into a temporary folder (unchanged files as hard links), check
     it, and swap it in: readers see the old site or the new one, never a mix."""
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         fresh, stamps = _write_outputs(options.out, tmp, outputs, stale, stored, workers)
         workers.close()
-        manifest = _checked_manifest(options, outputs, fresh, stamps, previous)
+        manifest = _checked_manifest(options, outputs, fresh, stamps, previous, recorded)
         _swap(tmp, options.out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -150,7 +150,7 @@ def _replace_whole(options: Options, outputs: list[Output], stale: list[Output],
 
 
 def _replace_in_place(options: Options, outputs: list[Output], stale: list[Output], removed: list[str],
-                      previous: dict, stored: dict) -> dict:
+                      previous: dict, recorded: dict, stored: dict) -> dict:
     """A small rebuild: render the few changed files in memory, check the site, then replace
     each file atomically. Nothing is written unless every check passed."""
     rendered = {o.path: o.render() for o in stale if o.path not in stored}
@@ -158,7 +158,7 @@ def _replace_in_place(options: Options, outputs: list[Output], stale: list[Outpu
     fresh = {path: page_ids_and_links(data.decode("utf-8")) for path, data in rendered.items() if path.endswith(".html")}
     fresh.update(_pages_of(stored))
     stamps = {o.path: stored[o.path]["stamp"] if o.path in stored else None for o in stale}
-    manifest = _checked_manifest(options, outputs, fresh, stamps, previous)
+    manifest = _checked_manifest(options, outputs, fresh, stamps, previous, recorded)
     for output in stale:
         target = options.out / output.path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -176,16 +176,23 @@ def _replace_in_place(options: Options, outputs: list[Output], stale: list[Outpu
     return manifest
 
 
-def _checked_manifest(options: Options, outputs: list[Output], fresh: dict, stamps: dict, previous: dict) -> dict:
+def _checked_manifest(options: Options, outputs: list[Output], fresh: dict, stamps: dict, previous: dict,
+                      recorded: dict) -> dict:
     """Check every internal link of the new site; the manifest to record if all is well.
 
     ``fresh``: (ids, links) of each HTML file written now; ``stamps``: the store stamp of
-    each file written now (the other files are kept as the previous build left them)."""
+    each file written now (the other files are kept as the previous build left them).
+    ``recorded``, the last manifest of this output folder, passed the same check: when no
+    page of it lost or changed its ids, only the links of the fresh pages need checking."""
     pages = {o.path: (previous[o.path].get("ids", ""), previous[o.path].get("links", ""))
              for o in outputs if o.path not in stamps and o.path.endswith(".html")}
     pages.update(fresh)
-    problems = checks.link_problems(pages, {o.path for o in outputs}, {o.path: o.sources for o in outputs},
-                                    options.beside_content("templates"))
+    files = {o.path for o in outputs}
+    targets_moved = (any(recorded.get(path, {}).get("ids") != ids for path, (ids, _) in fresh.items())
+                     or any(path not in files for path in recorded))
+    problems = checks.link_problems(pages, files, {o.path: o.sources for o in outputs},
+                                    options.beside_content("templates"),
+                                    only=None if targets_moved or not recorded else set(fresh))
     if problems:
         raise BuildFailed(problems)
     empty = ("", "")
@@ -207,11 +214,11 @@ def _remove_empty_folders(root: Path, folder: Path) -> None:
 
 def prepare(options: Options) -> tuple[Site, list[Document], dict[Path, Body]]:
     """Read and check the content; raise BuildFailed with every problem found."""
-    known_path = options.cache / "documents.json"
-    earlier = _read_json(known_path)
+    known_path = options.cache / "documents.record"
+    earlier = _read_record(known_path)
     documents, problems, known = load(options.content, earlier, options.jobs)
     if {k: v for k, v in known.items() if k != RECORDED_AT} != {k: v for k, v in earlier.items() if k != RECORDED_AT}:
-        _write_json(known_path, known)
+        _write_record(known_path, known)
     site, found = build_model(options.content, documents, options.now)
     problems += found
     bodies, found = _bodies(site)
@@ -267,7 +274,11 @@ class Workers:
     """One pool of forked workers for a build's phases (or none, for small work)."""
 
     def __init__(self, jobs: int, work: int):
-        self.pool = multiprocessing.get_context("fork").Pool(jobs) if self.would_fork(jobs, work) else None
+        self.pool = None
+        if self.would_fork(jobs, work):
+            import multiprocessing  # here: most rebuilds fork nothing, and it is slow to import
+
+            self.pool = multiprocessing.get_context("fork").Pool(jobs)
 
     @staticmethod
     def would_fork(jobs: int, work: int) -> bool:
@@ -371,31 +382,36 @@ def _swap(tmp: Path, out: Path) -> None:
 
 def _manifest_path(options: Options) -> Path:
     where = hashlib.sha256(str(options.out.resolve()).encode()).hexdigest()[:16]
-    return options.cache / "manifests" / f"{where}.json"
+    return options.cache / "manifests" / f"{where}.record"
 
 
 def _read_manifest(path: Path) -> dict:
     """What the last build wrote (path -> key, ids, links); empty when unknown."""
-    return _read_json(path)
+    return _read_record(path)
 
 
 def _write_manifest(path: Path, manifest: dict) -> None:
-    _write_json(path, manifest)
+    _write_record(path, manifest)
 
 
-def _read_json(path: Path) -> dict:
-    """A record of an earlier build; empty when missing, unreadable or of another format."""
+def _read_record(path: Path) -> dict:
+    """A record of an earlier build; empty when missing, unreadable or of another format.
+
+    Records are marshalled: plain data (no code runs on loading, unlike pickle), read and
+    written several times faster than JSON. Another Python's marshal reads as unreadable."""
     try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
+        stored = marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
         return {}
-    return stored.get("data", {}) if stored.get("format") == RECORD_FORMAT else {}
+    if not isinstance(stored, tuple) or len(stored) != 3 or stored[:2] != (RECORD_FORMAT, sys.version):
+        return {}
+    return stored[2]
 
 
-def _write_json(path: Path, data: dict) -> None:
+def _write_record(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp-{os.getpid()}")
-    tmp.write_text(json.dumps({"format": RECORD_FORMAT, "data": data}), encoding="utf-8")
+    tmp.write_bytes(marshal.dumps((RECORD_FORMAT, sys.version, data)))
     os.replace(tmp, path)
 
 

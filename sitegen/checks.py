@@ -107,8 +107,10 @@ def lock_problems(site: Site, documents: list[Document], lock_path: Path) -> lis
 
 
 def link_problems(pages: dict[str, tuple[str, str]], files: set[str],
-                  sources: dict[str, tuple[Path, ...]], templates_dir: Path) -> list[Problem]:
-    """Every internal link of every page leads to a file of the site, and to an id on it.
+                  sources: dict[str, tuple[Path, ...]], templates_dir: Path, only: set[str] | None = None
+                  ) -> list[Problem]:
+    """Every internal link of every page (or of the pages ``only`` names) leads to a file
+    of the site, and to an id on it.
 
     ``pages`` maps HTML output paths to (ids, links), each newline-separated (see
     ``render.page_ids_and_links``); ``files`` is every output path;
@@ -117,7 +119,7 @@ def link_problems(pages: dict[str, tuple[str, str]], files: set[str],
     """
     problems = []
     ids_of: dict[str, set[str]] = {}
-    for path, (_, links) in pages.items():
+    for path, (_, links) in pages.items() if only is None else ((p, pages[p]) for p in only):
         folder = posixpath.dirname(path)
         for href in links.split("\n") if links else ():
             if href.startswith("#"):

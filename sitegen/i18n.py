@@ -11,10 +11,10 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
+if TYPE_CHECKING:
+    from babel.support import Translations
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
@@ -34,6 +34,9 @@ def compile_catalogs(folder: Path = TRANSLATIONS) -> None:
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
+        from babel.messages.mofile import write_mo  # only when a catalog changed
+        from babel.messages.pofile import read_po
+
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=po_path.parent.parent.name)
         tmp = mo_path.with_suffix(".mo.tmp")
@@ -44,6 +47,8 @@ def compile_catalogs(folder: Path = TRANSLATIONS) -> None:
 
 def translations(language: str) -> Translations:
     """The compiled catalog of one language (the identity for English)."""
+    from babel.support import Translations
+
     compile_catalogs()
     return Translations.load(str(TRANSLATIONS), [language], DOMAIN)
 

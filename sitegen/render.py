@@ -9,6 +9,7 @@ HTML hashes they compare.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 import os
@@ -27,7 +28,18 @@ RENDERER_VERSION = f"2/{markdown.__version__}/{','.join(EXTENSIONS)}"
 _ID = re.compile(r' id="([^"]+)"')
 _HREF = re.compile(r' href="([^"]+)"')
 
-_markdown = markdown.Markdown(extensions=list(EXTENSIONS), output_format="html")
+
+
+@functools.cache
+def _markdown() -> markdown.Markdown:
+    """The converter, made when first needed. Its extensions are passed as objects: named,
+    Markdown looks them up among every installed package's entry points, which is slow."""
+    from markdown.extensions.attr_list import AttrListExtension
+    from markdown.extensions.sane_lists import SaneListExtension
+    from markdown.extensions.tables import TableExtension
+
+    extensions = {"attr_list": AttrListExtension, "sane_lists": SaneListExtension, "tables": TableExtension}
+    return markdown.Markdown(extensions=[extensions[name]() for name in EXTENSIONS], output_format="html")
 
 
 @dataclass(frozen=True)
@@ -82,7 +94,7 @@ def render_markdown(text: str, memo: dict[str, str] | None = None) -> Rendered:
     for section in sections(text):
         html = memo.get(section)
         if html is None:
-            html = memo[section] = _markdown.reset().convert(section)
+            html = memo[section] = _markdown().reset().convert(section)
         if html:
             rendered.append(html)
     html = SECTION_BREAK.join(rendered)

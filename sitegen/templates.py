@@ -13,12 +13,15 @@ import re
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-
-import jinja2
-from babel.core import Locale
-from babel.dates import format_date, format_datetime
+from typing import TYPE_CHECKING
 
 from sitegen.i18n import TRANSLATIONS, translations
+
+if TYPE_CHECKING:
+    import jinja2
+
+# Jinja2 and Babel are imported when a template is first rendered: a build that renders
+# nothing never needs them, and they are slow to import.
 
 
 class Templates:
@@ -26,15 +29,20 @@ class Templates:
         self.folder = folder
         self.languages = languages
         # Compiled templates kept between builds: a new process loads them, not recompiles.
-        self.bytecode = jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None
-        if compiled:
-            compiled.mkdir(parents=True, exist_ok=True)
-        self._envs: dict[str, jinja2.Environment] = {}
+        self.compiled = compiled
+        self.bytecode = None  # made with the first environment
+        self._envs: dict[str, "jinja2.Environment"] = {}
         _hash_of.cache_clear()  # a long-running `serve` sees edited templates
         _catalog_hash.cache_clear()
 
-    def env(self, lang: str) -> jinja2.Environment:
+    def env(self, lang: str) -> "jinja2.Environment":
         if lang not in self._envs:
+            import jinja2
+            from babel.dates import format_datetime
+
+            if self.compiled and self.bytecode is None:
+                self.compiled.mkdir(parents=True, exist_ok=True)
+                self.bytecode = jinja2.FileSystemBytecodeCache(str(self.compiled))
             env = jinja2.Environment(
                 loader=jinja2.FileSystemLoader(self.folder),
                 autoescape=jinja2.select_autoescape(("html", "xml")),
@@ -68,12 +76,16 @@ class Templates:
 @functools.lru_cache(maxsize=64)
 def _language_name(code: str) -> str:
     """A language's name in that language ("Deutsch"), for language switchers."""
+    from babel.core import Locale
+
     return Locale.parse(code).get_display_name(code).capitalize()
 
 
 @functools.lru_cache(maxsize=4096)
 def _format_date(value, fmt: str = "long", *, lang: str) -> str:
     """A date as the language writes it; a site has few distinct dates, formatted often."""
+    from babel.dates import format_date
+
     return format_date(value.date() if isinstance(value, datetime) else value, fmt, locale=lang)
 
 

@@ -18,6 +18,7 @@ import pytest
 from portal import policy
 from sitegen import model
 from sitegen.builder import ROOT
+from sitegen.problems import BuildFailed
 
 V1 = "2026-11-24"
 
@@ -144,6 +145,32 @@ def test_parallel_and_serial_builds_are_identical(site, tmp_path):
 
     build(replace(site.options(jobs=2), out=parallel_out))
     assert {p.relative_to(parallel_out).as_posix(): p.read_bytes() for p in parallel_out.rglob("*") if p.is_file()} == serial
+
+
+def test_a_rebuild_checks_the_links_it_adds(site):
+    site.build()
+    with site.path("pages/contact.en.md").open("a") as f:
+        f.write("\nSee [prices](/en/prices/).\n")
+    site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
+    with pytest.raises(BuildFailed, match="broken link '/en/prices/'"):
+        site.build()
+
+
+def test_a_rebuild_that_drops_an_anchor_fails_on_the_pages_that_link_to_it(site):
+    for lang in ("en", "de"):
+        with site.path(f"pages/contact.{lang}.md").open("a") as f:
+            f.write("\n## Extra {#extra}\n\nMore.\n")
+    with site.path("pages/home.en.md").open("a") as f:
+        f.write("\nSee [extra](/en/contact/#extra).\n")
+    site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
+    site.set_translated_from("pages/home.de.md", "pages/home.en.md")
+    site.build()
+    for lang in ("en", "de"):
+        site.edit(f"pages/contact.{lang}.md", "## Extra {#extra}", "## Extra {#more}")
+    site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
+    with pytest.raises(BuildFailed) as failed:
+        site.build()  # home is unchanged, but the anchor it links to is gone
+    assert any("home.en.md" in str(p) and "#extra" in p.message for p in failed.value.problems)
 
 
 def test_removed_pages_disappear(site):
