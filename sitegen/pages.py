@@ -213,9 +213,12 @@ class Planner:
         def render() -> bytes:
             entries = [entry for versions in manifest.values() for langs in versions.values() for entry in langs.values()]
             digests = self.cache.body_sha256([entry["body_key"] for entry in entries])
-            for entry in entries:
-                entry["sha256"] = digests[entry.pop("body_key")]
-            return json.dumps(manifest, indent=2, sort_keys=True).encode()
+            published = {slug: {version: {lang: {**{k: v for k, v in entry.items() if k != "body_key"},
+                                                 "sha256": digests[entry["body_key"]]}
+                                          for lang, entry in langs.items()}
+                                for version, langs in versions.items()}
+                         for slug, versions in manifest.items()}
+            return json.dumps(published, indent=2, sort_keys=True).encode()
 
         return Output("versions.json", _hash("versions.json", manifest), render)
 

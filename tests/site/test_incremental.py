@@ -305,3 +305,16 @@ def test_documents_parsed_in_parallel_are_the_same(site, monkeypatch):
     parallel, parallel_problems, _ = content.load(site.content, jobs=2)
     assert parallel == serial and parallel_problems == serial_problems
     assert [d.headings for d in parallel] == [d.headings for d in serial]
+
+
+def test_folded_translations_render_what_jinja_renders(site, monkeypatch, tmp_path):
+    site.build()
+    folded = {p: (site.out / p).read_bytes() for p in snapshot(site)}
+    from sitegen import templates
+
+    monkeypatch.setattr(templates, "fold_translations", lambda source, gettext: source)
+    from sitegen.builder import build
+
+    build(replace(site.options(), out=tmp_path / "plain", cache=tmp_path / "plain-cache"))
+    assert {p: (tmp_path / "plain" / p).read_bytes() for p in folded} == folded
+    assert "Inhalt" in site.page("de/payment-refund/index.html")

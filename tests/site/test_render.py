@@ -6,6 +6,7 @@ import pytest
 from lxml import etree
 
 from sitegen.render import blocks, redline, render_markdown, sections, word_diff
+from sitegen.templates import fold_translations
 
 WORD_DIFFS = [
     # old, new, expected
@@ -73,3 +74,24 @@ def test_template_closure_names_every_template_used():
     for template in folder.glob("*.*"):
         parsed = {t for t in meta.find_referenced_templates(env.parse(template.read_text())) if t}
         assert parsed <= _closure(folder, template.name), template.name
+
+
+CATALOG = {"Contents": "Inhalt", "Since %(date)s": "Seit %(date)s", "Odd": "{{ odd }}", "Hundred": "100 %% sicher",
+           "Broken": "100 % kaputt"}
+FOLDS = [
+    # template source, after folding
+    ("<h2>{{ _('Contents') }}</h2>", "<h2>Inhalt</h2>"),
+    ('<h2>{{_("Contents")}}</h2>', "<h2>Inhalt</h2>"),
+    ("<p>{{ _('Unknown') }}</p>", "<p>Unknown</p>"),  # untranslated: the message itself
+    ("{{ _('Since %(date)s', date=d) }}", "{{ _('Since %(date)s', date=d) }}"),  # arguments: left to Jinja2
+    ("{{ _('Odd') }}", "{{ _('Odd') }}"),  # would read as template syntax
+    ("{{ _('Hundred') }}", "100 % sicher"),  # formatted as newstyle gettext formats it
+    ("{{ _('Broken') }}", "{{ _('Broken') }}"),  # formatting fails: Jinja2 reports it when rendering
+    ("{{- _('Contents') }}", "{{- _('Contents') }}"),  # whitespace control: left to Jinja2
+    ("{{ _('Contents')|upper }}", "{{ _('Contents')|upper }}"),
+]
+
+
+@pytest.mark.parametrize("source, folded", FOLDS)
+def test_literal_translations_are_folded_into_the_template(source, folded):
+    assert fold_translations(source, lambda message: CATALOG.get(message, message)) == folded
