@@ -200,6 +200,8 @@ class RenderCache:
         if self._db is None or self._pid != os.getpid():  # a forked worker opens its own
             self.folder.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.folder / "render.sqlite", timeout=60, isolation_level=None)
+            # Entries are whole pages (tens of kB): large pages write them in a few calls.
+            self._db.execute("PRAGMA page_size=65536")  # takes effect when the file is created
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("CREATE TABLE IF NOT EXISTS entry (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
