@@ -95,3 +95,37 @@ FOLDS = [
 @pytest.mark.parametrize("source, folded", FOLDS)
 def test_literal_translations_are_folded_into_the_template(source, folded):
     assert fold_translations(source, lambda message: CATALOG.get(message, message)) == folded
+
+
+MARKDOWN_CASES = [
+    "Plain words only.",
+    "A [link](/en/x/#a) and ![an image](/i.png) and a [reference][r].\n\n[r]: /en/y/",
+    "*em* and **strong** and _under_ and __double__ and snake_case_word and 2 * 3 * 4",
+    "`code` and ``double `tick` code`` and \\*escaped\\* and \\\\ backslash",
+    "<https://example.org> and <someone@example.org> and <span>inline html</span>",
+    "Tom &amp; Jerry, &#169; and &copy; and a bare & sign and 5 < 6 > 4",
+    "Two spaces at the end  \nmake a line break.",
+    "## Heading {#anchor}\n\nText under it.\n\n- a list *item*\n- another `one`\n\n1. first\n2. second",
+    "| a | b |\n|---|---|\n| *x* | [y](/y/) |",
+    "> a quote with **bold**\n\n    indented code with *stars*",
+    "Ümlaute und ß, « quotes » and — dashes",
+]
+
+
+@pytest.mark.parametrize("text", MARKDOWN_CASES)
+def test_the_plain_text_shortcut_renders_what_python_markdown_renders(text):
+    import markdown
+
+    from sitegen.render import EXTENSIONS, _markdown
+
+    stock = markdown.Markdown(extensions=list(EXTENSIONS), output_format="html")
+    assert _markdown().reset().convert(text) == stock.convert(text)
+
+
+def test_plain_text_skips_the_inline_patterns():
+    from sitegen.plaintext import PlainTextInlineProcessor
+    from sitegen.render import _markdown
+
+    before = PlainTextInlineProcessor.shortcuts
+    _markdown().reset().convert("Plain words only.\n\nMore plain words.")
+    assert PlainTextInlineProcessor.shortcuts - before == 2
