@@ -185,16 +185,17 @@ def _checked_manifest(options: Options, outputs: list[Output], fresh: dict, stam
     ``fresh``: (ids, links) of each HTML file written now; ``stamps``: the store stamp of
     each file written now (the other files are kept as the previous build left them).
     ``recorded``, the last manifest of this output folder, passed the same check: when no
-    page of it lost or changed its ids, only the links of the fresh pages need checking."""
+    page of it lost or changed its ids, only links new since then need checking."""
     pages = {o.path: (previous[o.path].get("ids", ""), previous[o.path].get("links", ""))
              for o in outputs if o.path not in stamps and o.path.endswith(".html")}
     pages.update(fresh)
     files = {o.path for o in outputs}
     targets_moved = (any(recorded.get(path, {}).get("ids") != ids for path, (ids, _) in fresh.items())
                      or any(path not in files for path in recorded))
+    changed_links = {path for path, (_, links) in fresh.items() if recorded.get(path, {}).get("links") != links}
     problems = checks.link_problems(pages, files, {o.path: o.sources for o in outputs},
                                     options.beside_content("templates"),
-                                    only=None if targets_moved or not recorded else set(fresh))
+                                    only=None if targets_moved or not recorded else changed_links)
     if problems:
         raise BuildFailed(problems)
     empty = ("", "")
@@ -337,13 +338,14 @@ def _write_outputs(out: Path, tmp: Path, outputs: list[Output], stale: list[Outp
     stale_paths = {o.path for o in stale}
     tmp.mkdir(parents=True)
     linked = [o for o in outputs if o.path not in stale_paths or o.path in stored]
-    for folder in sorted({os.path.dirname(o.path) for o in linked} - {""}):
-        (tmp / folder).mkdir(parents=True, exist_ok=True)
+    into, source = str(tmp), str(out)  # strings, not Paths: thousands of files
+    for folder in sorted({os.path.dirname(o.path) for o in linked} - {""}):  # parents first
+        os.makedirs(f"{into}/{folder}", exist_ok=True)
     for output in linked:
         if output.path in stored:
-            _STORE.place(output.key, tmp / output.path)
+            _STORE.place(output.key, f"{into}/{output.path}")
         else:
-            os.link(out / output.path, tmp / output.path)
+            os.link(f"{source}/{output.path}", f"{into}/{output.path}")
     fresh = _pages_of(stored)
     stamps = {path: entry["stamp"] for path, entry in stored.items()}
     chunks = [list(range(i, min(i + 32, len(_OUTPUTS)))) for i in range(0, len(_OUTPUTS), 32)]

@@ -24,8 +24,8 @@ class OutputStore:
     def __init__(self, folder: Path):
         self.folder = folder
 
-    def path(self, key: str) -> Path:
-        return self.folder / key[:2] / key
+    def path(self, key: str) -> str:
+        return f"{self.folder}/{key[:2]}/{key}"
 
     def has(self, key: str, stamp: Stamp | None) -> bool:
         """Whether the file of ``key`` is stored and unchanged since ``stamp`` was taken."""
@@ -37,7 +37,7 @@ class OutputStore:
             return False
         return (found.st_size, found.st_mtime_ns) == tuple(stamp)
 
-    def place(self, key: str, target: Path) -> None:
+    def place(self, key: str, target: Path | str) -> None:
         """Link the stored file of ``key`` at ``target`` (whose folder exists)."""
         os.link(self.path(key), target)
 
@@ -48,7 +48,7 @@ class OutputStore:
         try:
             os.link(written, stored)
         except FileNotFoundError:
-            stored.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(os.path.dirname(stored), exist_ok=True)
             os.link(written, stored)
         except FileExistsError:
             os.replace(_linked_beside(written, stored), stored)
@@ -65,9 +65,12 @@ class OutputStore:
                 pass
 
 
-def _linked_beside(written: Path, stored: Path) -> Path:
+def _linked_beside(written: Path, stored: str) -> str:
     """A new link to ``written`` next to ``stored``, to replace it atomically."""
-    fresh = stored.with_name(f".{stored.name}.{os.getpid()}")
-    fresh.unlink(missing_ok=True)
+    fresh = f"{stored}.{os.getpid()}.tmp"
+    try:
+        os.unlink(fresh)
+    except FileNotFoundError:
+        pass
     os.link(written, fresh)
     return fresh
