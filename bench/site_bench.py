@@ -4,6 +4,8 @@ For each corpus size, `corpus.generate` writes the same pages for the four tools
 then builds them as a child process (see measure.py):
 
 - cold build: output folder and caches removed first;
+- every timed build starts after `sync`: what an earlier build wrote is on disk, so its
+  writeback does not slow the build being timed (this disk's journal waits for it);
 - one-page rebuild: one page's source changed, the build command run again with its output
   and cache kept (Hugo, MkDocs and Pelican have no incremental command-line build: for them
   this is a full build);
@@ -277,6 +279,7 @@ def build(tool: Tool, what: str, repeat: int, prepare: Callable[[], object],
     runs = []
     for _ in range(repeat):
         state = prepare()
+        os.sync()  # the previous build's writes (and this removal) reach the disk before timing
         run = measure.run(tool.command, tool.cwd, tool.cwd.parent / f"{tool.name}.stderr.log",
                           sample_memory=sample_memory)
         if not run.ok:

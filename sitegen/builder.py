@@ -88,6 +88,16 @@ def build(options: Options) -> Report:
     report = Report()
     site, documents, bodies = prepare(options)
     cache = RenderCache(options.cache)
+    try:
+        _render_and_write(options, site, bodies, cache, report)
+    finally:
+        cache.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _render_and_write(options: Options, site: Site, bodies: dict[Path, Body], cache: RenderCache,
+                      report: Report) -> None:
     templates = Templates(options.beside_content("templates"), site.languages, options.cache / "templates")
     planner = Planner(site, bodies, cache, templates, options.beside_content("static"), options.site_url)
     outputs = planner.outputs()
@@ -103,8 +113,7 @@ def build(options: Options) -> Report:
     report.removed, report.kept = len(removed), len(outputs) - len(stale)
     report.rendered_bodies = sum(len(group) for group in missing)
     if not stale and not removed and not missing:
-        report.seconds = time.perf_counter() - started
-        return report
+        return
 
     store = OutputStore(options.cache / "outputs")
     stored = {o.path: recorded[o.path] for o in stale
@@ -131,8 +140,6 @@ def build(options: Options) -> Report:
         _write_manifest(manifest_path, manifest)
         store.drop({entry["key"] for entry in recorded.values()} - {entry["key"] for entry in manifest.values()})
     report.written, report.placed = len(stale), len(stored)
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def _replace_whole(options: Options, outputs: list[Output], stale: list[Output], previous: dict, recorded: dict,

@@ -207,6 +207,7 @@ class RenderCache:
             # Entries are whole pages (tens of kB): large pages write them in a few calls.
             self._db.execute("PRAGMA page_size=65536")  # takes effect when the file is created
             self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA wal_autocheckpoint=64")  # pages: 4 MB, not 1,000 of 64 kB
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("CREATE TABLE IF NOT EXISTS entry (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             self._db.execute("CREATE TABLE IF NOT EXISTS html_sha256 (key TEXT PRIMARY KEY, sha256 TEXT NOT NULL)")
@@ -261,6 +262,13 @@ class RenderCache:
             self._pending.append(("redline", key, {"html": html}))
             return html
         return found["html"]
+
+    def close(self) -> None:
+        """Close this process's connection: the last one out folds the write-ahead log into
+        the database, so the next build does not have to read the log back first."""
+        if self._db is not None and self._pid == os.getpid():
+            self._db.close()
+        self._db = None
 
     def flush(self) -> None:
         """Store what was computed since the last flush, in one transaction (a write per
