@@ -120,7 +120,7 @@ def _render_and_write(options: Options, site: Site, bodies: dict[Path, Body], ca
               if recorded.get(o.path, {}).get("key") == o.key and store.has(o.key, recorded[o.path].get("stamp"))}
     in_place = len(stale) + len(removed) <= IN_PLACE_UP_TO and report.kept
     tmp = options.out.with_name(f".{options.out.name}.tmp-{os.getpid()}")
-    _share_with_workers(missing, cache, [o for o in stale if o.path not in stored], tmp, store)
+    _share_with_workers(missing, cache, [o for o in stale if o.path not in stored], tmp, store, templates)
     work = report.rendered_bodies + (0 if in_place else len(stale) - len(stored))
     if Workers.would_fork(options.jobs, work):
         templates.compile_all()  # once, before the workers fork, instead of once in each of them
@@ -136,6 +136,7 @@ def _render_and_write(options: Options, site: Site, bodies: dict[Path, Body], ca
             manifest = _replace_in_place(options, outputs, stale, removed, previous, recorded, stored)
         else:
             manifest = _replace_whole(options, outputs, stale, previous, recorded, stored, tmp, workers)
+    templates.formats.save()
     if manifest is not None:
         _write_manifest(manifest_path, manifest)
         store.drop({entry["key"] for entry in recorded.values()} - {entry["key"] for entry in manifest.values()})
@@ -272,12 +273,13 @@ _CACHE: RenderCache | None = None
 _OUTPUTS: list[Output] = []  # the outputs to render
 _TMP: Path | None = None
 _STORE: OutputStore | None = None
+_TEMPLATES: Templates | None = None
 
 
 def _share_with_workers(groups: list[list[Body]], cache: RenderCache, to_render: list[Output], tmp: Path,
-                        store: OutputStore) -> None:
-    global _GROUPS, _CACHE, _OUTPUTS, _TMP, _STORE
-    _GROUPS, _CACHE, _OUTPUTS, _TMP, _STORE = groups, cache, to_render, tmp, store
+                        store: OutputStore, templates: Templates) -> None:
+    global _GROUPS, _CACHE, _OUTPUTS, _TMP, _STORE, _TEMPLATES
+    _GROUPS, _CACHE, _OUTPUTS, _TMP, _STORE, _TEMPLATES = groups, cache, to_render, tmp, store, templates
 
 
 class Workers:
@@ -374,6 +376,7 @@ def _write_chunk(indices: list[int]) -> tuple[dict, dict]:
             found[output.path] = page_ids_and_links(data.decode("utf-8"))
         stamps[output.path] = _STORE.keep(output.key, target)
     _CACHE.flush()
+    _TEMPLATES.formats.save()
     return found, stamps
 
 

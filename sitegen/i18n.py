@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import gettext
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from babel.support import Translations
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
@@ -45,12 +42,15 @@ def compile_catalogs(folder: Path = TRANSLATIONS) -> None:
         tmp.replace(mo_path)
 
 
-def translations(language: str) -> Translations:
-    """The compiled catalog of one language (the identity for English)."""
-    from babel.support import Translations
-
+def translations(language: str) -> gettext.NullTranslations:
+    """The compiled catalog of one language (the identity for English). The standard
+    library reads the .mo file: Babel's reader would import its date and number modules."""
     compile_catalogs()
-    return Translations.load(str(TRANSLATIONS), [language], DOMAIN)
+    found = gettext.find(DOMAIN, str(TRANSLATIONS), [language])
+    if found is None:
+        return gettext.NullTranslations()
+    with open(found, "rb") as catalog:  # read each time (gettext.translation would cache it)
+        return gettext.GNUTranslations(catalog)
 
 
 def extract() -> None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sitegen.formats import Formats
 from sitegen.i18n import TRANSLATIONS, translations
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ class Templates:
         self.folder = folder
         self.languages = languages
         self.compiled = compiled  # compiled templates kept between builds: loaded, not compiled again
+        self.formats = Formats(compiled)
         self._envs: dict[str, "jinja2.Environment"] = {}
         _hash_of.cache_clear()  # a long-running `serve` sees edited templates
         _catalog_hash.cache_clear()
@@ -36,7 +37,6 @@ class Templates:
     def env(self, lang: str) -> "jinja2.Environment":
         if lang not in self._envs:
             import jinja2
-            from babel.dates import format_datetime
 
             catalog = translations(lang)
             bytecode = None
@@ -55,10 +55,10 @@ class Templates:
                 auto_reload=False,  # a build's templates do not change while it runs
             )
             env.install_gettext_translations(catalog, newstyle=True)
-            env.filters["date"] = functools.partial(_format_date, lang=lang)
+            env.filters["date"] = lambda value, fmt="long": self.formats.date(value, fmt, lang)
             env.filters["datetime_iso"] = lambda value: value.isoformat().replace("+00:00", "Z")
-            env.filters["datetime"] = lambda value: format_datetime(value, "long", tzinfo=value.tzinfo, locale=lang)
-            env.globals["language_name"] = _language_name
+            env.filters["datetime"] = lambda value: self.formats.datetime(value, "long", lang)
+            env.globals["language_name"] = self.formats.language_name
             self._envs[lang] = env
         return self._envs[lang]
 
@@ -101,22 +101,6 @@ def fold_translations(source: str, gettext) -> str:
 def _folded_source(files: "jinja2.FileSystemLoader", gettext, name: str):
     source, filename, uptodate = files.get_source(None, name)
     return fold_translations(source, gettext), filename, uptodate
-
-
-@functools.lru_cache(maxsize=64)
-def _language_name(code: str) -> str:
-    """A language's name in that language ("Deutsch"), for language switchers."""
-    from babel.core import Locale
-
-    return Locale.parse(code).get_display_name(code).capitalize()
-
-
-@functools.lru_cache(maxsize=4096)
-def _format_date(value, fmt: str = "long", *, lang: str) -> str:
-    """A date as the language writes it; a site has few distinct dates, formatted often."""
-    from babel.dates import format_date
-
-    return format_date(value.date() if isinstance(value, datetime) else value, fmt, locale=lang)
 
 
 @cache
