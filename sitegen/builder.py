@@ -366,9 +366,11 @@ def _write_outputs(out: Path, tmp: Path, outputs: list[Output], stale: list[Outp
 
 def _write_chunk(indices: list[int]) -> tuple[dict, dict]:
     found, stamps = {}, {}
-    for index in indices:
-        output = _OUTPUTS[index]
-        data = output.render()
+    rendered = []
+    with _CACHE.reading():  # one read transaction for the chunk, not one per cached body
+        for index in indices:
+            rendered.append((_OUTPUTS[index], _OUTPUTS[index].render()))
+    for output, data in rendered:
         target = _TMP / output.path
         target.parent.mkdir(parents=True, exist_ok=True)  # here, so the workers share the work
         target.write_bytes(data)

@@ -107,8 +107,7 @@ def load(root: Path, known: dict[str, dict] | None = None, jobs: int = 1
             found[path] = _from_known(path, rel, earlier["sha256"], earlier)
             read[rel] = earlier
             continue
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
-        if earlier and earlier["sha256"] == sha:
+        if earlier and earlier["sha256"] == (sha := hashlib.sha256(path.read_bytes()).hexdigest()):
             found[path] = _from_known(path, rel, sha, earlier)
         else:
             unknown.append(path)
@@ -151,8 +150,17 @@ def _read_all(root: Path, paths: list[Path], jobs: int) -> list[Document]:
         return [read_document(root, path) for path in paths]
     import multiprocessing  # imported only when there is much to parse (see builder.Workers)
 
+    import yaml  # noqa: F401 - once, before the workers fork, not once in each
+
+    # The workers send back plain data, which pickles far faster than Documents.
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        return pool.starmap(read_document, [(root, path) for path in paths], chunksize=64)
+        read = pool.starmap(_read_as_known, [(root, path) for path in paths], chunksize=64)
+    return [_from_known(path, f"{path.parent.name}/{path.name}", known["sha256"], known)
+            for path, known in zip(paths, read)]
+
+
+def _read_as_known(root: Path, path: Path) -> dict:
+    return _as_known(read_document(root, path))
 
 
 def _as_known(doc: Document) -> dict:
@@ -210,19 +218,32 @@ _EXPLICIT_ID = re.compile(r"\s*\{[^}]*#([A-Za-z][\w-]*)[^}]*\}\s*$")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 
 
+_HEADING_IN_TEXT = re.compile(r"^(#{1,6})[^\S\n]+(.*?)[^\S\n]*$", re.MULTILINE)  # _HEADING, line by line
+
+
+def _heading_lines(body: str):
+    """(line index, match of _HEADING) of every ATX heading line outside fenced code."""
+    if "```" not in body and "~~~" not in body:  # no code fences: one scan of the text
+        line, at = 0, 0
+        for match in _HEADING_IN_TEXT.finditer(body):
+            line += body.count("\n", at, match.start())
+            at = match.start()
+            yield line, match
+        return
+    fenced = False
+    for index, text in enumerate(body.split("\n")):
+        if _FENCE.match(text):
+            fenced = not fenced
+        elif not fenced and (match := _HEADING.match(text)):
+            yield index, match
+
+
 def _headings(path: Path, body: str, body_line: int, problems: list[Problem]) -> tuple[Heading, ...]:
     """Every ATX heading outside code, with its explicit id; a problem per missing or
     repeated id (the portal links to clauses by these ids)."""
     found: list[Heading] = []
     seen: set[str] = set()
-    fenced = False
-    for index, line in enumerate(body.split("\n")):
-        if _FENCE.match(line):
-            fenced = not fenced
-            continue
-        match = None if fenced else _HEADING.match(line)
-        if not match:
-            continue
+    for index, match in _heading_lines(body):
         number = body_line + index
         explicit = _EXPLICIT_ID.search(match.group(2))
         title = _EXPLICIT_ID.sub("", match.group(2))

@@ -8,6 +8,7 @@ HTML hashes they compare.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import hashlib
@@ -262,6 +263,15 @@ class RenderCache:
             self._pending.append(("redline", key, {"html": html}))
             return html
         return found["html"]
+
+    @contextlib.contextmanager
+    def reading(self):
+        """Reads inside one transaction: SQLite locks and unlocks the file once for all."""
+        self.db.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            self.db.execute("COMMIT")
 
     def close(self) -> None:
         """Close this process's connection: the last one out folds the write-ahead log into

@@ -129,3 +129,26 @@ def test_plain_text_skips_the_inline_patterns():
     before = PlainTextInlineProcessor.shortcuts
     _markdown().reset().convert("Plain words only.\n\nMore plain words.")
     assert PlainTextInlineProcessor.shortcuts - before == 2
+
+
+HEADING_TEXTS = [  # without code fences: found in one scan of the text
+    "## A {#a}\n\nText.\n\n### B {#b}\n",
+    "#\nnot a heading\n# \n#   Spaced   {#s}   \n####### seven\n#tight\n",
+    "Intro\n## Late {#late}\n\t## indented\n",
+    "## Über uns {#ueber}\r\n\r\n## Zwei {#zwei}",
+]
+
+
+@pytest.mark.parametrize("body", HEADING_TEXTS)
+def test_headings_found_in_one_scan_are_those_found_line_by_line(body):
+    from sitegen.content import _HEADING, _heading_lines
+
+    line_by_line = [(i, m.groups()) for i, line in enumerate(body.split("\n")) if (m := _HEADING.match(line))]
+    assert [(i, m.groups()) for i, m in _heading_lines(body)] == line_by_line
+
+
+def test_headings_in_fenced_code_are_not_headings():
+    from sitegen.content import _heading_lines
+
+    body = "```\n## in code {#no}\n```\n## after {#after}\n~~~\n# tilde {#t}\n~~~\n"
+    assert [(i, m.group(2)) for i, m in _heading_lines(body)] == [(3, "after {#after}")]
