@@ -38,8 +38,8 @@ from sitegen.templates import Templates
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SITE_URL = "https://1001sms.com"
 RECORD_FORMAT = 6  # bump when what the build records (manifest, documents read) hold changes
-PARALLEL_FROM = 16
-IN_PLACE_UP_TO = 64  # a rebuild of at most this many files replaces them one by one  # below this many renderings, forking workers costs more than it saves
+PARALLEL_FROM = 16  # below this many renderings, forking workers costs more than it saves
+IN_PLACE_UP_TO = 64  # a rebuild of at most this many files replaces them one by one
 
 
 @dataclass
@@ -341,7 +341,7 @@ def _render_body_group(index: int) -> None:
 
 
 def _write_outputs(out: Path, tmp: Path, outputs: list[Output], stale: list[Output], stored: dict,
-                   workers: Workers) -> dict:
+                   workers: Workers) -> tuple[dict, dict]:
     """Unchanged files linked from the current site, stored ones from the store, the
     rest rendered by the workers; the (ids, links) and the stamp of each file not kept."""
     stale_paths = {o.path for o in stale}

@@ -130,7 +130,7 @@ def _markdown_files(root: Path) -> list[tuple[Path, os.stat_result]]:
     found = []
     try:
         folders = sorted((entry for entry in os.scandir(root) if entry.is_dir()), key=lambda entry: entry.name)
-    except FileNotFoundError:
+    except OSError:  # no such folder: "no content found" is reported
         return []
     for folder in folders:
         base = root / folder.name
