@@ -122,10 +122,13 @@ def _render_and_write(options: Options, site: Site, bodies: dict[Path, Body], ca
     tmp = options.out.with_name(f".{options.out.name}.tmp-{os.getpid()}")
     _share_with_workers(missing, cache, [o for o in stale if o.path not in stored], tmp, store, templates)
     work = report.rendered_bodies + (0 if in_place else len(stale) - len(stored))
-    if Workers.would_fork(options.jobs, work):
-        templates.compile_all()  # once, before the workers fork, instead of once in each of them
     with Workers(options.jobs, work) as workers:
-        workers.map(_render_body_group, list(range(len(missing))))
+        rendering = workers.start(_render_body_group, list(range(len(missing))))
+        if workers.pool is not None:
+            # While the workers render Markdown: compiled once here into the bytecode cache,
+            # where the workers find them, instead of once in each worker.
+            templates.compile_all()
+        rendering()
         unrendered = cache.missing_bodies([b.key for b in bodies.values()])
         if unrendered:  # a file was saved while it was being rendered
             raise BuildFailed([Problem(b.doc.path, 1, "changed while the site was being built: build again")
@@ -297,9 +300,15 @@ class Workers:
         return jobs > 1 and work >= PARALLEL_FROM
 
     def map(self, function, items: list) -> list:
+        return self.start(function, items)()
+
+    def start(self, function, items: list):
+        """Start ``function`` on every item; returns the call that waits for the results."""
         if self.pool is None or len(items) < 2:
-            return [function(item) for item in items]
-        return list(self.pool.imap_unordered(function, items))
+            results = [function(item) for item in items]
+            return lambda: results
+        started = self.pool.map_async(function, items, chunksize=1)
+        return started.get
 
     def close(self) -> None:
         """End the workers (their memory is the build's peak otherwise)."""
