@@ -356,14 +356,7 @@ def _write_outputs(out: Path, tmp: Path, outputs: list[Output], stale: list[Outp
     stale_paths = {o.path for o in stale}
     tmp.mkdir(parents=True)
     linked = [o for o in outputs if o.path not in stale_paths or o.path in stored]
-    into, source = str(tmp), str(out)  # strings, not Paths: thousands of files
-    for folder in sorted({os.path.dirname(o.path) for o in linked} - {""}):  # parents first
-        os.makedirs(f"{into}/{folder}", exist_ok=True)
-    for output in linked:
-        if output.path in stored:
-            _STORE.place(output.key, f"{into}/{output.path}")
-        else:
-            os.link(f"{source}/{output.path}", f"{into}/{output.path}")
+    _link_all(str(out), str(tmp), linked, stored)
     fresh = _pages_of(stored)
     stamps = {path: entry["stamp"] for path, entry in stored.items()}
     chunks = [list(range(i, min(i + 32, len(_OUTPUTS)))) for i in range(0, len(_OUTPUTS), 32)]
@@ -371,6 +364,32 @@ def _write_outputs(out: Path, tmp: Path, outputs: list[Output], stale: list[Outp
         fresh.update(found)
         stamps.update(stamped)
     return fresh, stamps
+
+
+def _link_all(source: str, into: str, linked: list[Output], stored: dict) -> None:
+    """Link every output of ``linked`` into the folder ``into``: from the store, or from
+    the current site in ``source``. Folders and links are many small system calls that
+    wait on the file system: threads (which release the GIL for them) make them side by
+    side, one subtree each."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    subtrees: dict[str, list[Output]] = {}
+    for output in linked:
+        subtrees.setdefault("/".join(output.path.split("/")[:2]), []).append(output)
+
+    def link(outputs: list[Output]) -> None:
+        for folder in sorted({os.path.dirname(o.path) for o in outputs} - {""}):  # parents first
+            os.makedirs(f"{into}/{folder}", exist_ok=True)
+        for output in outputs:
+            if output.path in stored:
+                _STORE.place(output.key, f"{into}/{output.path}")
+            else:
+                os.link(f"{source}/{output.path}", f"{into}/{output.path}")
+
+    for folder in sorted({path.split("/")[0] for path in subtrees if "/" in path}):  # /en, /de...
+        os.makedirs(f"{into}/{folder}", exist_ok=True)
+    with ThreadPoolExecutor(max_workers=4) as threads:
+        list(threads.map(link, subtrees.values()))
 
 
 def _write_chunk(indices: list[int]) -> tuple[dict, dict]:
