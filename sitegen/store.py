@@ -25,7 +25,7 @@ class OutputStore:
         self.folder = folder
 
     def path(self, key: str) -> str:
-        return f"{self.folder}/{key[:2]}/{key}"
+        return f"{self.folder}/{key}"  # one folder: making folders is slow on some disks
 
     def has(self, key: str, stamp: Stamp | None) -> bool:
         """Whether the file of ``key`` is stored and unchanged since ``stamp`` was taken."""
