@@ -20,8 +20,8 @@ from sitegen.i18n import TRANSLATIONS, translations
 if TYPE_CHECKING:
     import jinja2
 
-# Jinja2 and Babel are imported when a template is first rendered: a build that renders
-# nothing never needs them, and they are slow to import.
+# Jinja2 is imported when a template is first rendered (a build that renders nothing never
+# needs it, and it is slow to import); Babel only to format a date not formatted before.
 
 
 class Templates:
@@ -63,7 +63,8 @@ class Templates:
         return self._envs[lang]
 
     def compile_all(self) -> None:
-        """Compile every template in every language now (before workers fork)."""
+        """Compile every template in every language now, into the bytecode cache (where
+        workers forked earlier load them from)."""
         for lang in self.languages:
             for template in self.folder.glob("*.*"):
                 self.env(lang).get_template(template.name)
