@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from sitegen import checks
 from sitegen.content import RECORDED_AT, Document, load
@@ -86,12 +87,13 @@ class Report:
 def build(options: Options) -> Report:
     started = time.perf_counter()
     report = Report()
-    site, documents, bodies = prepare(options)
+    site, documents, bodies, remember_documents = prepare(options)
     cache = RenderCache(options.cache)
     try:
         _render_and_write(options, site, bodies, cache, report)
     finally:
         cache.close()
+        remember_documents()  # after the site is written: `serve` shows an edit sooner
     report.seconds = time.perf_counter() - started
     return report
 
@@ -226,13 +228,19 @@ def _remove_empty_folders(root: Path, folder: Path) -> None:
         folder = folder.parent
 
 
-def prepare(options: Options) -> tuple[Site, list[Document], dict[Path, Body]]:
-    """Read and check the content; raise BuildFailed with every problem found."""
+def prepare(options: Options) -> tuple[Site, list[Document], dict[Path, Body], Callable[[], None]]:
+    """Read and check the content; raise BuildFailed with every problem found. Also
+    returns the call that records what was read, for the next build to parse only what
+    changed since."""
     known_path = options.cache / "documents.record"
     earlier = _read_record(known_path)
     documents, problems, known = load(options.content, earlier, options.jobs)
-    if {k: v for k, v in known.items() if k != RECORDED_AT} != {k: v for k, v in earlier.items() if k != RECORDED_AT}:
-        _write_record(known_path, known)
+    changed = ({k: v for k, v in known.items() if k != RECORDED_AT}
+               != {k: v for k, v in earlier.items() if k != RECORDED_AT})
+
+    def remember() -> None:
+        if changed:
+            _write_record(known_path, known)
     site, found = build_model(options.content, documents, options.now)
     problems += found
     bodies, found = _bodies(site)
@@ -242,8 +250,9 @@ def prepare(options: Options) -> tuple[Site, list[Document], dict[Path, Body]]:
     problems += [p for p in checks.lock_problems(site, documents, options.lock)
                  if not (options.preview and checks.UNLOCKED in p.message)]
     if problems:
+        remember()
         raise BuildFailed(problems)
-    return site, documents, bodies
+    return site, documents, bodies, remember
 
 
 def _bodies(site: Site) -> tuple[dict[Path, Body], list[Problem]]:
@@ -438,17 +447,28 @@ def _write_manifest(path: Path, manifest: dict) -> None:
     _write_record(path, manifest)
 
 
+# Records this process read or wrote, by path: `serve` builds again and again, and the
+# record of a large site takes longer to read than a small rebuild. Each is kept with its
+# file's inode, size and mtime; records are replaced (a new inode), never rewritten.
+_RECORDS: dict[Path, tuple[tuple[int, int, int], dict]] = {}
+
+
 def _read_record(path: Path) -> dict:
     """A record of an earlier build; empty when missing, unreadable or of another format.
+    The caller must not change it.
 
     Records are marshalled: plain data (no code runs on loading, unlike pickle), read and
     written several times faster than JSON. Another Python's marshal reads as unreadable."""
     try:
+        stamp = _stamp(path)
+        if path in _RECORDS and _RECORDS[path][0] == stamp:
+            return _RECORDS[path][1]
         stored = marshal.loads(path.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
         return {}
     if not isinstance(stored, tuple) or len(stored) != 3 or stored[:2] != (RECORD_FORMAT, sys.version):
         return {}
+    _RECORDS[path] = (stamp, stored[2])
     return stored[2]
 
 
@@ -457,6 +477,12 @@ def _write_record(path: Path, data: dict) -> None:
     tmp = path.with_suffix(f".tmp-{os.getpid()}")
     tmp.write_bytes(marshal.dumps((RECORD_FORMAT, sys.version, data)))
     os.replace(tmp, path)
+    _RECORDS[path] = (_stamp(path), data)
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    found = os.stat(path)
+    return found.st_ino, found.st_size, found.st_mtime_ns
 
 
 def check(options: Options) -> None:

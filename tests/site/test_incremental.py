@@ -318,3 +318,19 @@ def test_folded_translations_render_what_jinja_renders(site, monkeypatch, tmp_pa
     build(replace(site.options(), out=tmp_path / "plain", cache=tmp_path / "plain-cache"))
     assert {p: (tmp_path / "plain" / p).read_bytes() for p in folded} == folded
     assert "Inhalt" in site.page("de/payment-refund/index.html")
+
+
+def test_a_record_replaced_by_another_process_is_read_again(tmp_path):
+    import marshal
+
+    from sitegen import builder
+
+    path = tmp_path / "documents.record"
+    builder._write_record(path, {"a": 1})
+    assert builder._read_record(path) == {"a": 1}
+    other = tmp_path / "other"
+    other.write_bytes(marshal.dumps((builder.RECORD_FORMAT, sys.version, {"a": 2})))
+    os.replace(other, path)  # as another build would
+    assert builder._read_record(path) == {"a": 2}
+    path.unlink()
+    assert builder._read_record(path) == {}
