@@ -104,7 +104,9 @@ def load(root: Path, known: dict[str, dict] | None = None, jobs: int = 1
         earlier = known.get(rel)
         stats[path] = [stat.st_size, stat.st_mtime_ns]
         if earlier and earlier.get("stat") == stats[path] and stat.st_mtime_ns < trusted_before:
-            found[path] = _from_known(path, rel, earlier["sha256"], earlier)
+            made = _MADE.get(path)  # `serve`: the Document made from this very record last time
+            found[path] = made[1] if made and made[0] is earlier else _from_known(path, rel, earlier["sha256"], earlier)
+            _MADE[path] = (earlier, found[path])
             read[rel] = earlier
             continue
         if earlier and earlier["sha256"] == (sha := hashlib.sha256(path.read_bytes()).hexdigest()):
@@ -141,6 +143,7 @@ def _markdown_files(root: Path) -> list[tuple[Path, os.stat_result]]:
 
 
 PARALLEL_FROM = 200  # parsing fewer files than this is quicker than starting workers
+_MADE: dict[Path, tuple[dict, Document]] = {}  # path -> (record entry, the Document made of it)
 RECORDED_AT = "@recorded_at_ns"
 RACY_NS = 2_000_000_000
 
