@@ -49,24 +49,27 @@ def browser():
         browser.close()
 
 
-def _navigated_away(request) -> bool:
-    """The favicon load the browser cancels when a test navigates on before it finished."""
-    return request.url.endswith("/favicon.svg") and "ERR_ABORTED" in (request.failure or "")
-
-
 @pytest.fixture
 def page(browser):
-    """A fresh browser context and page; fails the test on console errors or page errors."""
+    """A fresh browser context and page; fails the test on console errors, page errors or
+    failed requests. A request the browser aborted because the page went on to another
+    document (an htmx redirect, a click away before the favicon loaded) is not a failure."""
     context = browser.new_context()
     page = context.new_page()
     problems: list[str] = []
+    navigations: list[str] = []  # every document the page showed, in order
+    started: dict = {}  # request -> how many navigations there had been when it started
+    failed: list[tuple[str, str, int]] = []
     page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on("requestfailed", lambda req: None if _navigated_away(req) else problems.append(
-        f"request failed: {req.url} {req.failure}"))
+    page.on("framenavigated", lambda frame: navigations.append(frame.url) if frame == page.main_frame else None)
+    page.on("request", lambda req: started.__setitem__(req, len(navigations)))
+    page.on("requestfailed", lambda req: failed.append((req.url, req.failure or "", started.get(req, 0))))
     page.problems = problems
     yield page
     context.close()
+    problems += [f"request failed: {url} {failure}" for url, failure, at in failed
+                 if not ("ERR_ABORTED" in failure and len(navigations) > at)]
     assert not problems, "the page reported problems:\n" + "\n".join(problems)
 
 
