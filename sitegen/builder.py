@@ -237,10 +237,13 @@ def prepare(options: Options) -> tuple[Site, list[Document], dict[Path, Body], C
     documents, problems, known = load(options.content, earlier, options.jobs)
     changed = ({k: v for k, v in known.items() if k != RECORDED_AT}
                != {k: v for k, v in earlier.items() if k != RECORDED_AT})
+    # Marshalled now, written later: the bytes take a fraction of the memory of the record.
+    payload = _record_bytes(known) if changed else None
+    kept = known if changed and KEEP_RECORDS_IN_MEMORY else None
 
     def remember() -> None:
-        if changed:
-            _write_record(known_path, known)
+        if payload is not None:
+            _write_record(known_path, payload, kept)
     site, found = build_model(options.content, documents, options.now)
     problems += found
     bodies, found = _bodies(site)
@@ -447,9 +450,11 @@ def _write_manifest(path: Path, manifest: dict) -> None:
     _write_record(path, manifest)
 
 
-# Records this process read or wrote, by path: `serve` builds again and again, and the
-# record of a large site takes longer to read than a small rebuild. Each is kept with its
-# file's inode, size and mtime; records are replaced (a new inode), never rewritten.
+# Records this process read or wrote, by path, when KEEP_RECORDS_IN_MEMORY (`serve` builds
+# again and again, and the record of a large site takes longer to read than a small
+# rebuild; a single build would only hold them longer). Each is kept with its file's
+# inode, size and mtime; records are replaced (a new inode), never rewritten.
+KEEP_RECORDS_IN_MEMORY = False
 _RECORDS: dict[Path, tuple[tuple[int, int, int], dict]] = {}
 
 
@@ -468,16 +473,25 @@ def _read_record(path: Path) -> dict:
         return {}
     if not isinstance(stored, tuple) or len(stored) != 3 or stored[:2] != (RECORD_FORMAT, sys.version):
         return {}
-    _RECORDS[path] = (stamp, stored[2])
+    if KEEP_RECORDS_IN_MEMORY:
+        _RECORDS[path] = (stamp, stored[2])
     return stored[2]
 
 
-def _write_record(path: Path, data: dict) -> None:
+def _record_bytes(data: dict) -> bytes:
+    return marshal.dumps((RECORD_FORMAT, sys.version, data))
+
+
+def _write_record(path: Path, data: dict | bytes, kept: dict | None = None) -> None:
+    """Write a record (``data``, or already marshalled); keep ``kept`` (or ``data``) in
+    memory when KEEP_RECORDS_IN_MEMORY."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp-{os.getpid()}")
-    tmp.write_bytes(marshal.dumps((RECORD_FORMAT, sys.version, data)))
+    tmp.write_bytes(data if isinstance(data, bytes) else _record_bytes(data))
     os.replace(tmp, path)
-    _RECORDS[path] = (_stamp(path), data)
+    kept = kept if kept is not None else (None if isinstance(data, bytes) else data)
+    if KEEP_RECORDS_IN_MEMORY and kept is not None:
+        _RECORDS[path] = (_stamp(path), kept)
 
 
 def _stamp(path: Path) -> tuple[int, int, int]:

@@ -320,10 +320,12 @@ def test_folded_translations_render_what_jinja_renders(site, monkeypatch, tmp_pa
     assert "Inhalt" in site.page("de/payment-refund/index.html")
 
 
-def test_a_record_replaced_by_another_process_is_read_again(tmp_path):
+def test_a_record_replaced_by_another_process_is_read_again(tmp_path, monkeypatch):
     import marshal
 
     from sitegen import builder
+
+    monkeypatch.setattr(builder, "KEEP_RECORDS_IN_MEMORY", True)
 
     path = tmp_path / "documents.record"
     builder._write_record(path, {"a": 1})
