@@ -244,6 +244,7 @@ def prepare(options: Options) -> tuple[Site, list[Document], dict[Path, Body], C
     def remember() -> None:
         if payload is not None:
             _write_record(known_path, payload, kept)
+
     site, found = build_model(options.content, documents, options.now)
     problems += found
     bodies, found = _bodies(site)
