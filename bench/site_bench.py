@@ -292,6 +292,23 @@ def build(tool: Tool, what: str, repeat: int, prepare: Callable[[], object],
                        max(r.peak_pss_kib for r in runs), "")
 
 
+def bench_incremental(tool: Tool, result: Result, edited: corpus.Page, repeat: int,
+                      changed_page: Callable[[str], None]) -> None:
+    """Ours only: the no-op build (and the files it wrote) and the cache-kept full build."""
+    written = []
+    result.noop = build(tool, "no-op build", repeat, lambda: measure.snapshot(tool.out),
+                        lambda before: written.append(
+                            measure.files_written(before, measure.snapshot(tool.out))))
+    result.noop_files_written = max(written)
+
+    def change_and_empty_output() -> str:
+        clean(tool.out)
+        return tool.edit(edited)
+
+    result.cached_full = build(tool, "full rebuild with the cache kept", repeat,
+                               change_and_empty_output, changed_page)
+
+
 def bench_tool(tool: Tool, pages: list[corpus.Page], edited: corpus.Page, repeat: int) -> Result:
     """Cold build, one-page rebuild and, for ours, the no-op and the cache-kept full build."""
     result = Result(tool.name, len(pages))
@@ -313,23 +330,10 @@ def bench_tool(tool: Tool, pages: list[corpus.Page], edited: corpus.Page, repeat
         result.html_files = sum(1 for _ in tool.out.rglob("*.html"))
         result.rebuild = build(tool, "one-page rebuild", repeat, lambda: tool.edit(edited),
                                changed_page)
-        if not tool.incremental:
+        if tool.incremental:
+            bench_incremental(tool, result, edited, repeat, changed_page)
+        else:
             result.cached_full = result.rebuild
-            result.memory = build(tool, "cold build for memory", 1, lambda: clean(tool.out, *tool.caches),
-                                  all_pages, sample_memory=True)
-            return result
-        written = []
-        result.noop = build(tool, "no-op build", repeat, lambda: measure.snapshot(tool.out),
-                            lambda before: written.append(
-                                measure.files_written(before, measure.snapshot(tool.out))))
-        result.noop_files_written = max(written)
-
-        def change_and_empty_output() -> str:
-            clean(tool.out)
-            return tool.edit(edited)
-
-        result.cached_full = build(tool, "full rebuild with the cache kept", repeat,
-                                   change_and_empty_output, changed_page)
         result.memory = build(tool, "cold build for memory", 1, lambda: clean(tool.out, *tool.caches),
                               all_pages, sample_memory=True)
     except BenchError as error:

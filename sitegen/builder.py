@@ -234,7 +234,8 @@ def prepare(options: Options) -> tuple[Site, list[Document], dict[Path, Body], C
     changed since."""
     known_path = options.cache / "documents.record"
     earlier = _read_record(known_path)
-    documents, problems, known = load(options.content, earlier, options.jobs)
+    documents, problems, known = load(options.content, earlier, options.jobs,
+                                      _DOCUMENTS_MADE if KEEP_RECORDS_IN_MEMORY else None)
     changed = ({k: v for k, v in known.items() if k != RECORDED_AT}
                != {k: v for k, v in earlier.items() if k != RECORDED_AT})
     # Marshalled now, written later: the bytes take a fraction of the memory of the record.
@@ -451,12 +452,14 @@ def _write_manifest(path: Path, manifest: dict) -> None:
     _write_record(path, manifest)
 
 
-# Records this process read or wrote, by path, when KEEP_RECORDS_IN_MEMORY (`serve` builds
-# again and again, and the record of a large site takes longer to read than a small
-# rebuild; a single build would only hold them longer). Each is kept with its file's
-# inode, size and mtime; records are replaced (a new inode), never rewritten.
+# Records this process read or wrote, by path, and the Documents made from the documents
+# record, when KEEP_RECORDS_IN_MEMORY (`serve` builds again and again, and the record of a
+# large site takes longer to read than a small rebuild; a single build would only hold
+# them longer). Each record is kept with its file's inode, size and mtime; records are
+# replaced (a new inode), never rewritten.
 KEEP_RECORDS_IN_MEMORY = False
 _RECORDS: dict[Path, tuple[tuple[int, int, int], dict]] = {}
+_DOCUMENTS_MADE: dict[Path, tuple[dict, Document]] = {}  # see content.load's `made`
 
 
 def _read_record(path: Path) -> dict:

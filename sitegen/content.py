@@ -78,14 +78,17 @@ class Document:
         return self.meta_lines.get(key, 1)
 
 
-def load(root: Path, known: dict[str, dict] | None = None, jobs: int = 1
+def load(root: Path, known: dict[str, dict] | None = None, jobs: int = 1,
+         made: dict[Path, tuple[dict, Document]] | None = None
          ) -> tuple[list[Document], list[Problem], dict[str, dict]]:
     """Every document below ``root`` (sorted by path), every problem found reading them,
     and what was read, to pass as ``known`` next time.
 
     ``known`` (rel path -> what an earlier load read) spares parsing files whose bytes have
     not changed since: a build reads every file, but parses only the edited ones (on
-    ``jobs`` processes when there are many).
+    ``jobs`` processes when there are many). ``made`` (path -> the record entry and the
+    Document made from it), kept by a process that builds again and again with the same
+    ``known`` entries, spares making those Documents again.
     """
     documents: list[Document] = []
     problems: list[Problem] = []
@@ -104,9 +107,10 @@ def load(root: Path, known: dict[str, dict] | None = None, jobs: int = 1
         earlier = known.get(rel)
         stats[path] = [stat.st_size, stat.st_mtime_ns]
         if earlier and earlier.get("stat") == stats[path] and stat.st_mtime_ns < trusted_before:
-            made = _MADE.get(path)  # `serve`: the Document made from this very record last time
-            found[path] = made[1] if made and made[0] is earlier else _from_known(path, rel, earlier["sha256"], earlier)
-            _MADE[path] = (earlier, found[path])
+            before = made.get(path) if made is not None else None
+            found[path] = before[1] if before and before[0] is earlier else _from_known(path, rel, earlier["sha256"], earlier)
+            if made is not None:
+                made[path] = (earlier, found[path])
             read[rel] = earlier
             continue
         if earlier and earlier["sha256"] == (sha := hashlib.sha256(path.read_bytes()).hexdigest()):
@@ -143,7 +147,6 @@ def _markdown_files(root: Path) -> list[tuple[Path, os.stat_result]]:
 
 
 PARALLEL_FROM = 200  # parsing fewer files than this is quicker than starting workers
-_MADE: dict[Path, tuple[dict, Document]] = {}  # path -> (record entry, the Document made of it)
 RECORDED_AT = "@recorded_at_ns"
 RACY_NS = 2_000_000_000
 

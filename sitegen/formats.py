@@ -20,15 +20,8 @@ class Formats:
     def __init__(self, folder: Path | None):
         self.path = folder / "formats.record" if folder else None
         self.version = _babel_version()
-        self.known: dict[str, str] = {}
+        self.known: dict[str, str] = self._stored()
         self.added = False
-        if self.path:
-            try:
-                stored = marshal.loads(self.path.read_bytes())
-                if isinstance(stored, tuple) and stored[0] == self.version:
-                    self.known = stored[1]
-            except (OSError, ValueError, EOFError, TypeError, IndexError):
-                pass
 
     def date(self, value: date | datetime, fmt: str, lang: str) -> str:
         day = value.date() if isinstance(value, datetime) else value
@@ -55,11 +48,19 @@ class Formats:
             self.added = True
         return self.known[key]
 
+    def _stored(self) -> dict[str, str]:
+        """What the cache folder holds for this Babel version (nothing, without one)."""
+        try:
+            stored = marshal.loads(self.path.read_bytes()) if self.path else None
+        except (OSError, ValueError, EOFError, TypeError):
+            return {}
+        return stored[1] if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == self.version else {}
+
     def save(self) -> None:
         if not (self.path and self.added):
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        merged = {**Formats(self.path.parent).known, **self.known}  # a parallel build's workers each add some
+        merged = {**self._stored(), **self.known}  # a parallel build's workers each add some
         tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         tmp.write_bytes(marshal.dumps((self.version, merged)))
         os.replace(tmp, self.path)

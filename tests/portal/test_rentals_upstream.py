@@ -12,15 +12,9 @@ from portal import ledger, rentals
 from portal.models import Rental
 from portal.sms import SmsActivateClient
 from test_rentals import T0, WINDOW, ann, shop, written  # noqa: F401 (fixtures)
-from tests.sms.fake_upstream import FakeUpstream, Reply
+from tests.sms.fake_upstream import Reply, upstream  # noqa: F401 (a fixture)
 
 TIMEOUT = 0.2
-
-
-@pytest.fixture
-def upstream():
-    with FakeUpstream() as fake:
-        yield fake
 
 
 @pytest.fixture

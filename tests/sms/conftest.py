@@ -5,16 +5,10 @@ from __future__ import annotations
 import pytest
 
 from portal.sms import SmsActivateClient
-from tests.sms.fake_upstream import FakeUpstream
+from tests.sms.fake_upstream import upstream  # noqa: F401 (a fixture)
 
 TIMEOUT = 0.2  # seconds; slow fake answers wait longer than this
 BACKOFF = 0.01
-
-
-@pytest.fixture
-def upstream():
-    with FakeUpstream() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -25,6 +25,8 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
+
 HANDLER_PATH = "/stubs/handler_api.php"
 
 
@@ -177,3 +179,10 @@ def _handler_for(upstream: FakeUpstream) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+@pytest.fixture
+def upstream():
+    """A fake upstream of its own for one test (import it where a test needs one)."""
+    with FakeUpstream() as fake:
+        yield fake
