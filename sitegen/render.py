@@ -35,15 +35,18 @@ _HREF = re.compile(r' href="([^"]+)"')
 def _markdown() -> markdown.Markdown:
     """The converter, made when first needed. Its extensions are passed as objects: named,
     Markdown looks them up among every installed package's entry points, which is slow.
-    PlainTextExtension only makes it faster: the HTML is the same without it."""
+    PlainTextExtension and BlockGateExtension only make it faster: the HTML is the same
+    without them."""
     from markdown.extensions.attr_list import AttrListExtension
     from markdown.extensions.sane_lists import SaneListExtension
     from markdown.extensions.tables import TableExtension
 
+    from sitegen.plainblocks import BlockGateExtension
     from sitegen.plaintext import PlainTextExtension
 
     extensions = {"attr_list": AttrListExtension, "sane_lists": SaneListExtension, "tables": TableExtension}
-    return markdown.Markdown(extensions=[*(extensions[name]() for name in EXTENSIONS), PlainTextExtension()],
+    return markdown.Markdown(extensions=[*(extensions[name]() for name in EXTENSIONS), PlainTextExtension(),
+                                         BlockGateExtension()],
                              output_format="html")
 
 
@@ -77,8 +80,26 @@ def sections(text: str) -> list[str]:
     build render each distinct section once. Text with reference definitions (which
     reach across sections) stays whole.
     """
-    if _REFERENCE.search(text):
+    if "]:" in text and _REFERENCE.search(text):
         return [text]
+    if "```" in text or "~~~" in text:
+        return _sections_line_by_line(text)
+    # No code: cut at each newline that ends a blank line and starts a heading.
+    found, start = [], 0
+    for match in _NEWLINE_BEFORE_HEADING.finditer(text):
+        newline = match.start()
+        if not text[text.rfind("\n", 0, newline) + 1:newline].strip():
+            found.append(text[start:newline])
+            start = newline + 1
+    found.append(text[start:])
+    return found
+
+
+_NEWLINE_BEFORE_HEADING = re.compile(r"\n(?=#{1,6}[^\S\n])")  # _HEADING, on the next line
+
+
+def _sections_line_by_line(text: str) -> list[str]:
+    """sections() of a text with code fences (a heading inside code is none)."""
     parts: list[list[str]] = [[]]
     fenced = False
     previous_blank = True
@@ -152,16 +173,29 @@ def word_diff(old_html: str, new_html: str) -> str:
     dropped while its words are kept (struck through).
     """
     old, new = _TOKEN.findall(old_html), _TOKEN.findall(new_html)
-    out: list[str] = []
-    matcher = difflib.SequenceMatcher(a=[t.strip() for t in old], b=[t.strip() for t in new], autojunk=False)
+    old_words, new_words = [t.strip() for t in old], [t.strip() for t in new]
+    # The words both share at the start and at the end need no search (an edit changes a
+    # few words of a block): SequenceMatcher compares only what lies between.
+    head = 0
+    while head < min(len(old), len(new)) and old_words[head] == new_words[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(old), len(new)) - head and old_words[-1 - tail] == new_words[-1 - tail]:
+        tail += 1
+    out: list[str] = new[:head]
+    matcher = difflib.SequenceMatcher(a=old_words[head:len(old) - tail], b=new_words[head:len(new) - tail],
+                                      autojunk=False)
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        a1, a2, b1, b2 = a1 + head, a2 + head, b1 + head, b2 + head
         if op == "equal":
             out.extend(new[b1:b2])
             continue
         dropped = "".join(t for t in old[a1:a2] if not t.startswith("<")).strip()
         if dropped:
-            out.append(f"<del>{dropped}</del> ")
+            glued = out and out[-1] and not out[-1].startswith("<") and not out[-1][-1].isspace()
+            out.append(f"{' ' if glued else ''}<del>{dropped}</del> ")  # not glued to the word before
         out.extend(_wrap_words(new[b1:b2], "ins"))
+    out.extend(new[len(new) - tail:])
     return "".join(out)
 
 

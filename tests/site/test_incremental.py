@@ -282,13 +282,13 @@ def test_a_file_saved_during_a_build_never_poisons_the_cache(site, monkeypatch):
     site.build()
     site.edit("pages/contact.en.md", "ticket", "first ticket")
     site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
-    planned = builder._render_body_group
+    planned = builder._render_body_groups
 
-    def save_while_building(index):
+    def save_while_building(indices):
         site.edit("pages/contact.en.md", "first ticket", "second ticket")
-        return planned(index)
+        return planned(indices)
 
-    monkeypatch.setattr(builder, "_render_body_group", save_while_building)
+    monkeypatch.setattr(builder, "_render_body_groups", save_while_building)
     with pytest.raises(BuildFailed, match="changed while the site was being built"):
         site.build()
     monkeypatch.undo()
