@@ -384,7 +384,7 @@ def _write_outputs(out: Path, tmp: Path, outputs: list[Output], stale: list[Outp
     _link_all(str(out), str(tmp), linked, stored)
     fresh = _pages_of(stored)
     stamps = {path: entry["stamp"] for path, entry in stored.items()}
-    chunks = [list(range(i, min(i + 32, len(_OUTPUTS)))) for i in range(0, len(_OUTPUTS), 32)]
+    chunks = [list(range(i, min(i + 64, len(_OUTPUTS)))) for i in range(0, len(_OUTPUTS), 64)]
     for found, stamped in workers.map(_write_chunk, chunks):
         fresh.update(found)
         stamps.update(stamped)
