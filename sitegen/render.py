@@ -23,7 +23,7 @@ import markdown
 
 EXTENSIONS = ("attr_list", "sane_lists", "tables")
 # Bump when the Markdown setup or what a cache entry holds changes.
-RENDERER_VERSION = f"2/{markdown.__version__}/{','.join(EXTENSIONS)}"
+RENDERER_VERSION = f"3/{markdown.__version__}/{','.join(EXTENSIONS)}"
 
 # A leading space instead of \b: a literal prefix makes these scans twenty times faster.
 _ID = re.compile(r' id="([^"]+)"')
