@@ -24,7 +24,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 from sitegen import checks
 from sitegen.content import RECORDED_AT, Document, load
@@ -87,19 +86,19 @@ class Report:
 def build(options: Options) -> Report:
     started = time.perf_counter()
     report = Report()
-    site, documents, bodies, remember_documents = prepare(options)
+    site, documents, bodies, documents_record = prepare(options)
     cache = RenderCache(options.cache)
     try:
-        _render_and_write(options, site, bodies, cache, report)
+        _render_and_write(options, site, bodies, cache, report, documents_record)
     finally:
         cache.close()
-        remember_documents()  # after the site is written: `serve` shows an edit sooner
+        documents_record.write()  # after the site is written: `serve` shows an edit sooner
     report.seconds = time.perf_counter() - started
     return report
 
 
 def _render_and_write(options: Options, site: Site, bodies: dict[Path, Body], cache: RenderCache,
-                      report: Report) -> None:
+                      report: Report, documents_record: "PendingRecord") -> None:
     templates = Templates(options.beside_content("templates"), site.languages, options.cache / "templates")
     planner = Planner(site, bodies, cache, templates, options.beside_content("static"), options.site_url)
     outputs = planner.outputs()
@@ -124,6 +123,8 @@ def _render_and_write(options: Options, site: Site, bodies: dict[Path, Body], ca
     tmp = options.out.with_name(f".{options.out.name}.tmp-{os.getpid()}")
     _share_with_workers(missing, cache, [o for o in stale if o.path not in stored], tmp, store, templates)
     work = report.rendered_bodies + (0 if in_place else len(stale) - len(stored))
+    if Workers.would_fork(options.jobs, work):
+        documents_record.stage()
     with Workers(options.jobs, work) as workers:
         rendering = workers.start(_render_body_groups, _batches(len(missing), options.jobs))
         if workers.pool is not None:
@@ -228,9 +229,9 @@ def _remove_empty_folders(root: Path, folder: Path) -> None:
         folder = folder.parent
 
 
-def prepare(options: Options) -> tuple[Site, list[Document], dict[Path, Body], Callable[[], None]]:
+def prepare(options: Options) -> tuple[Site, list[Document], dict[Path, Body], "PendingRecord"]:
     """Read and check the content; raise BuildFailed with every problem found. Also
-    returns the call that records what was read, for the next build to parse only what
+    returns the record of what was read, to write for the next build to parse only what
     changed since."""
     known_path = options.cache / "documents.record"
     earlier = _read_record(known_path)
@@ -238,14 +239,8 @@ def prepare(options: Options) -> tuple[Site, list[Document], dict[Path, Body], C
                                       _DOCUMENTS_MADE if KEEP_RECORDS_IN_MEMORY else None)
     changed = ({k: v for k, v in known.items() if k != RECORDED_AT}
                != {k: v for k, v in earlier.items() if k != RECORDED_AT})
-    # Marshalled now, written later: the bytes take a fraction of the memory of the record.
-    payload = _record_bytes(known) if changed else None
-    kept = known if changed and KEEP_RECORDS_IN_MEMORY else None
-
-    def remember() -> None:
-        if payload is not None:
-            _write_record(known_path, payload, kept)
-
+    record = PendingRecord(known_path, _record_bytes(known) if changed else None,
+                           known if changed and KEEP_RECORDS_IN_MEMORY else None)
     site, found = build_model(options.content, documents, options.now)
     problems += found
     bodies, found = _bodies(site)
@@ -255,9 +250,9 @@ def prepare(options: Options) -> tuple[Site, list[Document], dict[Path, Body], C
     problems += [p for p in checks.lock_problems(site, documents, options.lock)
                  if not (options.preview and checks.UNLOCKED in p.message)]
     if problems:
-        remember()
+        record.write()
         raise BuildFailed(problems)
-    return site, documents, bodies, remember
+    return site, documents, bodies, record
 
 
 def _bodies(site: Site) -> tuple[dict[Path, Body], list[Problem]]:
@@ -497,16 +492,49 @@ def _record_bytes(data: dict) -> bytes:
     return marshal.dumps((RECORD_FORMAT, sys.version, data))
 
 
-def _write_record(path: Path, data: dict | bytes, kept: dict | None = None) -> None:
-    """Write a record (``data``, or already marshalled); keep ``kept`` (or ``data``) in
-    memory when KEEP_RECORDS_IN_MEMORY."""
+def _write_record(path: Path, data: dict) -> None:
+    _publish_record(_stage_record(path, _record_bytes(data)), path, data)
+
+
+def _stage_record(path: Path, payload: bytes) -> Path:
+    """Write a marshalled record beside ``path``, where no build reads it yet."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp-{os.getpid()}")
-    tmp.write_bytes(data if isinstance(data, bytes) else _record_bytes(data))
+    tmp.write_bytes(payload)
+    return tmp
+
+
+def _publish_record(tmp: Path, path: Path, kept: dict | None) -> None:
+    """Move a staged record into place; keep ``kept`` (the record) in memory when
+    KEEP_RECORDS_IN_MEMORY."""
     os.replace(tmp, path)
-    kept = kept if kept is not None else (None if isinstance(data, bytes) else data)
     if KEEP_RECORDS_IN_MEMORY and kept is not None:
         _RECORDS[path] = (_stamp(path), kept)
+
+
+class PendingRecord:
+    """A record to write once the site is written (`serve` shows an edit sooner). Held
+    marshalled, a fraction of the memory of the record itself, or once staged in a file
+    beside its place."""
+
+    def __init__(self, path: Path, payload: bytes | None, kept: dict | None):
+        self.path = path
+        self._payload = payload  # None: nothing to write
+        self._kept = kept  # the record, for KEEP_RECORDS_IN_MEMORY
+        self._staged: Path | None = None
+
+    def stage(self) -> None:
+        """Write the bytes now and let go of them: workers about to be forked would each
+        carry them (the largest part of a large build's peak memory that no worker reads)."""
+        if self._payload is not None:
+            self._staged, self._payload = _stage_record(self.path, self._payload), None
+
+    def write(self) -> None:
+        if self._payload is not None:
+            self.stage()
+        if self._staged is not None:
+            _publish_record(self._staged, self.path, self._kept)
+            self._staged = None
 
 
 def _stamp(path: Path) -> tuple[int, int, int]:

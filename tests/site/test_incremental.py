@@ -336,3 +336,18 @@ def test_a_record_replaced_by_another_process_is_read_again(tmp_path, monkeypatc
     assert builder._read_record(path) == {"a": 2}
     path.unlink()
     assert builder._read_record(path) == {}
+
+
+def test_a_staged_record_is_read_only_once_written(tmp_path, monkeypatch):
+    """A large build writes the documents record before it forks its workers (they
+    would each carry its bytes), but puts it in place only once the site is written."""
+    from sitegen import builder
+
+    path = tmp_path / "documents.record"
+    record = builder.PendingRecord(path, builder._record_bytes({"a": 1}), None)
+    record.stage()
+    assert not path.exists() and list(tmp_path.iterdir())  # written beside it
+    assert builder._read_record(path) == {}
+    record.write()
+    assert builder._read_record(path) == {"a": 1}
+    assert list(tmp_path.iterdir()) == [path]
