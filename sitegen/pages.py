@@ -174,7 +174,7 @@ class Planner:
         def render() -> bytes:
             full = dict(context)
             if "doc" in full and full["doc"].path in self.bodies:
-                full["body_html"] = self.cache.body(self.bodies[full["doc"].path].key).html
+                full["body_html"] = self.cache.body(self.bodies[full["doc"].path].key)
                 if full.get("toc"):
                     full["toc"] = table_of_contents(full["body_html"])
             if "redline_keys" in full:

@@ -12,18 +12,16 @@ import contextlib
 import difflib
 import functools
 import hashlib
-import json
 import os
 import re
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 
 import markdown
 
 EXTENSIONS = ("attr_list", "sane_lists", "tables")
 # Bump when the Markdown setup or what a cache entry holds changes.
-RENDERER_VERSION = f"3/{markdown.__version__}/{','.join(EXTENSIONS)}"
+RENDERER_VERSION = f"4/{markdown.__version__}/{','.join(EXTENSIONS)}"
 
 # A leading space instead of \b: a literal prefix makes these scans twenty times faster.
 _ID = re.compile(r' id="([^"]+)"')
@@ -48,13 +46,6 @@ def _markdown() -> markdown.Markdown:
     return markdown.Markdown(extensions=[*(extensions[name]() for name in EXTENSIONS), PlainTextExtension(),
                                          BlockGateExtension()],
                              output_format="html")
-
-
-@dataclass(frozen=True)
-class Rendered:
-    html: str
-    ids: tuple[str, ...]
-    links: tuple[str, ...]
 
 
 def body_key(text: str) -> str:
@@ -113,8 +104,8 @@ def _sections_line_by_line(text: str) -> list[str]:
     return ["\n".join(part) for part in parts]
 
 
-def render_markdown(text: str, memo: dict[str, str] | None = None) -> Rendered:
-    """Render ``text``; ``memo`` (section text -> HTML) is shared by the calls of one run."""
+def render_markdown(text: str, memo: dict[str, str] | None = None) -> str:
+    """The HTML of ``text``; ``memo`` (section text -> HTML) is shared by the calls of one run."""
     memo = {} if memo is None else memo
     rendered = []
     for section in sections(text):
@@ -123,8 +114,7 @@ def render_markdown(text: str, memo: dict[str, str] | None = None) -> Rendered:
             html = memo[section] = _markdown().reset().convert(section)
         if html:
             rendered.append(html)
-    html = SECTION_BREAK.join(rendered)
-    return Rendered(html, tuple(_ID.findall(html)), tuple(_HREF.findall(html)))
+    return SECTION_BREAK.join(rendered)
 
 
 _BLOCK_START = re.compile(r"\n(?=<(?:p|ul|ol|h[1-6]|table|blockquote|pre|hr|div|dl)[ >/])")
@@ -226,13 +216,13 @@ def page_ids_and_links(html: str) -> tuple[str, str]:
 
 
 class RenderCache:
-    """Rendered bodies and redlines in one SQLite file, shared by the build's processes."""
+    """Rendered bodies and redlines (their HTML) in one SQLite file, shared by the build's processes."""
 
     def __init__(self, folder: Path):
         self.folder = folder
         self._db: sqlite3.Connection | None = None
         self._pid = 0
-        self._pending: list[tuple[str, str, dict]] = []  # redlines to store at the next flush
+        self._pending: list[tuple[str, str, str]] = []  # redlines to store at the next flush
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -249,12 +239,12 @@ class RenderCache:
             self._pid = os.getpid()
         return self._db
 
-    def _read(self, kind: str, key: str) -> dict | None:
+    def _read(self, kind: str, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM entry WHERE key = ?", (f"{kind}:{key}",)).fetchone()
-        return json.loads(row[0]) if row else None
+        return row[0] if row else None
 
-    def _write(self, kind: str, key: str, value: dict) -> None:
-        self.db.execute("INSERT OR REPLACE INTO entry (key, value) VALUES (?, ?)", (f"{kind}:{key}", json.dumps(value)))
+    def _write(self, kind: str, key: str, html: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO entry (key, value) VALUES (?, ?)", (f"{kind}:{key}", html))
 
     def missing_bodies(self, keys: list[str]) -> set[str]:
         """Which of ``keys`` have no rendered body yet."""
@@ -270,33 +260,32 @@ class RenderCache:
             found.update(self.db.execute(f"SELECT key, sha256 FROM html_sha256 WHERE key IN ({marks})", chunk))
         return found
 
-    def body(self, key: str, text: str | None = None) -> Rendered:
-        """The rendered body of ``key``, rendering ``text`` (and caching it) on a miss."""
+    def body(self, key: str, text: str | None = None) -> str:
+        """The rendered HTML of ``key``, rendering ``text`` (and caching it) on a miss."""
         found = self._read("body", key)
         if found is None:
             if text is None:
                 raise KeyError(f"no rendered body {key} in the cache")
-            rendered = render_markdown(text)
-            self.store_bodies([(key, rendered)])
-            return rendered
-        return Rendered(found["html"], tuple(found["ids"]), tuple(found["links"]))
+            found = render_markdown(text)
+            self.store_bodies([(key, found)])
+        return found
 
-    def store_bodies(self, entries: list[tuple[str, Rendered]]) -> None:
+    def store_bodies(self, entries: list[tuple[str, str]]) -> None:
+        """Store rendered HTML by body key."""
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            for key, rendered in entries:
-                self._write("body", key, {"html": rendered.html, "ids": rendered.ids, "links": rendered.links})
+            for key, html in entries:
+                self._write("body", key, html)
                 self.db.execute("INSERT OR REPLACE INTO html_sha256 (key, sha256) VALUES (?, ?)",
-                                (key, hashlib.sha256(rendered.html.encode()).hexdigest()))
+                                (key, hashlib.sha256(html.encode()).hexdigest()))
 
     def redline(self, old_key: str, new_key: str) -> str:
         key = hashlib.sha256(f"{RENDERER_VERSION}\n{old_key}\n{new_key}".encode()).hexdigest()
         found = self._read("redline", key)
         if found is None:
-            html = redline(self.body(old_key).html, self.body(new_key).html)
-            self._pending.append(("redline", key, {"html": html}))
-            return html
-        return found["html"]
+            found = redline(self.body(old_key), self.body(new_key))
+            self._pending.append(("redline", key, found))
+        return found
 
     @contextlib.contextmanager
     def reading(self):
@@ -321,6 +310,6 @@ class RenderCache:
             return
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            for kind, key, value in self._pending:
-                self._write(kind, key, value)
+            for kind, key, html in self._pending:
+                self._write(kind, key, html)
         self._pending.clear()

@@ -54,20 +54,20 @@ def test_word_diff_keeps_every_word_of_both_versions_in_order(old, new):
 
 
 def test_blocks_keep_lists_and_tables_whole():
-    html = render_markdown("Intro.\n\n- a\n\n    loose\n\n- b\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\nEnd.").html
+    html = render_markdown("Intro.\n\n- a\n\n    loose\n\n- b\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\nEnd.")
     found = blocks(html)
     assert [b.split(">", 1)[0] + ">" for b in found] == ["<p>", "<ul>", "<table>", "<p>"]
     assert "\n".join(found) == html
 
 
 def test_redline_of_identical_texts_marks_nothing():
-    html = render_markdown("## A {#a}\n\nText one.\n\n## B {#b}\n\nText two.").html
+    html = render_markdown("## A {#a}\n\nText one.\n\n## B {#b}\n\nText two.")
     assert redline(html, html) == html
 
 
 def test_redline_marks_only_the_changed_paragraph():
-    old = render_markdown("## A {#a}\n\nSame.\n\nOld words here.\n\n## B {#b}\n\nSame too.").html
-    new = render_markdown("## A {#a}\n\nSame.\n\nNew words here.\n\n## B {#b}\n\nSame too.").html
+    old = render_markdown("## A {#a}\n\nSame.\n\nOld words here.\n\n## B {#b}\n\nSame too.")
+    new = render_markdown("## A {#a}\n\nSame.\n\nNew words here.\n\n## B {#b}\n\nSame too.")
     marked = redline(old, new)
     assert "<del>Old</del> <ins>New</ins> words here." in marked
     assert marked.count("<ins>") == 1 and '<h2 id="b">B</h2>' in marked
