@@ -6,7 +6,7 @@ then builds them as a child process (see measure.py):
 - cold build: output folder and caches removed first (moved aside, deleted after the run:
   see `discard`);
 - every timed build starts after `sync`: what an earlier build wrote is on disk, so its
-  writeback does not slow the build being timed (this disk's journal waits for it);
+  writeback does not slow the build being timed;
 - one-page rebuild: one page's source changed, the build command run again with its output
   and cache kept (Hugo, MkDocs and Pelican have no incremental command-line build: for them
   this is a full build);
@@ -169,7 +169,7 @@ def ensure_bench_venv() -> None:
     if stamp.is_file() and stamp.read_text() == spec:
         return
     progress(f"installing {spec} into {BENCH_VENV}")
-    shutil.rmtree(BENCH_VENV, ignore_errors=True)
+    discard(BENCH_VENV)
     subprocess.run([sys.executable, "-m", "venv", BENCH_VENV], check=True)
     pip = [BENCH_VENV / "bin" / "python", "-m", "pip", "install", "-q"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
@@ -601,8 +601,8 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise SystemExit(f"unknown tools: {', '.join(sorted(unknown))} (known: {', '.join(TOOLS)})")
     ensure_bench_venv()
-    if empty_trash():  # left by an interrupted run
-        progress(f"waiting {INODES_RECENT_SECONDS} s after deleting the last run's files (see discard)")
+    if empty_trash():  # an older .venv-bench, or what an interrupted run left
+        progress(f"waiting {INODES_RECENT_SECONDS} s after deleting files (see discard)")
         time.sleep(INODES_RECENT_SECONDS)
     try:
         return _run(args, sizes, names)
