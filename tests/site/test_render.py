@@ -117,13 +117,21 @@ def test_template_closure_names_every_template_used():
 
 
 CATALOG = {"Contents": "Inhalt", "Since %(date)s": "Seit %(date)s", "Odd": "{{ odd }}", "Hundred": "100 %% sicher",
-           "Broken": "100 % kaputt"}
+           "Broken": "100 % kaputt", "From %(start)s until %(end)s": "Vom %(start)s bis %(end)s",
+           "Count %(n)s": "%(n)d Stück", "Loose %(x)s": "%s und %(x)s"}
 FOLDS = [
     # template source, after folding
     ("<h2>{{ _('Contents') }}</h2>", "<h2>Inhalt</h2>"),
     ('<h2>{{_("Contents")}}</h2>', "<h2>Inhalt</h2>"),
     ("<p>{{ _('Unknown') }}</p>", "<p>Unknown</p>"),  # untranslated: the message itself
-    ("{{ _('Since %(date)s', date=d) }}", "{{ _('Since %(date)s', date=d) }}"),  # arguments: left to Jinja2
+    ("{{ _('Since %(date)s', date=d) }}", "Seit {{ d }}"),  # each argument escaped as {{ }} escapes it
+    ("{{ _('From %(start)s until %(end)s', start=v.start|date, end = v.end | date) }}",
+     "Vom {{ v.start|date }} bis {{ v.end | date }}"),
+    ("{{ _('Since %(date)s', when=d) }}", "{{ _('Since %(date)s', when=d) }}"),  # no such argument
+    ("{{ _('Since %(date)s', date=dates[0]) }}", "{{ _('Since %(date)s', date=dates[0]) }}"),  # not a variable
+    ("{{ _('Since %(date)s', date=d|date('short')) }}", "{{ _('Since %(date)s', date=d|date('short')) }}"),
+    ("{{ _('Count %(n)s', n=count) }}", "{{ _('Count %(n)s', n=count) }}"),  # formatted otherwise than %(n)s
+    ("{{ _('Loose %(x)s', x=y) }}", "{{ _('Loose %(x)s', x=y) }}"),
     ("{{ _('Odd') }}", "{{ _('Odd') }}"),  # would read as template syntax
     ("{{ _('Hundred') }}", "100 % sicher"),  # formatted as newstyle gettext formats it
     ("{{ _('Broken') }}", "{{ _('Broken') }}"),  # formatting fails: Jinja2 reports it when rendering
