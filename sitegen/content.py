@@ -20,7 +20,6 @@ from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
-
 from sitegen.problems import Problem
 
 PAGES_DIR = "pages"
@@ -229,7 +228,7 @@ _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 _HEADING_IN_TEXT = re.compile(r"\n(#{1,6})[^\S\n]+(.*?)[^\S\n]*$", re.MULTILINE)
 
 
-def _heading_lines(body: str):
+def heading_lines(body: str):
     """(line index, match of _HEADING) of every ATX heading line outside fenced code."""
     if "```" not in body and "~~~" not in body:  # no code fences: one scan of the text
         text = "\n" + body
@@ -252,7 +251,7 @@ def _headings(path: Path, body: str, body_line: int, problems: list[Problem]) ->
     repeated id (the portal links to clauses by these ids)."""
     found: list[Heading] = []
     seen: set[str] = set()
-    for index, match in _heading_lines(body):
+    for index, match in heading_lines(body):
         number = body_line + index
         explicit = _EXPLICIT_ID.search(match.group(2))
         title = _EXPLICIT_ID.sub("", match.group(2))

@@ -11,7 +11,6 @@ import re
 from datetime import datetime
 from decimal import Decimal
 
-
 from portal.policy import Terms
 from sitegen.content import Document
 from sitegen.i18n import translations

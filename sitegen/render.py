@@ -19,6 +19,8 @@ from pathlib import Path
 
 import markdown
 
+from sitegen.content import heading_lines
+
 EXTENSIONS = ("attr_list", "sane_lists", "tables")
 # Bump when the Markdown setup or what a cache entry holds changes.
 RENDERER_VERSION = f"4/{markdown.__version__}/{','.join(EXTENSIONS)}"
@@ -26,7 +28,6 @@ RENDERER_VERSION = f"4/{markdown.__version__}/{','.join(EXTENSIONS)}"
 # A leading space instead of \b: a literal prefix makes these scans twenty times faster.
 _ID = re.compile(r' id="([^"]+)"')
 _HREF = re.compile(r' href="([^"]+)"')
-
 
 
 @functools.cache
@@ -58,8 +59,6 @@ def body_key_of(text_sha256: str) -> str:
     return hashlib.sha256(f"{RENDERER_VERSION}\n{text_sha256}".encode()).hexdigest()
 
 
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
-_HEADING = re.compile(r"^#{1,6}\s")
 _REFERENCE = re.compile(r"^\s{0,3}\[[^\]]+\]:", re.MULTILINE)
 SECTION_BREAK = "\n"
 
@@ -73,35 +72,9 @@ def sections(text: str) -> list[str]:
     """
     if "]:" in text and _REFERENCE.search(text):
         return [text]
-    if "```" in text or "~~~" in text:
-        return _sections_line_by_line(text)
-    # No code: cut at each newline that ends a blank line and starts a heading.
-    found, start = [], 0
-    for match in _NEWLINE_BEFORE_HEADING.finditer(text):
-        newline = match.start()
-        if not text[text.rfind("\n", 0, newline) + 1:newline].strip():
-            found.append(text[start:newline])
-            start = newline + 1
-    found.append(text[start:])
-    return found
-
-
-_NEWLINE_BEFORE_HEADING = re.compile(r"\n(?=#{1,6}[^\S\n])")  # _HEADING, on the next line
-
-
-def _sections_line_by_line(text: str) -> list[str]:
-    """sections() of a text with code fences (a heading inside code is none)."""
-    parts: list[list[str]] = [[]]
-    fenced = False
-    previous_blank = True
-    for line in text.split("\n"):
-        if _FENCE.match(line):
-            fenced = not fenced
-        elif not fenced and previous_blank and _HEADING.match(line) and parts[-1]:
-            parts.append([])
-        parts[-1].append(line)
-        previous_blank = not line.strip()
-    return ["\n".join(part) for part in parts]
+    lines = text.split("\n")
+    cuts = [index for index, _ in heading_lines(text) if index and not lines[index - 1].strip()]
+    return ["\n".join(lines[start:end]) for start, end in zip([0, *cuts], [*cuts, len(lines)])]
 
 
 def render_markdown(text: str, memo: dict[str, str] | None = None) -> str:

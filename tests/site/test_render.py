@@ -84,20 +84,36 @@ def test_sections(text, count):
     assert "\n".join(sections(text)) == text
 
 
-SECTION_TEXTS = [  # without code fences: cut in one scan of the text
+SECTION_TEXTS = [  # without code fences (found in one scan of the text), and with
     "## A {#a}\n\nx\n\n## B {#b}\n\ny",
     "\n## first line blank",
     "text\n## no blank line before\n\n \t \n### blank with spaces {#s}\n",
     "x\n\n#no space\n\n####### seven\n\n#\n\n#\tTab {#t}\n\n## end",
     "x\r\n\r\n## CRLF {#c}\r\ny",
     "a [ref] ] : not a definition\n\n## B {#b}",
+    "x\n\n```\n\n## in code\n```\n\n## B {#b}\n\n~~~\n# tilde\n~~~",
 ]
+
+
+def _sections_line_by_line(text: str) -> list[str]:
+    """sections(), the plain way: a line at a time, code fences toggling."""
+    import re
+
+    parts: list[list[str]] = [[]]
+    fenced = False
+    previous_blank = True
+    for line in text.split("\n"):
+        if re.match(r"^\s{0,3}(```|~~~)", line):
+            fenced = not fenced
+        elif not fenced and previous_blank and re.match(r"^#{1,6}\s", line) and parts[-1]:
+            parts.append([])
+        parts[-1].append(line)
+        previous_blank = not line.strip()
+    return ["\n".join(part) for part in parts]
 
 
 @pytest.mark.parametrize("text", SECTION_TEXTS)
 def test_sections_found_in_one_scan_are_those_found_line_by_line(text):
-    from sitegen.render import _sections_line_by_line
-
     assert sections(text) == _sections_line_by_line(text)
 
 
@@ -217,14 +233,14 @@ HEADING_TEXTS = [  # without code fences: found in one scan of the text
 
 @pytest.mark.parametrize("body", HEADING_TEXTS)
 def test_headings_found_in_one_scan_are_those_found_line_by_line(body):
-    from sitegen.content import _HEADING, _heading_lines
+    from sitegen.content import _HEADING, heading_lines
 
     line_by_line = [(i, m.groups()) for i, line in enumerate(body.split("\n")) if (m := _HEADING.match(line))]
-    assert [(i, m.groups()) for i, m in _heading_lines(body)] == line_by_line
+    assert [(i, m.groups()) for i, m in heading_lines(body)] == line_by_line
 
 
 def test_headings_in_fenced_code_are_not_headings():
-    from sitegen.content import _heading_lines
+    from sitegen.content import heading_lines
 
     body = "```\n## in code {#no}\n```\n## after {#after}\n~~~\n# tilde {#t}\n~~~\n"
-    assert [(i, m.group(2)) for i, m in _heading_lines(body)] == [(3, "after {#after}")]
+    assert [(i, m.group(2)) for i, m in heading_lines(body)] == [(3, "after {#after}")]
