@@ -21,6 +21,10 @@ from pathlib import Path
 # source costs more than a small rebuild: keep their bytecode (in __pycache__, ignored by
 # git) even where PYTHONDONTWRITEBYTECODE is set, as in many containers.
 sys.dont_write_bytecode = False
+# A build allocates many objects that live until it ends: first the modules it imports,
+# then its records. The garbage collector would walk them again and again and find no
+# garbage: it is off while the modules are imported and, in main(), rarely run.
+gc.disable()
 
 from sitegen.builder import Options, build  # noqa: E402
 from sitegen.problems import BuildFailed  # noqa: E402
@@ -69,9 +73,9 @@ def options_from(args: argparse.Namespace) -> Options:
 
 
 def main(argv: list[str]) -> int:
-    # A build allocates a few large records and no garbage worth collecting early: with
-    # the collector's default thresholds it would walk those records again and again.
+    gc.freeze()  # what is imported by now stays to the end: never walked
     gc.set_threshold(100_000, 50, 100)
+    gc.enable()
     args = parse(argv)
     options = options_from(args)
     try:

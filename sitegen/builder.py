@@ -37,7 +37,7 @@ from sitegen.templates import Templates
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SITE_URL = "https://1001sms.com"
-RECORD_FORMAT = 6  # bump when what the build records (manifest, documents read) hold changes
+RECORD_FORMAT = 7  # bump when what the build records (manifest, documents read) hold changes
 PARALLEL_FROM = 16  # below this many renderings, forking workers costs more than it saves
 IN_PLACE_UP_TO = 64  # a rebuild of at most this many files replaces them one by one
 

@@ -60,6 +60,10 @@ class Document:
     cites: bool = False  # whether the body has {{ placeholders }}
     headings: tuple[Heading, ...] = ()
     problems: tuple[Problem, ...] = field(default=(), compare=False)
+    # The front matter's text, hashed, and its problems: an edit below the front matter
+    # (most edits) reuses what reading it gave, without YAML.
+    front_sha256: bytes = b""
+    front_problems: tuple[Problem, ...] = field(default=(), compare=False)
 
     @property
     def body(self) -> str:
@@ -95,7 +99,7 @@ def load(root: Path, known: dict[str, dict] | None = None, jobs: int = 1,
     known = known or {}
     listed = _markdown_files(root)
     paths = [path for path, _ in listed]
-    unknown: list[Path] = []
+    unknown: list[tuple[Path, dict | None]] = []  # to parse, with what was read before
     found: dict[Path, Document] = {}
     # Like git's index: a file whose size and mtime are as recorded is not read again,
     # unless it changed so close to the recording that the mtime cannot tell ("racy").
@@ -115,8 +119,8 @@ def load(root: Path, known: dict[str, dict] | None = None, jobs: int = 1,
         if earlier and earlier["sha256"] == (sha := hashlib.sha256(path.read_bytes()).hexdigest()):
             found[path] = _from_known(path, rel, sha, earlier)
         else:
-            unknown.append(path)
-    found.update(zip(unknown, _read_all(root, unknown, jobs)))
+            unknown.append((path, earlier))
+    found.update(zip((path for path, _ in unknown), _read_all(root, unknown, jobs)))
     read[RECORDED_AT] = time.time_ns()
     for path in paths:
         document = found[path]
@@ -150,28 +154,30 @@ RECORDED_AT = "@recorded_at_ns"
 RACY_NS = 2_000_000_000
 
 
-def _read_all(root: Path, paths: list[Path], jobs: int) -> list[Document]:
-    if jobs <= 1 or len(paths) < PARALLEL_FROM:
-        return [read_document(root, path) for path in paths]
+def _read_all(root: Path, files: list[tuple[Path, dict | None]], jobs: int) -> list[Document]:
+    """Parse ``files``: (path, what an earlier load read from it, or None)."""
+    if jobs <= 1 or len(files) < PARALLEL_FROM:
+        return [read_document(root, path, earlier=earlier) for path, earlier in files]
     import multiprocessing  # imported only when there is much to parse (see builder.Workers)
 
     import yaml  # noqa: F401 - once, before the workers fork, not once in each
 
     # The workers send back plain data, which pickles far faster than Documents.
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        read = pool.starmap(_read_as_known, [(root, path) for path in paths], chunksize=64)
+        read = pool.starmap(_read_as_known, [(root, path, earlier) for path, earlier in files], chunksize=64)
     return [_from_known(path, f"{path.parent.name}/{path.name}", known["sha256"], known)
-            for path, known in zip(paths, read)]
+            for (path, _), known in zip(files, read)]
 
 
-def _read_as_known(root: Path, path: Path) -> dict:
-    return _as_known(read_document(root, path))
+def _read_as_known(root: Path, path: Path, earlier: dict | None) -> dict:
+    return _as_known(read_document(root, path, earlier=earlier))
 
 
 def _as_known(doc: Document) -> dict:
     return {"sha256": doc.sha256, "body_sha256": doc.body_sha256, "cites": doc.cites, "meta": doc.meta, "meta_lines": doc.meta_lines, "body_line": doc.body_line,
             "headings": [[h.id, h.line, h.level, h.title] for h in doc.headings],
-            "problems": [[p.line, p.message] for p in doc.problems]}
+            "problems": [[p.line, p.message] for p in doc.problems],
+            "front": [doc.front_sha256, [[p.line, p.message] for p in doc.front_problems]]}
 
 
 def _from_known(path: Path, rel: str, sha: str, known: dict) -> Document:
@@ -181,8 +187,13 @@ def _from_known(path: Path, rel: str, sha: str, known: dict) -> Document:
         meta_lines=known["meta_lines"], body_line=known["body_line"], sha256=sha,
         body_sha256=known["body_sha256"], cites=known["cites"],
         headings=tuple(map(Heading._make, known["headings"])),
-        problems=tuple(Problem(path, line, message) for line, message in known["problems"]),
+        problems=_problems(path, known["problems"]),
+        front_sha256=known["front"][0], front_problems=_problems(path, known["front"][1]),
     )
+
+
+def _problems(path: Path, recorded: list[list]) -> tuple[Problem, ...]:
+    return tuple(Problem(path, line, message) for line, message in recorded)
 
 
 def _name_parts(path: Path):
@@ -199,7 +210,9 @@ def _name_parts(path: Path):
     return kind, groups.get("name") or folder, groups.get("version"), groups["lang"], allowed, True
 
 
-def read_document(root: Path, path: Path, raw: bytes | None = None) -> Document:
+def read_document(root: Path, path: Path, raw: bytes | None = None, earlier: dict | None = None) -> Document:
+    """Parse one file. ``earlier``, what an earlier load read from the same path: when its
+    front matter is the same text, what it gave is reused instead of parsed again."""
     raw = path.read_bytes() if raw is None else raw
     rel = path.relative_to(root).as_posix()
     problems: list[Problem] = []
@@ -207,14 +220,23 @@ def read_document(root: Path, path: Path, raw: bytes | None = None) -> Document:
     if not well_named:
         problems.append(Problem(path, 1, f"file name must look like {'<name>' if kind == 'page' else '<YYYY-MM-DD>'}.<lang>.md"))
     text = raw.decode("utf-8", errors="replace")
-    meta, meta_lines, body, body_line = _split_front_matter(path, text, problems)
-    meta = _check_meta(path, meta, meta_lines, allowed, kind, version, lang, problems)
+    front_problems: list[Problem] = []
+    source, body, body_line = _split_front_matter(path, text, front_problems)
+    front_sha256 = hashlib.sha256(source.encode()).digest() if source is not None else b""
+    if earlier and front_sha256 and earlier["front"][0] == front_sha256:
+        meta, meta_lines = earlier["meta"], earlier["meta_lines"]
+        front_problems = list(_problems(path, earlier["front"][1]))
+    else:
+        meta, meta_lines = _parse_front_matter(path, source, front_problems) if source is not None else ({}, {})
+        meta = _check_meta(path, meta, meta_lines, allowed, kind, version, lang, front_problems)
+    problems += front_problems
     headings = _headings(path, body, body_line, problems)
     return Document(
         path=path, rel=rel, kind=kind, slug=slug, version=version, lang=lang, meta=meta,
         meta_lines=meta_lines, body_line=body_line, sha256=hashlib.sha256(raw).hexdigest(),
         body_sha256=hashlib.sha256(body.encode()).hexdigest(), cites="{{" in body,
         headings=headings, problems=tuple(problems),
+        front_sha256=front_sha256, front_problems=tuple(front_problems),
     )
 
 
@@ -266,17 +288,22 @@ def _headings(path: Path, body: str, body_line: int, problems: list[Problem]) ->
     return tuple(found)
 
 
-def _split_front_matter(path: Path, text: str, problems: list[Problem]):
+def _split_front_matter(path: Path, text: str, problems: list[Problem]) -> tuple[str | None, str, int]:
+    """The front matter's YAML (None when there is none), the body and the body's first line."""
     lines = text.split("\n")
     if not lines or lines[0].rstrip() != FENCE:
         problems.append(Problem(path, 1, "front matter missing: the file must start with a line '---'"))
-        return {}, {}, text, 1
+        return None, text, 1
     try:
         end = next(i for i in range(1, len(lines)) if lines[i].rstrip() == FENCE)
     except StopIteration:
         problems.append(Problem(path, 1, "front matter is not closed by a line '---'"))
-        return {}, {}, "", len(lines)
-    source = "\n".join(lines[1:end])
+        return None, "", len(lines)
+    return "\n".join(lines[1:end]), "\n".join(lines[end + 1:]), end + 2
+
+
+def _parse_front_matter(path: Path, source: str, problems: list[Problem]) -> tuple[dict, dict]:
+    """The front matter's mapping and the line of each key ({} and a problem if it is not one)."""
     import yaml  # only files changed since the last build are parsed: most builds need no YAML
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(source)  # libyaml, in PyYAML's wheels
@@ -287,14 +314,13 @@ def _split_front_matter(path: Path, text: str, problems: list[Problem]):
         mark = getattr(error, "problem_mark", None)
         line = (mark.line + 2) if mark else 1
         problems.append(Problem(path, line, f"front matter is not valid YAML: {getattr(error, 'problem', error)}"))
-        return {}, {}, "\n".join(lines[end + 1:]), end + 2
+        return {}, {}
     finally:
         loader.dispose()
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         problems.append(Problem(path, 2, "front matter must be a mapping of 'key: value' lines"))
-        return {}, {}, "\n".join(lines[end + 1:]), end + 2
-    meta_lines = {key.value: key.start_mark.line + 2 for key, _ in node.value}
-    return data, meta_lines, "\n".join(lines[end + 1:]), end + 2
+        return {}, {}
+    return data, {key.value: key.start_mark.line + 2 for key, _ in node.value}
 
 
 def _check_meta(path, meta, meta_lines, allowed, kind, version, lang, problems):

@@ -85,6 +85,12 @@ def _hash(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+def _shown_meta(doc: Document) -> list:
+    """The front matter a page may show (its title and summary, say): all of it but the
+    hash of the English text a translation was made from."""
+    return sorted((key, value) for key, value in doc.meta.items() if key != "translated_from")
+
+
 class Planner:
     """Builds the list of outputs of a site: paths, keys and how to render each."""
 
@@ -167,7 +173,7 @@ class Planner:
                           deps=[signature])
 
     def _page(self, path: str, template: str, lang: str, context: dict, *, bodies=(), deps=()) -> Output:
-        keys = [self.bodies[doc.path].key for doc in bodies]
+        keys = [(self.bodies[doc.path].key, _shown_meta(doc)) for doc in bodies]
         key = _hash(path, self.templates.key(template, lang), self.templates.key(NAV_TEMPLATE, lang), keys,
                     list(deps), self._nav[lang], self.site_url)
 

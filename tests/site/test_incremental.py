@@ -53,6 +53,17 @@ def test_a_page_edit_rewrites_only_that_page(site):
     assert "support ticket" in site.page("en/contact/index.html")
 
 
+def test_a_front_matter_edit_rewrites_the_page_that_shows_it(site):
+    site.build()
+    before = snapshot(site)
+    site.edit("pages/contact.de.md", "Ihr Ticket enthalten", "Ihre Anfrage enthalten")  # the summary
+    report = site.build()
+    assert rewritten(before, snapshot(site)) == {"de/contact/index.html"}
+    assert report.rendered_bodies == 0  # the text below the front matter is unchanged
+    assert '<meta name="description" content="Wie Sie unser Support-Team erreichen, wie schnell wir antworten ' \
+           'und welche Angaben Ihre Anfrage enthalten sollte.">' in site.page("de/contact/index.html")
+
+
 def test_a_template_edit_rewrites_the_pages_that_use_it(site):
     site.build()
     before = snapshot(site)
