@@ -26,7 +26,8 @@ sys.dont_write_bytecode = False
 # garbage: it is off while the modules are imported and, in main(), rarely run.
 gc.disable()
 
-from sitegen.builder import Options, build  # noqa: E402
+from sitegen.builder import build, check  # noqa: E402
+from sitegen.options import Options  # noqa: E402
 from sitegen.problems import BuildFailed  # noqa: E402
 
 COMMANDS = ("build", "check", "serve", "new-version", "lock")
@@ -82,8 +83,6 @@ def main(argv: list[str]) -> int:
         if args.command == "build":
             print(build(options))
         elif args.command == "check":
-            from sitegen.builder import check
-
             check(options)
             print("all checks passed")
         elif args.command == "serve":

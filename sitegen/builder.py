@@ -15,19 +15,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import marshal
 import os
 import shutil
-import sys
 import time
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from pathlib import Path
 
-from sitegen import checks
+from sitegen import checks, records
 from sitegen.content import RECORDED_AT, Document, load
 from sitegen.model import Site, build_model
+from sitegen.options import Options
 from sitegen.pages import Body, Output, Planner
 from sitegen.placeholders import literal_number_problems, substitute
 from sitegen.problems import BuildFailed, Problem
@@ -35,32 +32,8 @@ from sitegen.render import RenderCache, body_key, body_key_of, page_ids_and_link
 from sitegen.store import OutputStore
 from sitegen.templates import Templates
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SITE_URL = "https://1001sms.com"
-RECORD_FORMAT = 7  # bump when what the build records (manifest, documents read) hold changes
 PARALLEL_FROM = 16  # below this many renderings, forking workers costs more than it saves
 IN_PLACE_UP_TO = 64  # a rebuild of at most this many files replaces them one by one
-
-
-@dataclass
-class Options:
-    content: Path = ROOT / "site" / "content"
-    out: Path = ROOT / "build" / "site"
-    cache: Path = ROOT / ".cache" / "sitegen"
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-    jobs: int = os.cpu_count() or 1
-    site_url: str = DEFAULT_SITE_URL
-    preview: bool = False  # a draft seen as published need not be locked yet
-
-    def beside_content(self, name: str) -> Path:
-        """templates/, static/ and published.lock sit beside the content folder; a
-        content folder without its own templates or static files uses the site's."""
-        own = self.content.parent / name
-        return own if own.exists() or name.endswith(".lock") else ROOT / "site" / name
-
-    @property
-    def lock(self) -> Path:
-        return self.beside_content("published.lock")
 
 
 @dataclass
@@ -98,13 +71,13 @@ def build(options: Options) -> Report:
 
 
 def _render_and_write(options: Options, site: Site, bodies: dict[Path, Body], cache: RenderCache,
-                      report: Report, documents_record: "PendingRecord") -> None:
+                      report: Report, documents_record: records.PendingRecord) -> None:
     templates = Templates(options.beside_content("templates"), site.languages, options.cache / "templates")
     planner = Planner(site, bodies, cache, templates, options.beside_content("static"), options.site_url)
     outputs = planner.outputs()
 
-    manifest_path = _manifest_path(options)
-    recorded = _read_manifest(manifest_path)  # what the last build wrote there, and stored
+    manifest_path = records.manifest_path(options.cache, options.out)
+    recorded = records.read_record(manifest_path)  # what the last build wrote there, and stored
     previous = recorded if options.out.exists() else {}
     out = str(options.out)
     stale = [o for o in outputs
@@ -144,7 +117,7 @@ def _render_and_write(options: Options, site: Site, bodies: dict[Path, Body], ca
             manifest = _replace_whole(options, outputs, stale, previous, recorded, stored, tmp, workers)
     templates.formats.save()
     if manifest is not None:
-        _write_manifest(manifest_path, manifest)
+        records.write_record(manifest_path, manifest)
         store.drop({entry["key"] for entry in recorded.values()} - {entry["key"] for entry in manifest.values()})
     report.written, report.placed = len(stale), len(stored)
 
@@ -229,18 +202,18 @@ def _remove_empty_folders(root: Path, folder: Path) -> None:
         folder = folder.parent
 
 
-def prepare(options: Options) -> tuple[Site, list[Document], dict[Path, Body], "PendingRecord"]:
+def prepare(options: Options) -> tuple[Site, list[Document], dict[Path, Body], records.PendingRecord]:
     """Read and check the content; raise BuildFailed with every problem found. Also
     returns the record of what was read, to write for the next build to parse only what
     changed since."""
     known_path = options.cache / "documents.record"
-    earlier = _read_record(known_path)
+    earlier = records.read_record(known_path)
     documents, problems, known = load(options.content, earlier, options.jobs,
-                                      _DOCUMENTS_MADE if KEEP_RECORDS_IN_MEMORY else None)
+                                      _DOCUMENTS_MADE if records.KEEP_IN_MEMORY else None)
     changed = ({k: v for k, v in known.items() if k != RECORDED_AT}
                != {k: v for k, v in earlier.items() if k != RECORDED_AT})
-    record = PendingRecord(known_path, _record_bytes(known) if changed else None,
-                           known if changed and KEEP_RECORDS_IN_MEMORY else None)
+    record = records.PendingRecord(known_path, records.record_bytes(known) if changed else None,
+                                   known if changed and records.KEEP_IN_MEMORY else None)
     site, found = build_model(options.content, documents, options.now)
     problems += found
     bodies, found = _bodies(site)
@@ -274,6 +247,11 @@ def _bodies(site: Site) -> tuple[dict[Path, Body], list[Problem]]:
             problems += literal_number_problems(doc, terms, body)
         bodies[doc.path] = Body(doc, terms, body_key(text))
     return bodies, problems
+
+
+# The Documents made from the documents record, when records.KEEP_IN_MEMORY (see
+# content.load's `made`).
+_DOCUMENTS_MADE: dict[Path, tuple[dict, Document]] = {}
 
 
 # --- parallel work -----------------------------------------------------------------------
@@ -444,104 +422,6 @@ def _swap(tmp: Path, out: Path) -> None:
         os.rename(tmp, out)
 
 
-def _manifest_path(options: Options) -> Path:
-    where = hashlib.sha256(str(options.out.resolve()).encode()).hexdigest()[:16]
-    return options.cache / "manifests" / f"{where}.record"
-
-
-def _read_manifest(path: Path) -> dict:
-    """What the last build wrote (path -> key, ids, links); empty when unknown."""
-    return _read_record(path)
-
-
-def _write_manifest(path: Path, manifest: dict) -> None:
-    _write_record(path, manifest)
-
-
-# Records this process read or wrote, by path, and the Documents made from the documents
-# record, when KEEP_RECORDS_IN_MEMORY (`serve` builds again and again, and the record of a
-# large site takes longer to read than a small rebuild; a single build would only hold
-# them longer). Each record is kept with its file's inode, size and mtime; records are
-# replaced (a new inode), never rewritten.
-KEEP_RECORDS_IN_MEMORY = False
-_RECORDS: dict[Path, tuple[tuple[int, int, int], dict]] = {}
-_DOCUMENTS_MADE: dict[Path, tuple[dict, Document]] = {}  # see content.load's `made`
-
-
-def _read_record(path: Path) -> dict:
-    """A record of an earlier build; empty when missing, unreadable or of another format.
-    The caller must not change it.
-
-    Records are marshalled: plain data (no code runs on loading, unlike pickle), read and
-    written several times faster than JSON. Another Python's marshal reads as unreadable."""
-    try:
-        stamp = _stamp(path)
-        if path in _RECORDS and _RECORDS[path][0] == stamp:
-            return _RECORDS[path][1]
-        stored = marshal.loads(path.read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
-        return {}
-    if not isinstance(stored, tuple) or len(stored) != 3 or stored[:2] != (RECORD_FORMAT, sys.version):
-        return {}
-    if KEEP_RECORDS_IN_MEMORY:
-        _RECORDS[path] = (stamp, stored[2])
-    return stored[2]
-
-
-def _record_bytes(data: dict) -> bytes:
-    return marshal.dumps((RECORD_FORMAT, sys.version, data))
-
-
-def _write_record(path: Path, data: dict) -> None:
-    _publish_record(_stage_record(path, _record_bytes(data)), path, data)
-
-
-def _stage_record(path: Path, payload: bytes) -> Path:
-    """Write a marshalled record beside ``path``, where no build reads it yet."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp-{os.getpid()}")
-    tmp.write_bytes(payload)
-    return tmp
-
-
-def _publish_record(tmp: Path, path: Path, kept: dict | None) -> None:
-    """Move a staged record into place; keep ``kept`` (the record) in memory when
-    KEEP_RECORDS_IN_MEMORY."""
-    os.replace(tmp, path)
-    if KEEP_RECORDS_IN_MEMORY and kept is not None:
-        _RECORDS[path] = (_stamp(path), kept)
-
-
-class PendingRecord:
-    """A record to write once the site is written (`serve` shows an edit sooner). Held
-    marshalled, a fraction of the memory of the record itself, or once staged in a file
-    beside its place."""
-
-    def __init__(self, path: Path, payload: bytes | None, kept: dict | None):
-        self.path = path
-        self._payload = payload  # None: nothing to write
-        self._kept = kept  # the record, for KEEP_RECORDS_IN_MEMORY
-        self._staged: Path | None = None
-
-    def stage(self) -> None:
-        """Write the bytes now and let go of them: workers about to be forked would each
-        carry them (the largest part of a large build's peak memory that no worker reads)."""
-        if self._payload is not None:
-            self._staged, self._payload = _stage_record(self.path, self._payload), None
-
-    def write(self) -> None:
-        if self._payload is not None:
-            self.stage()
-        if self._staged is not None:
-            _publish_record(self._staged, self.path, self._kept)
-            self._staged = None
-
-
-def _stamp(path: Path) -> tuple[int, int, int]:
-    found = os.stat(path)
-    return found.st_ino, found.st_size, found.st_mtime_ns
-
-
 def check(options: Options) -> None:
     """Every check of a build, including links, without touching the real output."""
     scratch = options.cache / "check"
@@ -551,4 +431,4 @@ def check(options: Options) -> None:
                       jobs=options.jobs, site_url=options.site_url))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-        _manifest_path(Options(out=scratch / "site", cache=options.cache)).unlink(missing_ok=True)
+        records.manifest_path(options.cache, scratch / "site").unlink(missing_ok=True)

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from sitegen import checks
-from sitegen.builder import Options
 from sitegen.content import SOURCE_LANGUAGE, load
 from sitegen.model import DEFAULT_NOTICE_PERIOD, TERMS_BY_POLICY, build_model
+from sitegen.options import Options
 from sitegen.problems import BuildFailed, Problem
 
 

@@ -20,9 +20,10 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from sitegen import builder
-from sitegen.builder import ROOT, Options, build
+from sitegen import records
+from sitegen.builder import build
 from sitegen.i18n import TRANSLATIONS
+from sitegen.options import ROOT, Options
 from sitegen.problems import BuildFailed
 
 POLICY_MODULE = ROOT / "portal" / "policy.py"
@@ -30,7 +31,7 @@ SETTLE_SECONDS = 0.02  # editors write a file in several steps; wait for the las
 
 
 def serve(options: Options, host: str, port: int, now_fixed: bool = False) -> None:
-    builder.KEEP_RECORDS_IN_MEMORY = True  # this process builds again and again
+    records.KEEP_IN_MEMORY = True  # this process builds again and again
     _rebuild(options, now_fixed)
     server = http.server.ThreadingHTTPServer((host, port), functools.partial(SiteHandler, site=options.out))
     watched = [options.content, options.beside_content("templates"), options.beside_content("static"), TRANSLATIONS]

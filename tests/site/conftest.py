@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.builder import Options, build
+from sitegen.builder import build
 from sitegen.checks import write_lock
 from sitegen.content import load
+from sitegen.options import Options
 
 ROOT = Path(__file__).resolve().parents[2]
 # 2026-11-25: the first version is in force and the second is published, upcoming.

@@ -12,9 +12,8 @@ import pytest
 
 from portal import policy
 from sitegen import model
+from sitegen.options import ROOT
 from sitegen.problems import BuildFailed
-
-from sitegen.builder import ROOT
 
 V1_EN = "payment-refund/2026-11-24.en.md"
 V1_DE = "payment-refund/2026-11-24.de.md"

@@ -17,7 +17,7 @@ import pytest
 
 from portal import policy
 from sitegen import model
-from sitegen.builder import ROOT
+from sitegen.options import ROOT
 from sitegen.problems import BuildFailed
 
 V1 = "2026-11-24"
@@ -334,31 +334,31 @@ def test_folded_translations_render_what_jinja_renders(site, monkeypatch, tmp_pa
 def test_a_record_replaced_by_another_process_is_read_again(tmp_path, monkeypatch):
     import marshal
 
-    from sitegen import builder
+    from sitegen import records
 
-    monkeypatch.setattr(builder, "KEEP_RECORDS_IN_MEMORY", True)
+    monkeypatch.setattr(records, "KEEP_IN_MEMORY", True)
 
     path = tmp_path / "documents.record"
-    builder._write_record(path, {"a": 1})
-    assert builder._read_record(path) == {"a": 1}
+    records.write_record(path, {"a": 1})
+    assert records.read_record(path) == {"a": 1}
     other = tmp_path / "other"
-    other.write_bytes(marshal.dumps((builder.RECORD_FORMAT, sys.version, {"a": 2})))
+    other.write_bytes(marshal.dumps((records.RECORD_FORMAT, sys.version, {"a": 2})))
     os.replace(other, path)  # as another build would
-    assert builder._read_record(path) == {"a": 2}
+    assert records.read_record(path) == {"a": 2}
     path.unlink()
-    assert builder._read_record(path) == {}
+    assert records.read_record(path) == {}
 
 
 def test_a_staged_record_is_read_only_once_written(tmp_path, monkeypatch):
     """A large build writes the documents record before it forks its workers (they
     would each carry its bytes), but puts it in place only once the site is written."""
-    from sitegen import builder
+    from sitegen import records
 
     path = tmp_path / "documents.record"
-    record = builder.PendingRecord(path, builder._record_bytes({"a": 1}), None)
+    record = records.PendingRecord(path, records.record_bytes({"a": 1}), None)
     record.stage()
     assert not path.exists() and list(tmp_path.iterdir())  # written beside it
-    assert builder._read_record(path) == {}
+    assert records.read_record(path) == {}
     record.write()
-    assert builder._read_record(path) == {"a": 1}
+    assert records.read_record(path) == {"a": 1}
     assert list(tmp_path.iterdir()) == [path]

@@ -172,7 +172,7 @@ def test_every_terms_value_is_cited_in_every_version():
     """Like Datasette's documentation tests: a Terms value nobody cites is a number the
     published text does not state."""
     optional = {"version", "published_date", "currency"}
-    from sitegen.builder import ROOT
+    from sitegen.options import ROOT
 
     for terms in TERMS:
         for lang in ("en", "de"):
@@ -184,7 +184,7 @@ def test_every_terms_value_is_cited_in_every_version():
 def test_sections_render_exactly_like_the_whole_text():
     import markdown
 
-    from sitegen.builder import ROOT
+    from sitegen.options import ROOT
     from sitegen.render import EXTENSIONS
 
     for path in (ROOT / "site/content").rglob("*.md"):

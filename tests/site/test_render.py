@@ -122,7 +122,7 @@ def test_template_closure_names_every_template_used():
     import jinja2
     from jinja2 import meta
 
-    from sitegen.builder import ROOT
+    from sitegen.options import ROOT
     from sitegen.templates import _closure
 
     folder = ROOT / "site/templates"
