@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from decimal import Decimal
 
 from portal.policy import Terms
 from sitegen.content import Document
@@ -34,7 +33,10 @@ def formatted_values(terms: Terms, lang: str) -> dict[str, str]:
 
 
 def _format(name: str, value: object, terms: Terms, lang: str) -> str:
-    from babel.dates import format_date  # Babel's modules are slow to import; few builds cite
+    # Slow to import, and few builds cite anything: imported here, when needed.
+    from decimal import Decimal
+
+    from babel.dates import format_date
     from babel.lists import format_list
     from babel.numbers import format_currency, format_decimal
 
