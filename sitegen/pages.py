@@ -87,7 +87,8 @@ def _hash(*parts: object) -> str:
 
 def _shown_meta(doc: Document) -> list:
     """The front matter a page may show (its title and summary, say): all of it but the
-    hash of the English text a translation was made from."""
+    hash of the English text a translation was made from. (What a policy version shows of
+    its front matter is in its policy's signature.)"""
     return sorted((key, value) for key, value in doc.meta.items() if key != "translated_from")
 
 
@@ -128,8 +129,9 @@ class Planner:
         home, contact = site.pages["home"][lang], site.pages["contact"][lang]
         outputs = [
             self._page(f"{lang}/index.html", "home.html", lang, {"doc": home, "policies": list(site.policies.values())},
-                       bodies=[home], deps=[self._policies_signature(lang)]),
-            self._page(f"{lang}/contact/index.html", "page.html", lang, {"doc": contact}, bodies=[contact]),
+                       bodies=[home], deps=[self._policies_signature(lang), _shown_meta(home)]),
+            self._page(f"{lang}/contact/index.html", "page.html", lang, {"doc": contact}, bodies=[contact],
+                       deps=[_shown_meta(contact)]),
         ]
         for policy in site.policies.values():
             visible = policy.visible(site.now)
@@ -173,7 +175,7 @@ class Planner:
                           deps=[signature])
 
     def _page(self, path: str, template: str, lang: str, context: dict, *, bodies=(), deps=()) -> Output:
-        keys = [(self.bodies[doc.path].key, _shown_meta(doc)) for doc in bodies]
+        keys = [self.bodies[doc.path].key for doc in bodies]
         key = _hash(path, self.templates.key(template, lang), self.templates.key(NAV_TEMPLATE, lang), keys,
                     list(deps), self._nav[lang], self.site_url)
 

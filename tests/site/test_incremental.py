@@ -64,6 +64,20 @@ def test_a_front_matter_edit_rewrites_the_page_that_shows_it(site):
            'und welche Angaben Ihre Anfrage enthalten sollte.">' in site.page("de/contact/index.html")
 
 
+def test_a_version_summary_edit_rewrites_the_pages_that_show_it(site):
+    site.build()
+    before = snapshot(site)
+    summary = site.path(f"payment-refund/{V1}.de.md").read_text().split("summary: ")[1].split("\n")[0]
+    site.edit(f"payment-refund/{V1}.de.md", summary, '"Eine neue Zusammenfassung."')
+    site.unlock()
+    report = site.build()
+    changed = rewritten(before, snapshot(site))
+    assert report.rendered_bodies == 0
+    assert {f"de/payment-refund/{V1}/index.html", "de/payment-refund/history/index.html", "de/feed.xml"} <= changed
+    assert not any(path.startswith("en/") for path in changed)
+    assert '<meta name="description" content="Eine neue Zusammenfassung.">' in site.page(f"de/payment-refund/{V1}/index.html")
+
+
 def test_a_template_edit_rewrites_the_pages_that_use_it(site):
     site.build()
     before = snapshot(site)
