@@ -428,7 +428,7 @@ def check(options: Options) -> None:
     shutil.rmtree(scratch, ignore_errors=True)
     try:
         build(Options(content=options.content, out=scratch / "site", cache=options.cache, now=options.now,
-                      jobs=options.jobs, site_url=options.site_url))
+                      jobs=options.jobs, site_url=options.site_url, preview=options.preview))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         records.manifest_path(options.cache, scratch / "site").unlink(missing_ok=True)

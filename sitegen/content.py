@@ -101,15 +101,17 @@ def load(root: Path, known: dict[str, dict] | None = None, jobs: int = 1,
     paths = [path for path, _ in listed]
     unknown: list[tuple[Path, dict | None]] = []  # to parse, with what was read before
     found: dict[Path, Document] = {}
-    # Like git's index: a file whose size and mtime are as recorded is not read again,
-    # unless it changed so close to the recording that the mtime cannot tell ("racy").
+    # Like git's index: a file whose size, times and inode are as recorded is not read
+    # again, unless it changed so close to the recording that the times cannot tell
+    # ("racy"). The change time (ctime) counts: a copy that keeps the old modification
+    # time (cp -p, rsync -a, tar) cannot keep it, and nor can anything else that writes.
     trusted_before = known.get(RECORDED_AT, 0) - RACY_NS
     stats: dict[Path, list[int]] = {}
     for path, stat in listed:
         rel = f"{path.parent.name}/{path.name}"
         earlier = known.get(rel)
-        stats[path] = [stat.st_size, stat.st_mtime_ns]
-        if earlier and earlier.get("stat") == stats[path] and stat.st_mtime_ns < trusted_before:
+        stats[path] = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+        if earlier and earlier.get("stat") == stats[path] and stat.st_ctime_ns < trusted_before:
             before = made.get(path) if made is not None else None
             found[path] = before[1] if before and before[0] is earlier else _from_known(path, rel, earlier["sha256"], earlier)
             if made is not None:

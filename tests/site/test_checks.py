@@ -261,3 +261,17 @@ def test_a_draft_may_change_until_it_is_published(site):
     assert (site.out / "en/privacy/2027-02-01/index.html").exists()
     with pytest.raises(BuildFailed, match="privacy/2027-02-01.en.md:1: published but not in published.lock"):
         site.build(now=published)
+
+
+def test_check_with_preview_checks_a_draft_as_it_will_be_published(site):
+    """Drafts are not built at the real clock: `check --preview --now <publication>` is how
+    an editor finds a broken link in one before publication day."""
+    from sitegen.builder import check
+    from sitegen.checks import write_lock
+
+    v2 = policy.TERMS[1]
+    site.edit(f"payment-refund/{v2.version}.en.md", "(/en/contact/)", "(/en/contact/#no-such-part)")
+    site.set_translated_from(f"payment-refund/{v2.version}.de.md", f"payment-refund/{v2.version}.en.md")
+    write_lock(site.options().lock, {})  # as before anything was published: no version locked yet
+    with pytest.raises(BuildFailed, match=r"#no-such-part"):
+        check(site.options(now=v2.published_at, preview=True))

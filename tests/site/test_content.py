@@ -3,6 +3,8 @@ its text changed (most edits are below it), and the result is what a first readi
 
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -77,3 +79,20 @@ def test_the_front_matter_is_reused_from_a_record_read_back_from_disk(site, monk
     report = site.build()
     assert report.rendered_bodies == 1 and parsed == []
     assert "ein neues Support-Ticket" in site.page("de/contact/index.html")
+
+
+def test_a_same_size_edit_that_keeps_the_modification_time_is_read_again(tmp_path, monkeypatch):
+    """cp -p, rsync -a and tar keep a file's modification time: the published text would
+    change unseen (and unchecked against the lock) if size and mtime were all a build compared."""
+    root = tmp_path / "content"
+    path = root / "pages" / "home.de.md"
+    path.parent.mkdir(parents=True)
+    path.write_text(FRONT + BODY, encoding="utf-8")
+    monkeypatch.setattr(content, "RACY_NS", 0)  # else a file this young is read again anyway
+    _, _, known = content.load(root)
+    before = path.stat()
+    path.write_text(FRONT + BODY.replace("Hello", "Hallo"), encoding="utf-8")  # the same size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    documents, _, _ = content.load(root, known)
+    assert documents[0].sha256 == hashlib.sha256(path.read_bytes()).hexdigest()

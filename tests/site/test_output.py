@@ -50,9 +50,23 @@ def test_the_policy_index_is_the_version_in_force(built_site):
 def test_the_version_in_force_announces_the_upcoming_one(built_site):
     text = text_of(built_site, f"en/payment-refund/{V1}/index.html")
     assert "A new version takes effect on January 1, 2027." in text
-    assert "From November 24, 2026 until January 1, 2027" in text
+    assert "Since November 24, 2026; replaced on January 1, 2027" in text  # in force until then
     page = built_site.page(f"en/payment-refund/{V1}/index.html")
     assert f'href="/en/payment-refund/{V2}/changes/"' in page
+    assert "status-superseded" not in page
+    assert "Seit dem 24. November 2026; ersetzt am 1. Januar 2027" in text_of(built_site, f"de/payment-refund/{V1}/index.html")
+
+
+def test_a_replaced_version_shows_when_it_was_in_force(site):
+    site.build(now=datetime(2027, 1, 15, tzinfo=timezone.utc))
+    page = site.page(f"en/payment-refund/{V1}/index.html")
+    assert '<span class="status status-superseded">From November 24, 2026 until January 1, 2027</span>' in page
+    assert '<span class="status status-current">Since January 1, 2027</span>' in site.page(
+        f"en/payment-refund/{V2}/index.html")
+
+
+def test_the_home_page_separates_the_date_in_force_from_the_upcoming_change(built_site):
+    assert "in force since November 24, 2026 changes on January 1, 2027" in text_of(built_site, "en/index.html")
 
 
 def test_the_upcoming_version_points_back_to_the_one_in_force(built_site):
