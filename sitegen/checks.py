@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import html
 import posixpath
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,11 +18,26 @@ from sitegen.content import SOURCE_LANGUAGE, Document
 from sitegen.model import Site
 from sitegen.problems import Problem
 
-def heading_problems(site: Site) -> list[Problem]:
-    """Translations have the same heading ids as the English text; every version of the
-    Terms-backed policy has every clause the portal links to. (A heading without an id is
-    found when the file is read.)"""
+_TEMPLATE_ID = re.compile(r'\bid="([A-Za-z][\w-]*)"')
+
+
+def template_ids(folder: Path) -> set[str]:
+    """The ids the templates give their own elements (the table of contents, say)."""
+    return {found for path in folder.glob("*.html") for found in _TEMPLATE_ID.findall(path.read_text(encoding="utf-8"))}
+
+
+def heading_problems(site: Site, reserved: set[str]) -> list[Problem]:
+    """No heading takes an id of the templates' (``reserved``): the page would have it
+    twice, and its links would go to either. Translations have the same heading ids as the
+    English text; every version of the Terms-backed policy has every clause the portal
+    links to. (A heading without an id is found when the file is read.)"""
     problems: list[Problem] = []
+    documents = [doc for policy in site.policies.values() for version in policy.versions for doc in version.docs.values()]
+    documents += [doc for docs in site.pages.values() for doc in docs.values()]
+    for doc in documents:
+        for taken in sorted(reserved & set(doc.heading_ids)):
+            problems.append(Problem(doc.path, doc.heading_ids[taken],
+                                    f"heading id {taken!r} is used by the page around the text: choose another"))
     for policy in site.policies.values():
         for version in policy.versions:
             source_ids = version.doc(SOURCE_LANGUAGE).heading_ids

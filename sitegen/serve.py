@@ -74,15 +74,14 @@ class Rebuilder(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
-        path = Path(str(event.src_path))
-        if path.parent == POLICY_MODULE.parent and path != POLICY_MODULE:
-            return
-        if path == POLICY_MODULE:
+        # An editor that saves atomically writes a temporary file and renames it over the
+        # file: what was saved is then the event's destination.
+        paths = [Path(str(path)) for path in (event.src_path, getattr(event, "dest_path", "")) if path]
+        if POLICY_MODULE in paths:
             print("portal/policy.py changed: restarting", flush=True)
             os.execv(sys.executable, [sys.executable, *sys.argv])
-        if path.name.startswith(".") or path.suffix in (".tmp", ".mo"):
-            return
-        self.pending.set()
+        if any(_shown(path) for path in paths):
+            self.pending.set()
 
     def _loop(self) -> None:
         while True:
@@ -90,6 +89,14 @@ class Rebuilder(FileSystemEventHandler):
             time.sleep(SETTLE_SECONDS)
             self.pending.clear()
             _rebuild(self.options, self.now_fixed)
+
+
+def _shown(path: Path) -> bool:
+    """Whether a file may change the site: not the portal's other modules, nor an
+    editor's temporary or hidden files, nor compiled catalogs (made from the .po)."""
+    if path.parent == POLICY_MODULE.parent:
+        return False
+    return not (path.name.startswith(".") or path.suffix in (".tmp", ".mo"))
 
 
 class SiteHandler(http.server.SimpleHTTPRequestHandler):

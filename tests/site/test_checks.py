@@ -173,6 +173,14 @@ def test_heading_without_id(site):
     assert_problem(site, V1_EN, line, "heading 'Pricing' needs an explicit id")
 
 
+@pytest.mark.parametrize("taken", ["contents", "summary", "redline", "main"])
+def test_heading_with_an_id_the_templates_use(site, taken):
+    line = site.edit(V1_EN, "{#pricing}", f"{{#{taken}}}")
+    site.edit(V1_DE, "{#pricing}", f"{{#{taken}}}")
+    site.unlock()
+    assert_problem(site, V1_EN, line, f"heading id {taken!r} is used by the page around the text")
+
+
 def test_translation_with_different_heading_ids(site):
     line = site.edit(V1_DE, "{#pricing}", "{#preise}")
     site.unlock()

@@ -275,9 +275,31 @@ def test_serve_rebuilds_on_change(site):
         site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
         assert _eventually(lambda: "Lighthouse" in fetch(url)[1])
         assert fetch(f"http://127.0.0.1:{port}/en/no-such-page/")[0] == 404
+        # Saved as many editors save: a temporary file renamed over the page.
+        german = site.path("pages/contact.de.md")
+        saved = german.with_name("contact.de.md.tmp")
+        saved.write_text(german.read_text(encoding="utf-8").replace("Ticket", "Leuchtturm-Ticket", 1), encoding="utf-8")
+        os.replace(saved, german)
+        assert _eventually(lambda: "Leuchtturm" in fetch(f"http://127.0.0.1:{port}/de/contact/")[1])
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_serve_restarts_when_the_policy_module_is_saved_by_renaming(site, monkeypatch):
+    """Terms are Python: `serve` starts again to read them (a rename is how many editors save)."""
+    from watchdog.events import FileMovedEvent
+
+    from sitegen import serve
+
+    restarts = []
+    monkeypatch.setattr(serve.os, "execv", lambda *args: restarts.append(args))
+    rebuilder = serve.Rebuilder(site.options(), now_fixed=True)
+    rebuilder.on_any_event(FileMovedEvent(str(serve.POLICY_MODULE) + ".tmp", str(serve.POLICY_MODULE)))
+    assert len(restarts) == 1 and not rebuilder.pending.is_set()
+    rebuilder.on_any_event(FileMovedEvent(str(serve.POLICY_MODULE.with_name("db.py.tmp")),
+                                          str(serve.POLICY_MODULE.with_name("db.py"))))
+    assert len(restarts) == 1 and not rebuilder.pending.is_set()  # another portal module: nothing
 
 
 def _line_with(process, text: str) -> str:
