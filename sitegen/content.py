@@ -33,6 +33,7 @@ VERSION_KEYS = {"title": str, "version": str, "summary": str, "translated_from":
                 "published": str, "effective": str, "material": bool}
 PAGE_KEYS = {"title": str, "summary": str, "translated_from": str}
 REQUIRED = {"title", "summary"}
+SUMMARY_TO_WRITE = "Describe what this version changes (shown on the changes page and in the feed)."
 
 
 class Heading(NamedTuple):  # a tuple: thousands are made on every build
@@ -336,6 +337,13 @@ def _check_meta(path, meta, meta_lines, allowed, kind, version, lang, problems):
             value = value.isoformat()
         if not isinstance(value, allowed[key]) or (isinstance(value, str) and not value.strip()):
             problems.append(Problem(path, line, f"front matter {key!r} must be a non-empty {allowed[key].__name__}"))
+            continue
+        if isinstance(value, str) and "{{" in value:
+            problems.append(Problem(path, line, f"front matter {key!r} cannot cite Terms ({{{{ }}}} is shown as typed):"
+                                                " write it without"))
+            continue
+        if key == "summary" and value.strip() == SUMMARY_TO_WRITE:
+            problems.append(Problem(path, line, "write the summary of this version (new-version left a placeholder)"))
             continue
         checked[key] = value.strip() if isinstance(value, str) else value
     required = set(REQUIRED) | ({"version"} if kind == "version" else set())

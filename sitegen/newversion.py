@@ -7,8 +7,9 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
+from portal.policy import _SEED_TERMS, Terms
 from sitegen import checks
-from sitegen.content import SOURCE_LANGUAGE, load
+from sitegen.content import SOURCE_LANGUAGE, SUMMARY_TO_WRITE, load
 from sitegen.model import DEFAULT_NOTICE_PERIOD, TERMS_BY_POLICY, build_model
 from sitegen.options import Options
 from sitegen.problems import BuildFailed, Problem
@@ -33,7 +34,7 @@ def new_version(options: Options, policy: str, effective: date, published: date 
         lang = source.name.split(".")[1]
         text = source.read_text(encoding="utf-8")
         text = _set(text, "version", f'"{effective.isoformat()}"')
-        text = _set(text, "summary", "Describe what this version changes (shown on the changes page and in the feed).")
+        text = _set(text, "summary", SUMMARY_TO_WRITE)
         if not backed_by_terms:
             text = _set(text, "published", published.isoformat())
             text = _set(text, "effective", effective.isoformat())
@@ -50,12 +51,34 @@ def new_version(options: Options, policy: str, effective: date, published: date 
     lines.append("next: edit the English text, then each translation (set translated_from to the English file's sha256;"
                  " `python build.py check` tells you the value), then `python build.py lock`.")
     if backed_by_terms:
-        lines.append("add its Terms to TERMS in portal/policy.py:")
-        lines.append(f"    Terms(version=\"{effective.isoformat()}\", published_at=_utc({published.year}, {published.month}, {published.day}),"
-                     f" effective_at=_utc({effective.year}, {effective.month}, {effective.day}), material=True, **_SEED_TERMS),")
+        lines.append(f"add its Terms to TERMS in portal/policy.py (every number as in {newest}; change what changes):")
+        lines.append(f"    {_terms_entry(TERMS_BY_POLICY[policy][-1], effective, published)},")
     if (effective - published).days < notice:
         lines.append(f"warning: a material change needs {notice} days' notice; this one has {(effective - published).days}")
     return "\n".join(lines)
+
+
+def _terms_entry(latest: Terms, effective: date, published: date) -> str:
+    """The ``Terms(...)`` of a new version, as policy.py writes one: its dates, and every
+    other value as in ``latest`` (the values that differ from the seed's spelled out)."""
+    head = (f'Terms(version="{effective.isoformat()}", published_at=_utc({published.year}, {published.month}, {published.day}),'
+            f" effective_at=_utc({effective.year}, {effective.month}, {effective.day}), material=True")
+    changed = {name: getattr(latest, name) for name, seed in _SEED_TERMS.items() if getattr(latest, name) != seed}
+    if not changed:
+        return f"{head}, **_SEED_TERMS)"
+    values = ", ".join(f"{name!r}: {_as_python(value)}" for name, value in changed.items())
+    return f"{head}, **{{**_SEED_TERMS, {values}}})"
+
+
+def _as_python(value: object) -> str:
+    """``value`` as policy.py spells it (it imports timedelta itself, not the datetime module)."""
+    if isinstance(value, timedelta):
+        seconds = int(value.total_seconds())
+        for unit, size in (("days", 86_400), ("hours", 3_600), ("minutes", 60)):
+            if seconds % size == 0:
+                return f"timedelta({unit}={seconds // size})"
+        return f"timedelta(seconds={seconds})"
+    return repr(value)
 
 
 def _set(text: str, key: str, value: str) -> str:

@@ -181,6 +181,22 @@ def test_heading_with_an_id_the_templates_use(site, taken):
     assert_problem(site, V1_EN, line, f"heading id {taken!r} is used by the page around the text")
 
 
+def test_front_matter_that_cites_terms(site):
+    summary = site.path(V1_DE).read_text().split("summary: ")[1].split("\n")[0]
+    line = site.edit(V1_DE, summary, '"Erstattung binnen {{ terms.card_refund_days }} Tagen."')
+    site.unlock()
+    assert_problem(site, V1_DE, line, "front matter 'summary' cannot cite Terms")
+
+
+def test_a_summary_left_as_new_version_wrote_it(site):
+    from sitegen.content import SUMMARY_TO_WRITE
+
+    summary = site.path(V1_DE).read_text().split("summary: ")[1].split("\n")[0]
+    line = site.edit(V1_DE, summary, SUMMARY_TO_WRITE)
+    site.unlock()
+    assert_problem(site, V1_DE, line, "write the summary of this version")
+
+
 def test_translation_with_different_heading_ids(site):
     line = site.edit(V1_DE, "{#pricing}", "{#preise}")
     site.unlock()

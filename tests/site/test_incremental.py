@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.request
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -228,6 +228,26 @@ def test_new_version_copies_every_language_and_names_what_is_left(site):
 
     with pytest.raises(BuildFailed, match="version 2027-03-01 has no Terms"):
         site.build()
+
+
+@pytest.mark.parametrize("changes", [
+    {},  # the numbers of the seed: printed as **_SEED_TERMS
+    {"card_refund_window": timedelta(days=14), "support_email": "help@1001sms.com",
+     "failed_sms_credit_within": timedelta(hours=36), "business_days": (0, 1, 2, 3)},
+])
+def test_new_version_prints_terms_with_the_latest_versions_values(site, monkeypatch, changes):
+    """The printed Terms keep every number of the latest version: pasted as they are, they
+    must not quietly bring back an older value."""
+    from sitegen.newversion import new_version
+
+    latest = replace(policy.TERMS[-1], **changes)
+    monkeypatch.setitem(model.TERMS_BY_POLICY, "payment-refund", (*policy.TERMS[:-1], latest))
+    printed = new_version(site.options(), "payment-refund", date(2027, 6, 1), date(2027, 4, 1))
+    entry = next(line.strip() for line in printed.splitlines() if line.strip().startswith("Terms("))
+    pasted = eval(entry.removesuffix(","), vars(policy))  # as if pasted into TERMS in portal/policy.py
+    assert pasted == replace(latest, version="2027-06-01", published_at=datetime(2027, 4, 1, tzinfo=timezone.utc),
+                             effective_at=datetime(2027, 6, 1, tzinfo=timezone.utc), material=True)
+    assert entry.endswith("**_SEED_TERMS),") == (not changes)
 
 
 def test_new_version_refuses_an_earlier_date(site):
