@@ -143,6 +143,10 @@ def _version(slug, version_id, docs, source: Document, problems: list[Problem]) 
                 if key in doc.meta:
                     problems.append(Problem(doc.path, doc.line_of(key),
                                             f"{key!r} comes from the Terms in portal/policy.py: remove it from the front matter"))
+        if terms.effective_at.date().isoformat() != version_id:
+            problems.append(Problem(source.path, source.line_of("version"),
+                                    f"the Terms of version {version_id} in portal/policy.py take effect on "
+                                    f"{terms.effective_at.date().isoformat()}: a version is named after the day it takes effect"))
         return Version(slug, version_id, terms.published_at, terms.effective_at, terms.material, terms, docs)
 
     missing = [key for key in ("published", "effective") if key not in source.meta]
@@ -165,13 +169,15 @@ def _notice_problems(item: Policy) -> list[Problem]:
     problems = []
     for version in item.versions:
         notice = version.terms.notice_period if version.terms else DEFAULT_NOTICE_PERIOD
+        # A Terms-backed version's dates are set in portal/policy.py: say where to fix them.
+        where = " (its dates are in its Terms in portal/policy.py)" if version.terms else ""
         if version.effective_at < version.published_at:
-            problems.append(Problem(version.doc(SOURCE_LANGUAGE).path, 1, "takes effect before it is published"))
+            problems.append(Problem(version.doc(SOURCE_LANGUAGE).path, 1, f"takes effect before it is published{where}"))
         elif version.material and version.effective_at - version.published_at < notice:
             days = (version.effective_at - version.published_at).days
             problems.append(Problem(
                 version.doc(SOURCE_LANGUAGE).path, version.doc(SOURCE_LANGUAGE).line_of("effective"),
-                f"a material change needs {notice.days} days' notice, but takes effect {days} days after publication"))
+                f"a material change needs {notice.days} days' notice, but takes effect {days} days after publication{where}"))
     return problems
 
 

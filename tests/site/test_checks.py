@@ -127,7 +127,15 @@ def test_unlocked_version(site):
 def test_material_change_without_notice(site, monkeypatch):
     hasty = replace(policy.TERMS[1], published_at=policy.TERMS[1].effective_at - timedelta(days=29))
     monkeypatch.setitem(model.TERMS_BY_POLICY, "payment-refund", (policy.TERMS[0], hasty))
-    assert_problem(site, "payment-refund/2027-01-01.en.md", None, "a material change needs 30 days' notice, but takes effect 29 days")
+    assert_problem(site, "payment-refund/2027-01-01.en.md", None, "a material change needs 30 days' notice, but takes effect 29 days"
+                   " after publication (its dates are in its Terms in portal/policy.py)")
+
+
+def test_terms_that_take_effect_on_another_day_than_their_version(site, monkeypatch):
+    late = replace(policy.TERMS[1], effective_at=policy.TERMS[1].effective_at + timedelta(days=4))
+    monkeypatch.setitem(model.TERMS_BY_POLICY, "payment-refund", (policy.TERMS[0], late))
+    assert_problem(site, "payment-refund/2027-01-01.en.md", None,
+                   "the Terms of version 2027-01-01 in portal/policy.py take effect on 2027-01-05")
 
 
 def test_material_change_without_notice_in_front_matter(site):
