@@ -22,3 +22,6 @@ class BuildFailed(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(set(problems))
         super().__init__("\n".join(str(p) for p in self.problems))
+
+    def __reduce__(self):  # raised in a worker process, it is pickled back with its problems
+        return type(self), (self.problems,)

@@ -7,8 +7,10 @@ outputs that a template or translation change touches.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import os
 import re
 from functools import cache
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from sitegen.formats import Formats
 from sitegen.i18n import TRANSLATIONS, translations
+from sitegen.problems import BuildFailed, Problem
 
 if TYPE_CHECKING:
     import jinja2
@@ -67,10 +70,22 @@ class Templates:
         workers forked earlier load them from)."""
         for lang in self.languages:
             for template in self.folder.glob("*.*"):
-                self.env(lang).get_template(template.name)
+                with self._problems():
+                    self.env(lang).get_template(template.name)
 
     def render(self, name: str, lang: str, context: dict) -> str:
-        return self.env(lang).get_template(name).render(context)
+        with self._problems():
+            return self.env(lang).get_template(name).render(context)
+
+    @contextlib.contextmanager
+    def _problems(self):
+        """A template's mistake fails the build at its file and line, not with a traceback."""
+        import jinja2
+
+        try:
+            yield
+        except jinja2.TemplateError as error:
+            raise BuildFailed([_problem(error, self.folder)]) from None
 
     def key(self, name: str, lang: str) -> str:
         return _hash_of(self.folder, name, _catalog_hash(lang))
@@ -108,6 +123,24 @@ def fold_translations(source: str, gettext) -> str:
                                 text)
 
     return _CALL.sub(translated, source)
+
+
+def _problem(error: "jinja2.TemplateError", folder: Path) -> Problem:
+    """Where in the templates ``error`` happened: a syntax error says so; for an error while
+    rendering, the last frame of a template file in the traceback (Jinja2 maps its frames to
+    template lines)."""
+    import jinja2
+
+    if isinstance(error, jinja2.TemplateSyntaxError):
+        return Problem(Path(error.filename or folder / str(error.name)), error.lineno, f"template error: {error.message}")
+    where, line = folder, 1
+    frame = error.__traceback__
+    while frame is not None:
+        filename = frame.tb_frame.f_code.co_filename
+        if os.path.dirname(os.path.normpath(filename)) == os.path.normpath(folder):
+            where, line = Path(filename), frame.tb_lineno
+        frame = frame.tb_next
+    return Problem(where, line, f"template error: {error}")
 
 
 def _folded_source(files: "jinja2.FileSystemLoader", gettext, name: str):

@@ -205,6 +205,33 @@ def test_a_summary_left_as_new_version_wrote_it(site):
     assert_problem(site, V1_DE, line, "write the summary of this version")
 
 
+def _template_line(site, name: str, text: str) -> int:
+    template = site.root / "site" / "templates" / name
+    return template.read_text().split(text)[0].count("\n") + 1
+
+
+@pytest.mark.parametrize("jobs", [1, 2])  # 2: a cold build, laid out by forked workers
+@pytest.mark.parametrize("name, old, new, message", [
+    ("version.html", "doc.meta.summary", "doc.meta.summry", "'dict object' has no attribute 'summry'"),
+    ("version.html", "{% endblock %}", "{% endblok %}", "Encountered unknown tag 'endblok'"),
+])
+def test_a_template_mistake_fails_at_its_line(site, jobs, name, old, new, message):
+    site.build()
+    before = {p: p.read_bytes() for p in site.out.rglob("*") if p.is_file()}
+    template = site.root / "site" / "templates" / name
+    line = _template_line(site, name, old)
+    template.write_text(template.read_text().replace(old, new, 1))
+    if jobs == 2:
+        import shutil
+
+        shutil.rmtree(site.cache)
+    with pytest.raises(BuildFailed) as failed:
+        site.build(jobs=jobs)
+    assert any(str(p).startswith(f"{template}:{line}: template error: ") and message in str(p)
+               for p in failed.value.problems), failed.value
+    assert {p: p.read_bytes() for p in site.out.rglob("*") if p.is_file()} == before
+
+
 def test_translation_with_different_heading_ids(site):
     line = site.edit(V1_DE, "{#pricing}", "{#preise}")
     site.unlock()
