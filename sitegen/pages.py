@@ -58,6 +58,7 @@ class Output:
     key: str
     render: Callable[[], bytes]
     sources: tuple[Path, ...] = ()  # Markdown files whose text the output shows
+    listed: bool = True  # in the sitemap: not a page marked noindex or canonical elsewhere
 
 
 def version_url(slug: str, lang: str, version: str | None = None) -> str:
@@ -165,16 +166,17 @@ class Planner:
             "period_end": self._period_end(policy, version),
             "toc": True,  # filled from the rendered text when the page is rendered
         }
-        return self._page(path, "version.html", lang, context, bodies=[doc], deps=[signature, alias])
+        # The alias's canonical URL is the version's own (version.html).
+        return self._page(path, "version.html", lang, context, bodies=[doc], deps=[signature, alias], listed=not alias)
 
     def _changes_page(self, path, policy, previous: Version, version: Version, lang, signature) -> Output:
         old, new = self.bodies[previous.doc(lang).path], self.bodies[version.doc(lang).path]
         context = {"policy": policy, "version": version, "previous": previous, "doc": version.doc(lang),
                    "redline_keys": (old.key, new.key)}
         return self._page(path, "changes.html", lang, context, bodies=[previous.doc(lang), version.doc(lang)],
-                          deps=[signature])
+                          deps=[signature], listed=False)  # noindex: the version's own page is the one to find
 
-    def _page(self, path: str, template: str, lang: str, context: dict, *, bodies=(), deps=()) -> Output:
+    def _page(self, path: str, template: str, lang: str, context: dict, *, bodies=(), deps=(), listed=True) -> Output:
         keys = [self.bodies[doc.path].key for doc in bodies]
         key = _hash(path, self.templates.key(template, lang), self.templates.key(NAV_TEMPLATE, lang), keys,
                     list(deps), self._nav[lang], self.site_url)
@@ -190,10 +192,10 @@ class Planner:
             full.update(self._common(path, lang))
             return self.templates.render(template, lang, full).encode("utf-8")
 
-        return Output(path, key, render, tuple(doc.path for doc in bodies))
+        return Output(path, key, render, tuple(doc.path for doc in bodies), listed)
 
     def _sitemap(self, outputs: list[Output]) -> Output:
-        pages = sorted({o.path for o in outputs if o.path.endswith("index.html") and o.path.count("/") >= 1})
+        pages = sorted({o.path for o in outputs if o.listed and o.path.endswith("index.html") and o.path.count("/") >= 1})
         groups: dict[str, dict[str, str]] = {}
         for path in pages:
             lang, rest = path.split("/", 1)

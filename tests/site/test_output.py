@@ -135,7 +135,12 @@ def test_sitemap_has_hreflang_alternates(built_site):
     tree = etree.fromstring(built_site.page("sitemap.xml").encode())
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
     locs = tree.xpath("//s:url/s:loc/text()", namespaces=ns)
-    assert "https://1001sms.com/de/payment-refund/2027-01-01/changes/" in locs
+    assert "https://1001sms.com/de/payment-refund/2027-01-01/" in locs
+    assert "https://1001sms.com/en/payment-refund/history/" in locs
+    # Not a page marked noindex (a redline), nor one whose canonical URL is another (the
+    # policy's address, which shows the version in force).
+    assert not any(loc.endswith("/changes/") for loc in locs)
+    assert "https://1001sms.com/en/payment-refund/" not in locs
     for url in tree.xpath("//s:url", namespaces=ns):
         langs = url.xpath("x:link/@hreflang", namespaces=ns)
         assert sorted(langs) == ["de", "en"]
