@@ -231,7 +231,8 @@ def read_document(root: Path, path: Path, raw: bytes | None = None, earlier: dic
         front_problems = list(_problems(path, earlier["front"][1]))
     else:
         meta, meta_lines = _parse_front_matter(path, source, front_problems) if source is not None else ({}, {})
-        meta = _check_meta(path, meta, meta_lines, allowed, kind, version, lang, front_problems)
+        if not front_problems:  # one that could not be read has no keys to check (nor to miss)
+            meta = _check_meta(path, meta, meta_lines, allowed, kind, version, lang, front_problems)
     problems += front_problems
     headings = _headings(path, body, body_line, problems)
     return Document(
