@@ -145,10 +145,16 @@ def link_problems(pages: dict[str, tuple[str, str]], files: set[str],
             if target is None:
                 continue
             target = path if target == "#self" else target
+            # Where the link breaks: a text is shown at several addresses (its version page,
+            # its changes page), where one relative link leads to different places.
+            on = "/" + path.removesuffix("index.html")
             if target not in files:
-                problems.append(_located(path, href, sources, templates_dir, f"broken link {href!r}: no page {target}"))
+                folder_page = f"{target}/index.html" in files
+                hint = f" (a page's address ends with '/': {href.split('#')[0]}/)" if folder_page else ""
+                problems.append(_located(path, href, sources, templates_dir, f"broken link {href!r} on {on}: no page {target}{hint}"))
             elif fragment and fragment not in _ids(ids_of, pages, target):
-                problems.append(_located(path, href, sources, templates_dir, f"broken anchor {href!r}: {target} has no id {fragment!r}"))
+                problems.append(_located(path, href, sources, templates_dir,
+                                         f"broken anchor {href!r} on {on}: {target} has no id {fragment!r}"))
     return problems
 
 

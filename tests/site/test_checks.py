@@ -95,9 +95,11 @@ def test_translation_older_than_its_source(site):
 
 
 @pytest.mark.parametrize("href, message", [
-    ("/en/prices/", "broken link '/en/prices/'"),
-    ("/en/payment-refund/#no-such-clause", "broken anchor '/en/payment-refund/#no-such-clause'"),
-    ("../payment-refund/2020-01-01/", "broken link '../payment-refund/2020-01-01/'"),
+    ("/en/prices/", "broken link '/en/prices/' on /en/contact/: no page en/prices/index.html"),
+    ("/en/payment-refund/#no-such-clause", "broken anchor '/en/payment-refund/#no-such-clause' on /en/contact/"),
+    ("../payment-refund/2020-01-01/", "broken link '../payment-refund/2020-01-01/' on /en/contact/"),
+    ("/en/payment-refund#card-deposit-refunds", "no page en/payment-refund (a page's address ends with '/': "
+                                                "/en/payment-refund/)"),
 ])
 def test_broken_internal_link_or_anchor(site, href, message):
     with site.path("pages/contact.en.md").open("a") as f:
