@@ -35,9 +35,9 @@ def heading_problems(site: Site, reserved: set[str]) -> list[Problem]:
     documents = [doc for policy in site.policies.values() for version in policy.versions for doc in version.docs.values()]
     documents += [doc for docs in site.pages.values() for doc in docs.values()]
     for doc in documents:
-        for taken in sorted(reserved & set(doc.heading_ids)):
-            problems.append(Problem(doc.path, doc.heading_ids[taken],
-                                    f"heading id {taken!r} is used by the page around the text: choose another"))
+        ids = doc.heading_ids
+        for taken in sorted(reserved & ids.keys()):
+            problems.append(Problem(doc.path, ids[taken], f"heading id {taken!r} is used by the page around the text: choose another"))
     for policy in site.policies.values():
         for version in policy.versions:
             source_ids = version.doc(SOURCE_LANGUAGE).heading_ids

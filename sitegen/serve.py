@@ -80,7 +80,7 @@ class Rebuilder(FileSystemEventHandler):
         if POLICY_MODULE in paths:
             print("portal/policy.py changed: restarting", flush=True)
             os.execv(sys.executable, [sys.executable, *sys.argv])
-        if any(_shown(path) for path in paths):
+        if any(_affects_site(path) for path in paths):
             self.pending.set()
 
     def _loop(self) -> None:
@@ -91,7 +91,7 @@ class Rebuilder(FileSystemEventHandler):
             _rebuild(self.options, self.now_fixed)
 
 
-def _shown(path: Path) -> bool:
+def _affects_site(path: Path) -> bool:
     """Whether a file may change the site: not the portal's other modules, nor an
     editor's temporary or hidden files, nor compiled catalogs (made from the .po)."""
     if path.parent == POLICY_MODULE.parent:
