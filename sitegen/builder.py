@@ -218,7 +218,8 @@ def prepare(options: Options) -> tuple[Site, list[Document], dict[Path, Body], r
     problems += found
     bodies, found = _bodies(site)
     problems += found
-    problems += checks.heading_problems(site, checks.template_ids(options.beside_content("templates")))
+    problems += checks.heading_problems(site)
+    problems += checks.reserved_id_problems(documents, checks.template_ids(options.beside_content("templates")))
     problems += checks.translation_problems(documents)
     problems += [p for p in checks.lock_problems(site, documents, options.lock)
                  if not (options.preview and checks.UNLOCKED in p.message)]

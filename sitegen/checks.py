@@ -26,18 +26,22 @@ def template_ids(folder: Path) -> set[str]:
     return {found for path in folder.glob("*.html") for found in _TEMPLATE_ID.findall(path.read_text(encoding="utf-8"))}
 
 
-def heading_problems(site: Site, reserved: set[str]) -> list[Problem]:
+def reserved_id_problems(documents: list[Document], reserved: set[str]) -> list[Problem]:
     """No heading takes an id of the templates' (``reserved``): the page would have it
-    twice, and its links would go to either. Translations have the same heading ids as the
-    English text; every version of the Terms-backed policy has every clause the portal
-    links to. (A heading without an id is found when the file is read.)"""
+    twice, and its links would go to either."""
     problems: list[Problem] = []
-    documents = [doc for policy in site.policies.values() for version in policy.versions for doc in version.docs.values()]
-    documents += [doc for docs in site.pages.values() for doc in docs.values()]
     for doc in documents:
         ids = doc.heading_ids
         for taken in sorted(reserved & ids.keys()):
             problems.append(Problem(doc.path, ids[taken], f"heading id {taken!r} is used by the page around the text: choose another"))
+    return problems
+
+
+def heading_problems(site: Site) -> list[Problem]:
+    """Translations have the same heading ids as the English text; every version of the
+    Terms-backed policy has every clause the portal links to. (A heading without an id is
+    found when the file is read.)"""
+    problems: list[Problem] = []
     for policy in site.policies.values():
         for version in policy.versions:
             source_ids = version.doc(SOURCE_LANGUAGE).heading_ids

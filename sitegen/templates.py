@@ -7,7 +7,6 @@ outputs that a template or translation change touches.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import os
@@ -70,21 +69,15 @@ class Templates:
         workers forked earlier load them from)."""
         for lang in self.languages:
             for template in self.folder.glob("*.*"):
-                with self._problems():
+                try:
                     self.env(lang).get_template(template.name)
+                except _template_error() as error:
+                    raise BuildFailed([_problem(error, self.folder)]) from None
 
     def render(self, name: str, lang: str, context: dict) -> str:
-        with self._problems():
+        try:  # a plain try: this runs for every page of the site
             return self.env(lang).get_template(name).render(context)
-
-    @contextlib.contextmanager
-    def _problems(self):
-        """A template's mistake fails the build at its file and line, not with a traceback."""
-        import jinja2
-
-        try:
-            yield
-        except jinja2.TemplateError as error:
+        except _template_error() as error:  # evaluated only when something was raised
             raise BuildFailed([_problem(error, self.folder)]) from None
 
     def key(self, name: str, lang: str) -> str:
@@ -123,6 +116,14 @@ def fold_translations(source: str, gettext) -> str:
                                 text)
 
     return _CALL.sub(translated, source)
+
+
+def _template_error() -> type[Exception]:
+    """Jinja2's base of a template's mistakes (which fail the build at their file and line,
+    not with a traceback). Jinja2 is imported once a template is used."""
+    import jinja2
+
+    return jinja2.TemplateError
 
 
 def _problem(error: "jinja2.TemplateError", folder: Path) -> Problem:
