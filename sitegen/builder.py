@@ -20,6 +20,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from sitegen import checks, records
 from sitegen.content import RECORDED_AT, Document, load
@@ -94,27 +95,29 @@ def _render_and_write(options: Options, site: Site, bodies: dict[Path, Body], ca
               if recorded.get(o.path, {}).get("key") == o.key and store.has(o.key, recorded[o.path].get("stamp"))}
     in_place = len(stale) + len(removed) <= IN_PLACE_UP_TO and report.kept
     tmp = options.out.with_name(f".{options.out.name}.tmp-{os.getpid()}")
-    _share_with_workers(missing, cache, [o for o in stale if o.path not in stored], tmp, store, templates)
-    work = report.rendered_bodies + (0 if in_place else len(stale) - len(stored))
+    to_render = [o for o in stale if o.path not in stored]
+    _share_with_workers(missing, cache, to_render, tmp, store, templates)
+    work = report.rendered_bodies + (0 if in_place else len(to_render))
     if Workers.would_fork(options.jobs, work):
         documents_record.stage()
-    with Workers(options.jobs, work) as workers:
-        rendering = workers.start(_render_body_groups, _batches(len(missing), options.jobs))
-        if workers.pool is not None:
-            # While the workers render Markdown: compiled once here into the bytecode cache,
-            # where the workers find them, instead of once in each worker.
-            templates.compile_all()
-        rendering()
-        unrendered = cache.missing_bodies([b.key for b in bodies.values()])
-        if unrendered:  # a file was saved while it was being rendered
-            raise BuildFailed([Problem(b.doc.path, 1, "changed while the site was being built: build again")
-                               for b in bodies.values() if b.key in unrendered])
-        if not stale and not removed:
-            manifest = None
-        elif in_place:
-            manifest = _replace_in_place(options, outputs, stale, removed, previous, recorded, stored)
-        else:
-            manifest = _replace_whole(options, outputs, stale, previous, recorded, stored, tmp, workers)
+    whole = not in_place and bool(stale)
+    try:
+        with Workers(options.jobs, work) as workers:
+            _render_bodies(workers, options.jobs, missing, to_render, templates,
+                           lambda: _link_unchanged(options.out, tmp, outputs, stale, stored) if whole else None)
+            unrendered = cache.missing_bodies([b.key for b in bodies.values()])
+            if unrendered:  # a file was saved while it was being rendered
+                raise BuildFailed([Problem(b.doc.path, 1, "changed while the site was being built: build again")
+                                   for b in bodies.values() if b.key in unrendered])
+            if not stale and not removed:
+                manifest = None
+            elif in_place:
+                manifest = _replace_in_place(options, outputs, stale, removed, previous, recorded, stored)
+            else:
+                manifest = _replace_whole(options, outputs, previous, recorded, stored, tmp, workers)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # a new site not swapped in: never will be
+        raise
     templates.formats.save()
     if manifest is not None:
         records.write_record(manifest_path, manifest)
@@ -122,19 +125,39 @@ def _render_and_write(options: Options, site: Site, bodies: dict[Path, Body], ca
     report.written, report.placed = len(stale), len(stored)
 
 
-def _replace_whole(options: Options, outputs: list[Output], stale: list[Output], previous: dict, recorded: dict,
-                   stored: dict, tmp: Path, workers: "Workers") -> dict:
-    """Write the new site into a temporary folder (unchanged files as hard links), check
-    it, and swap it in: readers see the old site or the new one, never a mix."""
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        fresh, stamps = _write_outputs(options.out, tmp, outputs, stale, stored, workers)
-        workers.close()
-        manifest = _checked_manifest(options, outputs, fresh, stamps, previous, recorded)
-        _swap(tmp, options.out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+def _render_bodies(workers: "Workers", jobs: int, missing: list[list[Body]], to_render: list[Output],
+                   templates: Templates, link_unchanged: Callable[[], None]) -> None:
+    """Render the texts missing from the cache, and meanwhile make this process ready to
+    render the outputs: Jinja2 loaded or the templates compiled, unchanged files linked."""
+    batches = _batches(len(missing), jobs)
+    if workers.pool is None and jobs > 1 and missing and to_render:
+        # Too little work for a pool, but two kinds of it: the other core imports Markdown
+        # and renders the texts while this one loads Jinja2 and links the unchanged files.
+        rendering = _aside(_render_body_groups, batches)
+        try:
+            templates.load()
+            link_unchanged()
+        finally:
+            rendering()
+        return
+    rendering = workers.start(_render_body_groups, batches)
+    if workers.pool is not None:
+        # While the workers render Markdown: compiled once here into the bytecode cache,
+        # where the workers find them, instead of once in each worker.
+        templates.compile_all()
+    link_unchanged()
+    rendering()
+
+
+def _replace_whole(options: Options, outputs: list[Output], previous: dict, recorded: dict, stored: dict, tmp: Path,
+                   workers: "Workers") -> dict:
+    """Render the rest of the new site into the temporary folder that holds its unchanged
+    files already, check it, and swap it in: readers see the old site or the new one,
+    never a mix."""
+    fresh, stamps = _write_outputs(tmp, stored, workers)
+    workers.close()
+    manifest = _checked_manifest(options, outputs, fresh, stamps, previous, recorded)
+    _swap(tmp, options.out)
     return manifest
 
 
@@ -312,6 +335,35 @@ class Workers:
         self.close()
 
 
+def _aside(function, items: list) -> Callable[[], None]:
+    """Run ``function`` on every item in one forked process while this one goes on; the
+    call returned waits for it. The function leaves its results in the render cache.
+    (Not a pool of one: importing multiprocessing costs more than such small work.)"""
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            for item in items:
+                function(item)
+            status = 0
+        except BaseException:
+            import traceback
+
+            # Straight to the file: `serve`'s threads may have held sys.stderr's lock
+            # when this process was forked, and it would never be released here.
+            os.write(2, traceback.format_exc().encode())
+        finally:
+            os._exit(status)
+
+    def wait() -> None:
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status):
+            raise RuntimeError(f"the process rendering Markdown beside the build failed "
+                               f"(exit status {os.waitstatus_to_exitcode(status)}): its traceback is above")
+
+    return wait
+
+
 def _missing_bodies(site: Site, bodies: dict[Path, Body], cache: RenderCache) -> list[list[Body]]:
     """The texts not rendered yet, grouped by policy and language: the versions of one
     policy share most sections, so one worker renders them together."""
@@ -348,14 +400,18 @@ def _render_body_groups(indices: range) -> None:
     _CACHE.store_bodies(rendered)
 
 
-def _write_outputs(out: Path, tmp: Path, outputs: list[Output], stale: list[Output], stored: dict,
-                   workers: Workers) -> tuple[dict, dict]:
-    """Unchanged files linked from the current site, stored ones from the store, the
-    rest rendered by the workers; the (ids, links) and the stamp of each file not kept."""
-    stale_paths = {o.path for o in stale}
+def _link_unchanged(out: Path, tmp: Path, outputs: list[Output], stale: list[Output], stored: dict) -> None:
+    """Make the new site's folder ``tmp`` with its files that need no rendering: unchanged
+    ones linked from the current site, stored ones from the output store."""
+    shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    linked = [o for o in outputs if o.path not in stale_paths or o.path in stored]
-    _link_all(str(out), str(tmp), linked, stored)
+    stale_paths = {o.path for o in stale}
+    _link_all(str(out), str(tmp), [o for o in outputs if o.path not in stale_paths or o.path in stored], stored)
+
+
+def _write_outputs(tmp: Path, stored: dict, workers: Workers) -> tuple[dict, dict]:
+    """Render the outputs to render (the workers' share) into ``tmp``; the (ids, links)
+    and the stamp of each file not kept (the stored ones too)."""
     fresh = _pages_of(stored)
     stamps = {path: entry["stamp"] for path, entry in stored.items()}
     chunks = [list(range(i, min(i + 64, len(_OUTPUTS)))) for i in range(0, len(_OUTPUTS), 64)]
@@ -369,9 +425,7 @@ def _link_all(source: str, into: str, linked: list[Output], stored: dict) -> Non
     """Link every output of ``linked`` into the folder ``into``: from the store, or from
     the current site in ``source``. Folders and links are many small system calls that
     wait on the file system: threads (which release the GIL for them) make them side by
-    side, one subtree each."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    side, one subtree at a time each."""
     subtrees: dict[str, list[Output]] = {}
     for output in linked:
         subtrees.setdefault("/".join(output.path.split("/")[:2]), []).append(output)
@@ -387,8 +441,38 @@ def _link_all(source: str, into: str, linked: list[Output], stored: dict) -> Non
 
     for folder in sorted({path.split("/")[0] for path in subtrees if "/" in path}):  # /en, /de...
         os.makedirs(f"{into}/{folder}", exist_ok=True)
-    with ThreadPoolExecutor(max_workers=4) as threads:
-        list(threads.map(link, subtrees.values()))
+    _on_threads(link, list(subtrees.values()), LINKING_THREADS)
+
+
+LINKING_THREADS = 4
+
+
+def _on_threads(function, items: list, count: int) -> None:
+    """Call ``function`` on every item from ``count`` threads; raise the first error.
+    (concurrent.futures would take longer to import than a small build takes to link.)"""
+    import threading
+
+    todo = list(reversed(items))
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        while not errors:
+            try:
+                item = todo.pop()  # atomic: each item is taken by one thread
+            except IndexError:
+                return
+            try:
+                function(item)
+            except BaseException as error:
+                errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(min(count, len(items)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 def _write_chunk(indices: list[int]) -> tuple[dict, dict]:

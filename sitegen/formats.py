@@ -8,12 +8,12 @@ by Babel's version: a rebuild that shows no new date does not load Babel at all.
 
 from __future__ import annotations
 
-import importlib.util
 import marshal
 import os
-import re
 from datetime import date, datetime
 from pathlib import Path
+
+from sitegen.packages import version_in_source
 
 
 class Formats:
@@ -74,11 +74,4 @@ def _babel_dates():
 
 
 def _babel_version() -> str:
-    """Babel's version, read from its package without importing it (which is the point)."""
-    spec = importlib.util.find_spec("babel")
-    try:
-        text = Path(spec.origin).read_text(encoding="utf-8")
-    except (AttributeError, TypeError, OSError):
-        return "unknown"
-    found = re.search(r"""^__version__\s*=\s*['"]([^'"]+)['"]""", text, re.MULTILINE)
-    return found.group(1) if found else "unknown"
+    return version_in_source("babel", "__init__.py", "__version__")

@@ -16,14 +16,19 @@ import os
 import re
 import sqlite3
 from pathlib import Path
-
-import markdown
+from typing import TYPE_CHECKING
 
 from sitegen.content import heading_lines
+from sitegen.packages import version_in_source
+
+if TYPE_CHECKING:
+    import markdown
 
 EXTENSIONS = ("attr_list", "sane_lists", "tables")
-# Bump when the Markdown setup or what a cache entry holds changes.
-RENDERER_VERSION = f"4/{markdown.__version__}/{','.join(EXTENSIONS)}"
+# Bump the first number when the Markdown setup or what a cache entry holds changes.
+# Markdown's version is read from its source: it is imported only when a text is rendered,
+# which most rebuilds never do (and a build that does, does it beside other work).
+RENDERER_VERSION = f"4/{version_in_source('markdown', '__meta__.py', '__version_info__')}/{','.join(EXTENSIONS)}"
 
 # A leading space instead of \b: a literal prefix makes these scans twenty times faster.
 _ID = re.compile(r' id="([^"]+)"')
@@ -31,11 +36,12 @@ _HREF = re.compile(r' href="([^"]+)"')
 
 
 @functools.cache
-def _markdown() -> markdown.Markdown:
+def _markdown() -> "markdown.Markdown":
     """The converter, made when first needed. Its extensions are passed as objects: named,
     Markdown looks them up among every installed package's entry points, which is slow.
     PlainTextExtension and BlockGateExtension only make it faster: the HTML is the same
     without them."""
+    import markdown
     from markdown.extensions.attr_list import AttrListExtension
     from markdown.extensions.sane_lists import SaneListExtension
     from markdown.extensions.tables import TableExtension

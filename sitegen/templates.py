@@ -64,6 +64,12 @@ class Templates:
             self._envs[lang] = env
         return self._envs[lang]
 
+    def load(self) -> None:
+        """Import Jinja2 and make every language's environment now (the first render
+        would), while other work goes on in another process."""
+        for lang in self.languages:
+            self.env(lang)
+
     def compile_all(self) -> None:
         """Compile every template in every language now, into the bytecode cache (where
         workers forked earlier load them from)."""

@@ -172,6 +172,73 @@ def test_parallel_and_serial_builds_are_identical(site, tmp_path):
     assert {p.relative_to(parallel_out).as_posix(): p.read_bytes() for p in parallel_out.rglob("*") if p.is_file()} == serial
 
 
+def site_files(folder) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("emptied", [False, True])  # files replaced in place, or a new output folder
+def test_a_small_rebuild_renders_its_text_beside_the_rest(site, monkeypatch, tmp_path, emptied):
+    """On two cores, a rebuild with one text to render renders it in a forked process
+    while the build loads Jinja2 and links the unchanged files: the site is the same as a
+    single process builds."""
+    from sitegen import builder
+
+    site.build(jobs=2)
+    site.edit("pages/contact.en.md", "ticket", "support ticket")
+    site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
+    if emptied:
+        shutil.rmtree(site.out)
+    forked = []
+    aside = builder._aside
+    monkeypatch.setattr(builder, "_aside", lambda function, items: forked.append(items) or aside(function, items))
+    report = site.build(jobs=2)
+    assert forked and report.rendered_bodies == 1
+    assert report.written - report.placed == 1  # the contact page: the rest is kept or placed
+    assert "support ticket" in site.page("en/contact/index.html")
+    builder.build(replace(site.options(jobs=1), out=tmp_path / "serial", cache=tmp_path / "serial-cache"))
+    assert site_files(site.out) == site_files(tmp_path / "serial")
+
+
+@pytest.mark.parametrize("emptied", [False, True])
+def test_a_failure_of_the_forked_renderer_fails_the_build_and_keeps_the_site(site, monkeypatch, capfd, emptied):
+    from sitegen import builder
+
+    site.build(jobs=2)
+    if emptied:
+        shutil.rmtree(site.out)
+    before = snapshot(site) if not emptied else None
+    site.edit("pages/contact.en.md", "ticket", "support ticket")
+    site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
+
+    def broken(indices):
+        raise ZeroDivisionError("the renderer broke")
+
+    monkeypatch.setattr(builder, "_render_body_groups", broken)
+    with pytest.raises(RuntimeError, match="rendering Markdown beside the build failed"):
+        site.build(jobs=2)
+    assert "ZeroDivisionError: the renderer broke" in capfd.readouterr().err  # the forked process's traceback
+    assert (not site.out.exists()) if emptied else snapshot(site) == before
+    assert not [p for p in site.root.iterdir() if ".tmp-" in p.name]  # no half-written site left beside
+    monkeypatch.undo()
+    site.build(jobs=2)
+    assert "support ticket" in site.page("en/contact/index.html")
+
+
+def test_work_on_threads_is_done_once_and_raises_the_first_error():
+    from sitegen.builder import _on_threads
+
+    done = []
+    _on_threads(done.append, list(range(100)), 4)
+    assert sorted(done) == list(range(100))
+
+    def link(item):
+        if item == 7:
+            raise OSError("no space left on device")
+
+    with pytest.raises(OSError, match="no space left"):
+        _on_threads(link, list(range(100)), 4)
+
+
 def test_a_rebuild_checks_the_links_it_adds(site):
     site.build()
     with site.path("pages/contact.en.md").open("a") as f:
