@@ -29,7 +29,7 @@ from sitegen.options import Options
 from sitegen.pages import Body, Output, Planner
 from sitegen.placeholders import literal_number_problems, substitute
 from sitegen.problems import BuildFailed, Problem
-from sitegen.render import RenderCache, body_key, body_key_of, page_ids_and_links, render_markdown
+from sitegen.render import RenderCache, body_key, body_key_of, converter_made, page_ids_and_links, render_markdown
 from sitegen.store import OutputStore
 from sitegen.templates import Templates
 
@@ -130,9 +130,10 @@ def _render_bodies(workers: "Workers", jobs: int, missing: list[list[Body]], to_
     """Render the texts missing from the cache, and meanwhile make this process ready to
     render the outputs: Jinja2 loaded or the templates compiled, unchanged files linked."""
     batches = _batches(len(missing), jobs)
-    if workers.pool is None and jobs > 1 and missing and to_render:
+    if workers.pool is None and jobs > 1 and missing and to_render and not converter_made():
         # Too little work for a pool, but two kinds of it: the other core imports Markdown
         # and renders the texts while this one loads Jinja2 and links the unchanged files.
+        # (A process that has rendered before, as `serve`, renders a text sooner itself.)
         rendering = _aside(_render_body_groups, batches)
         try:
             templates.load()

@@ -36,7 +36,7 @@ _HREF = re.compile(r' href="([^"]+)"')
 
 
 @functools.cache
-def _markdown() -> "markdown.Markdown":
+def converter() -> "markdown.Markdown":
     """The converter, made when first needed. Its extensions are passed as objects: named,
     Markdown looks them up among every installed package's entry points, which is slow.
     PlainTextExtension and BlockGateExtension only make it faster: the HTML is the same
@@ -53,6 +53,11 @@ def _markdown() -> "markdown.Markdown":
     return markdown.Markdown(extensions=[*(extensions[name]() for name in EXTENSIONS), PlainTextExtension(),
                                          BlockGateExtension()],
                              output_format="html")
+
+
+def converter_made() -> bool:
+    """Whether this process has made its Markdown converter (and so imported Markdown)."""
+    return converter.cache_info().currsize > 0
 
 
 def body_key(text: str) -> str:
@@ -90,7 +95,7 @@ def render_markdown(text: str, memo: dict[str, str] | None = None) -> str:
     for section in sections(text):
         html = memo.get(section)
         if html is None:
-            html = memo[section] = _markdown().reset().convert(section)
+            html = memo[section] = converter().reset().convert(section)
         if html:
             rendered.append(html)
     return SECTION_BREAK.join(rendered)

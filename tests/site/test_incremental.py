@@ -181,13 +181,14 @@ def test_a_small_rebuild_renders_its_text_beside_the_rest(site, monkeypatch, tmp
     """On two cores, a rebuild with one text to render renders it in a forked process
     while the build loads Jinja2 and links the unchanged files: the site is the same as a
     single process builds."""
-    from sitegen import builder
+    from sitegen import builder, render
 
     site.build(jobs=2)
     site.edit("pages/contact.en.md", "ticket", "support ticket")
     site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
     if emptied:
         shutil.rmtree(site.out)
+    render.converter.cache_clear()  # as in a new process (other tests render in this one)
     forked = []
     aside = builder._aside
     monkeypatch.setattr(builder, "_aside", lambda function, items: forked.append(items) or aside(function, items))
@@ -199,11 +200,25 @@ def test_a_small_rebuild_renders_its_text_beside_the_rest(site, monkeypatch, tmp
     assert site_files(site.out) == site_files(tmp_path / "serial")
 
 
-@pytest.mark.parametrize("emptied", [False, True])
-def test_a_failure_of_the_forked_renderer_fails_the_build_and_keeps_the_site(site, monkeypatch, capfd, emptied):
-    from sitegen import builder
+def test_a_process_that_has_rendered_before_renders_a_text_itself(site, monkeypatch):
+    """`serve` makes its converter once: an edit is then rendered sooner in its own process."""
+    from sitegen import builder, render
 
     site.build(jobs=2)
+    render.converter()
+    monkeypatch.setattr(builder, "_aside", lambda function, items: pytest.fail("forked for one text"))
+    site.edit("pages/contact.en.md", "ticket", "support ticket")
+    site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
+    assert site.build(jobs=2).rendered_bodies == 1
+    assert "support ticket" in site.page("en/contact/index.html")
+
+
+@pytest.mark.parametrize("emptied", [False, True])
+def test_a_failure_of_the_forked_renderer_fails_the_build_and_keeps_the_site(site, monkeypatch, capfd, emptied):
+    from sitegen import builder, render
+
+    site.build(jobs=2)
+    render.converter.cache_clear()  # as in a new process (other tests render in this one)
     if emptied:
         shutil.rmtree(site.out)
     before = snapshot(site) if not emptied else None

@@ -188,18 +188,18 @@ MARKDOWN_CASES = [
 def test_the_plain_text_shortcut_renders_what_python_markdown_renders(text):
     import markdown
 
-    from sitegen.render import EXTENSIONS, _markdown
+    from sitegen.render import EXTENSIONS, converter
 
     stock = markdown.Markdown(extensions=list(EXTENSIONS), output_format="html")
-    assert _markdown().reset().convert(text) == stock.convert(text)
+    assert converter().reset().convert(text) == stock.convert(text)
 
 
 def test_plain_blocks_are_not_searched_by_every_block_processor():
     from sitegen.plainblocks import BlockGateExtension
-    from sitegen.render import _markdown
+    from sitegen.render import converter
 
     before = BlockGateExtension.turned_down
-    _markdown().reset().convert("Plain words only.\n\nMore plain words.")
+    converter().reset().convert("Plain words only.\n\nMore plain words.")
     # each paragraph: heading, quote, rule, table, reference; the text: raw HTML
     assert BlockGateExtension.turned_down - before == 2 * 5 + 1
 
@@ -208,18 +208,18 @@ def test_every_block_gate_stands_in_for_an_expression_of_this_python_markdown():
     """A new Python-Markdown with other expressions turns the gates off: this fails then,
     to have the table brought up to date."""
     from sitegen.plainblocks import BLOCK_GATES, _expression
-    from sitegen.render import _markdown
+    from sitegen.render import converter
 
-    found = {(type(p), _expression(p)) for p in _markdown().parser.blockprocessors}
+    found = {(type(p), _expression(p)) for p in converter().parser.blockprocessors}
     assert set(BLOCK_GATES) <= found
 
 
 def test_plain_text_skips_the_inline_patterns():
     from sitegen.plaintext import PlainTextInlineProcessor
-    from sitegen.render import _markdown
+    from sitegen.render import converter
 
     before = PlainTextInlineProcessor.shortcuts
-    _markdown().reset().convert("Plain words only.\n\nMore plain words.")
+    converter().reset().convert("Plain words only.\n\nMore plain words.")
     assert PlainTextInlineProcessor.shortcuts - before == 2
 
 
