@@ -100,7 +100,7 @@ def _render_and_write(options: Options, site: Site, bodies: dict[Path, Body], ca
     work = report.rendered_bodies + (0 if in_place else len(to_render))
     if Workers.would_fork(options.jobs, work):
         documents_record.stage()
-    whole = not in_place and bool(stale)
+    whole = bool(stale or removed) and not in_place  # a new output folder, swapped in
     try:
         with Workers(options.jobs, work) as workers:
             _render_bodies(workers, options.jobs, missing, to_render, templates,
@@ -109,12 +109,12 @@ def _render_and_write(options: Options, site: Site, bodies: dict[Path, Body], ca
             if unrendered:  # a file was saved while it was being rendered
                 raise BuildFailed([Problem(b.doc.path, 1, "changed while the site was being built: build again")
                                    for b in bodies.values() if b.key in unrendered])
-            if not stale and not removed:
-                manifest = None
-            elif in_place:
+            if whole:
+                manifest = _replace_whole(options, outputs, previous, recorded, stored, tmp, workers)
+            elif stale or removed:
                 manifest = _replace_in_place(options, outputs, stale, removed, previous, recorded, stored)
             else:
-                manifest = _replace_whole(options, outputs, previous, recorded, stored, tmp, workers)
+                manifest = None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)  # a new site not swapped in: never will be
         raise

@@ -280,7 +280,11 @@ def test_a_rebuild_that_drops_an_anchor_fails_on_the_pages_that_link_to_it(site)
     assert any("home.en.md" in str(p) and "#extra" in p.message for p in failed.value.problems)
 
 
-def test_removed_pages_disappear(site):
+@pytest.mark.parametrize("in_place_up_to", [64, 0])  # files replaced in place, or a new output folder
+def test_removed_pages_disappear(site, monkeypatch, in_place_up_to):
+    from sitegen import builder
+
+    monkeypatch.setattr(builder, "IN_PLACE_UP_TO", in_place_up_to)
     site.build(now=datetime(2026, 11, 25, tzinfo=timezone.utc))
     assert (site.out / "en/payment-refund/2027-01-01/index.html").exists()
     site.build(now=datetime(2026, 11, 24, 12, tzinfo=timezone.utc))  # before v2 was published
