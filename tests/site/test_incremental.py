@@ -28,6 +28,10 @@ def snapshot(site) -> dict[str, tuple[int, int]]:
             for p in site.out.rglob("*") if p.is_file()}
 
 
+def site_files(folder) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
 def rewritten(before, after) -> set[str]:
     return {path for path in after if before.get(path) != after[path]}
 
@@ -114,11 +118,11 @@ def test_the_build_clock_changes_only_what_depends_on_it(site):
 
 def test_a_new_process_with_an_emptied_output_renders_nothing(site):
     site.build()
-    first = {p: (site.out / p).read_bytes() for p in snapshot(site)}
+    first = site_files(site.out)
     shutil.rmtree(site.out)
     report = site.build()
     assert report.rendered_bodies == 0 and report.written == report.placed == len(first)
-    assert {p: (site.out / p).read_bytes() for p in snapshot(site)} == first
+    assert site_files(site.out) == first
 
 
 def test_an_emptied_output_renders_only_what_changed_since(site):
@@ -163,17 +167,13 @@ def test_an_emptied_cache_renders_everything_again(site):
 
 def test_parallel_and_serial_builds_are_identical(site, tmp_path):
     site.build(jobs=1)
-    serial = {p: (site.out / p).read_bytes() for p in snapshot(site)}
+    serial = site_files(site.out)
     shutil.rmtree(site.cache)
     parallel_out = tmp_path / "parallel"
     from sitegen.builder import build
 
     build(replace(site.options(jobs=2), out=parallel_out))
-    assert {p.relative_to(parallel_out).as_posix(): p.read_bytes() for p in parallel_out.rglob("*") if p.is_file()} == serial
-
-
-def site_files(folder) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert site_files(parallel_out) == serial
 
 
 @pytest.mark.parametrize("emptied", [False, True])  # files replaced in place, or a new output folder
@@ -462,7 +462,7 @@ def test_documents_parsed_in_parallel_are_the_same(site, monkeypatch):
 
 def test_folded_translations_render_what_jinja_renders(site, monkeypatch, tmp_path):
     site.build()
-    folded = {p: (site.out / p).read_bytes() for p in snapshot(site)}
+    folded = site_files(site.out)
     from sitegen import templates
 
     monkeypatch.setattr(templates, "fold_translations", lambda source, gettext: source)
