@@ -25,6 +25,7 @@ from portal.models import Account, CardRefund, Deposit, Entry, LedgerTransaction
 from portal.payments import card, demo
 from portal.payments.errors import ProcessorError
 from portal.policy import CARD, Decision, any_spend_after, card_refund_decision, terms
+from portal.states import CARD_REFUND, DEPOSIT
 
 REFUND_KIND = "card_refund"
 REVERSAL_KIND = "card_refund_reversal"
@@ -109,8 +110,7 @@ def approve(ticket_id: int, staff: User, note: str = "", now: datetime | None = 
                 memo=f"card refund of {deposit.reference}")
         except ledger.InsufficientFunds:
             return Outcome(Decision(False, "card_refund.spent_since", decision.deadline))
-        Deposit.update(state="refunding", updated_at=now).where(
-            Deposit.id == deposit.id, Deposit.state == "succeeded").execute()
+        DEPOSIT.advance(Deposit, deposit.id, "refund_approved")
         _decide(ticket, "approved", "card_refund.allowed", note, now)
         refund = CardRefund.create(deposit=deposit, ticket=ticket, amount_cents=amount,
                                    approved_by=staff, txn=posting.txn, created_at=now,
@@ -189,18 +189,14 @@ def settle(refund_id: int, status: str, failure_reason: str) -> bool:
     with money_transaction():
         refund = CardRefund.get_by_id(refund_id)
         if status == "succeeded":
-            won = CardRefund.update(state="succeeded", updated_at=now).where(
-                CardRefund.id == refund.id, CardRefund.state == "pending").execute()
+            won = CARD_REFUND.advance(CardRefund, refund.id, "succeeded")
             if won:
-                Deposit.update(state="refunded", updated_at=now).where(
-                    Deposit.id == refund.deposit_id, Deposit.state == "refunding").execute()
-            return bool(won)
+                DEPOSIT.advance(Deposit, refund.deposit_id, "refund_succeeded")
+            return won
         if status not in ("failed", "canceled"):
             return False
-        won = CardRefund.update(state="failed", failure_reason=failure_reason or status,
-                                updated_at=now).where(
-            CardRefund.id == refund.id, CardRefund.state.in_(("pending", "succeeded"))).execute()
-        if not won:
+        if not CARD_REFUND.advance(CardRefund, refund.id, "failed",
+                                   failure_reason=failure_reason or status):
             return False
         deposit = Deposit.get_by_id(refund.deposit_id)
         posting = ledger.post(
@@ -209,8 +205,7 @@ def settle(refund_id: int, status: str, failure_reason: str) -> bool:
              (ledger.wallet(deposit.user_id), refund.amount_cents)],
             memo=f"card refund of {deposit.reference} failed")
         CardRefund.update(reversal_txn=posting.txn).where(CardRefund.id == refund.id).execute()
-        Deposit.update(state="refund_failed", updated_at=now).where(
-            Deposit.id == deposit.id, Deposit.state.in_(("refunding", "refunded"))).execute()
+        DEPOSIT.advance(Deposit, deposit.id, "refund_failed")
         Ticket.update(state="open", updated_at=now).where(
             Ticket.id == refund.ticket_id, Ticket.state == "approved").execute()
         notifications.queue(deposit.user, "refund_failed", ticket=refund.ticket, amount=refund.amount_cents)

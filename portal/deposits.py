@@ -2,8 +2,10 @@
 
 Opening records the deposit (and, for an EU consumer, the withdrawal-waiver consent) in
 one transaction, before any processor is called. Settling is idempotent: the state moves
-by a conditional UPDATE and the credit is one ledger posting keyed by the deposit, so a
-webhook delivered twice, or concurrently, or after a later event, credits exactly once.
+by the deposit machine's conditional UPDATE (``portal.states.DEPOSIT``, forward only) and
+the credit is one ledger posting keyed by the deposit, so a webhook delivered twice, or
+concurrently, or after a later event, credits exactly once. A card payment credits exactly
+the amount and currency the deposit was opened for; any other amount is held for staff.
 """
 
 from __future__ import annotations
@@ -19,11 +21,10 @@ from portal.models import Consent, Deposit, User
 from portal.money import AmountError, parse_cents
 from portal.policy import CARD, deposit_amount_decision, requires_withdrawal_waiver, terms_in_force
 from portal.site_versions import Published
+from portal.states import DEPOSIT, DEPOSIT_PENDING
 
 CRYPTO = ("BTC", "ETH", "USDT")
 METHODS = (CARD, *CRYPTO)
-PENDING = ("created", "checkout")
-FINAL = ("succeeded", "failed", "expired")
 
 
 @dataclass(frozen=True)
@@ -83,46 +84,45 @@ def open_deposit(user: User, *, method: str, amount_text: str, consent: bool,
 def mark_checkout(deposit: Deposit, *, processor_ref: str, checkout_url: str,
                   pay_currency: str = "", paid_minor: int | None = None) -> None:
     """The processor accepted the deposit: remember where the user pays."""
-    Deposit.update(
-        state="checkout", processor_ref=processor_ref, checkout_url=checkout_url,
-        pay_currency=pay_currency, paid_minor=None if paid_minor is None else str(paid_minor),
-        updated_at=utcnow(),
-    ).where(Deposit.id == deposit.id, Deposit.state == "created").execute()
+    DEPOSIT.advance(Deposit, deposit.id, "checkout_opened", processor_ref=processor_ref,
+                    checkout_url=checkout_url, pay_currency=pay_currency,
+                    paid_minor=None if paid_minor is None else str(paid_minor))
 
 
 def mark_unavailable(deposit: Deposit) -> None:
     """The processor could not be reached: the deposit ends failed, nothing was charged."""
-    Deposit.update(state="failed", processor_status="unavailable", updated_at=utcnow()).where(
-        Deposit.id == deposit.id, Deposit.state == "created"
-    ).execute()
+    DEPOSIT.advance(Deposit, deposit.id, "processor_unavailable", processor_status="unavailable")
 
 
-def _credit(reference: str, cents: int, clearing: str, changes: dict) -> Settlement:
+def _credit(deposit: Deposit, cents: int, clearing: str, changes: dict) -> Settlement:
     """Move a deposit to succeeded and credit its wallet, once."""
-    now = utcnow()
     with money_transaction():
-        won = Deposit.update(state="succeeded", credited_cents=cents, credited_at=now,
-                             updated_at=now, **changes).where(
-            Deposit.reference == reference, Deposit.state != "succeeded"
-        ).execute()
-        deposit = Deposit.get(Deposit.reference == reference)
+        won = DEPOSIT.advance(Deposit, deposit.id, "paid", credited_cents=cents,
+                              credited_at=utcnow(), **changes)
+        deposit = Deposit.get_by_id(deposit.id)
         if not won:
             return Settlement(deposit, False)
         posting = ledger.post(
-            f"deposit:{reference}", "deposit",
+            f"deposit:{deposit.reference}", "deposit",
             [(ledger.house(clearing), -cents), (ledger.wallet(deposit.user_id), cents)],
-            memo=f"{deposit.method} deposit {reference}",
+            memo=f"{deposit.method} deposit {deposit.reference}",
         )
         Deposit.update(txn=posting.txn).where(Deposit.id == deposit.id).execute()
         return Settlement(Deposit.get_by_id(deposit.id), posting.created)
 
 
-def _close(reference: str, state: str, changes: dict) -> Settlement:
-    """A pending deposit fails or expires; a succeeded one never goes back."""
-    Deposit.update(state=state, updated_at=utcnow(), **changes).where(
-        Deposit.reference == reference, Deposit.state.in_(PENDING)
+def _move(deposit: Deposit, event: str, changes: dict) -> Settlement:
+    """A move that credits nothing (the deposit fails, expires or is held)."""
+    DEPOSIT.advance(Deposit, deposit.id, event, **changes)
+    return Settlement(Deposit.get_by_id(deposit.id), False)
+
+
+def _record_status(deposit: Deposit, changes: dict) -> Settlement:
+    """Before the payment, remember what the processor last said (no state changes)."""
+    Deposit.update(**changes, updated_at=utcnow()).where(
+        Deposit.id == deposit.id, Deposit.state.in_(DEPOSIT_PENDING)
     ).execute()
-    return Settlement(Deposit.get_or_none(Deposit.reference == reference), False)
+    return Settlement(deposit, False)
 
 
 def settle_card(payment) -> Settlement:
@@ -134,15 +134,15 @@ def settle_card(payment) -> Settlement:
     if payment.payment_intent:
         changes["payment_intent"] = payment.payment_intent
     if payment.paid:
-        if payment.currency.upper() != deposit.currency or payment.amount_cents <= 0:
-            return Settlement(deposit, False)
-        return _credit(deposit.reference, payment.amount_cents, "card_clearing", changes)
-    if payment.failed or payment.expired:
-        return _close(deposit.reference, "expired" if payment.expired else "failed", changes)
-    Deposit.update(**changes, updated_at=utcnow()).where(
-        Deposit.id == deposit.id, Deposit.state.in_(PENDING)
-    ).execute()
-    return Settlement(deposit, False)
+        if (payment.amount_cents, payment.currency) != (deposit.amount_cents, deposit.currency):
+            return _move(deposit, "paid_mismatch", {
+                **changes, "pay_currency": payment.currency, "paid_minor": str(payment.amount_cents)})
+        return _credit(deposit, deposit.amount_cents, "card_clearing", changes)
+    if payment.failed:
+        return _move(deposit, "payment_failed", changes)
+    if payment.expired:
+        return _move(deposit, "checkout_expired", changes)
+    return _record_status(deposit, changes)
 
 
 def settle_crypto(update) -> Settlement:
@@ -158,13 +158,11 @@ def settle_crypto(update) -> Settlement:
     }
     settled = min(update.settled_usd_cents, deposit.amount_cents)  # never more than invoiced
     if update.is_finished and settled > 0:
-        return _credit(deposit.reference, settled, "crypto_clearing", changes)
+        return _credit(deposit, settled, "crypto_clearing", changes)
     if update.is_failed:
-        return _close(deposit.reference, "expired" if update.status == "expired" else "failed", changes)
-    Deposit.update(**changes, updated_at=utcnow()).where(
-        Deposit.id == deposit.id, Deposit.state.in_(PENDING)
-    ).execute()
-    return Settlement(deposit, False)
+        return _move(deposit, "checkout_expired" if update.status == "expired" else "payment_failed",
+                     changes)
+    return _record_status(deposit, changes)
 
 
 def for_user(user_id: int):

@@ -11,6 +11,7 @@ types the portal acts on to small frozen records with ``int`` cent amounts.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,9 @@ from .amounts import positive_cents
 from .errors import InvalidWebhook, ProcessorError
 
 TOLERANCE = 300
+# Stripe's largest amount has eight digits; beyond this bound (below the ledger's limit) a
+# number is not an amount of theirs.
+MAX_CENTS = 10**12
 DEFAULT_PRODUCT_NAME = "1001sms.com balance deposit"
 
 CHECKOUT_EVENTS = frozenset(
@@ -236,9 +240,17 @@ def _event_fields(event: stripe.Event) -> tuple[str, str, int, dict[str, Any]]:
 
 def _cents(value: Any, field: str) -> int:
     # JSON numbers arrive as int or float; bool is an int subclass. Only a true int passes.
-    if type(value) is not int or value < 0:
-        raise InvalidWebhook("payload.amount", f"{field} must be a non-negative integer, got {value!r}")
+    if type(value) is not int or not 0 <= value <= MAX_CENTS:
+        raise InvalidWebhook("payload.amount",
+                             f"{field} must be an integer from 0 to {MAX_CENTS}, got {value!r}")
     return value
+
+
+def _currency(value: Any) -> str:
+    """An ISO 4217 code as Stripe writes it (three lower-case letters), upper-cased."""
+    if not isinstance(value, str) or not re.fullmatch(r"[a-z]{3}", value):
+        raise InvalidWebhook("payload.currency", f"currency {value!r}")
+    return value.upper()
 
 
 def _id_or_none(value: Any) -> str | None:
@@ -254,6 +266,8 @@ def _deposit_reference(obj: dict[str, Any]) -> str | None:
     metadata = obj.get("metadata") or {}
     from_metadata = metadata.get("deposit_reference") if isinstance(metadata, dict) else None
     reference = obj.get("client_reference_id") or from_metadata
+    if reference is not None and not isinstance(reference, str):
+        raise InvalidWebhook("payload.malformed", f"deposit reference {reference!r}")
     if from_metadata and reference != from_metadata:
         raise InvalidWebhook("payload.malformed", "client_reference_id and metadata disagree")
     return reference
@@ -275,9 +289,7 @@ def checkout_outcome(event: stripe.Event) -> CardPayment | None:
     reference = _deposit_reference(session)
     if reference is None:
         return None
-    currency = session.get("currency")
-    if not isinstance(currency, str) or len(currency) != 3:
-        raise InvalidWebhook("payload.currency", f"currency {currency!r}")
+    currency = _currency(session.get("currency"))
     paid = session.get("payment_status") == "paid" and event_type in (
         "checkout.session.completed",
         "checkout.session.async_payment_succeeded",
@@ -287,7 +299,7 @@ def checkout_outcome(event: stripe.Event) -> CardPayment | None:
         session_id=session["id"],
         payment_intent=_id_or_none(session.get("payment_intent")),
         amount_cents=_cents(session.get("amount_total"), "amount_total"),
-        currency=currency.upper(),
+        currency=currency,
         paid=paid,
         failed=event_type == "checkout.session.async_payment_failed",
         expired=event_type == "checkout.session.expired",

@@ -158,7 +158,10 @@ def signature(body: dict, secret: str) -> str:
     return hmac.new(secret.encode("utf-8"), message, hashlib.sha512).hexdigest()
 
 
-_DECIMAL_STRING = re.compile(r"\d+(\.\d+)?([eE][+-]?\d+)?")
+_DECIMAL_STRING = re.compile(r"[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+# Amounts (coins or USD) below 10**21: far above any payment, far below what breaks ints.
+MAX_DIGITS = 21
+MAX_DECIMALS = 18  # a wei
 
 
 def _exact(value: Any, field: str) -> Fraction:
@@ -172,13 +175,22 @@ def _exact(value: Any, field: str) -> Fraction:
     if isinstance(value, str):
         if not _DECIMAL_STRING.fullmatch(value):
             raise InvalidWebhook("payload.amount", f"{field} is {value!r}")
-        return Fraction(Decimal(value))
+        return _bounded(Decimal(value), field)
     if isinstance(value, (int, Decimal)):
-        exact = Fraction(value)
+        exact = _bounded(Decimal(value), field)
         if exact < 0 or exact != Fraction(Decimal(js_number(value))):
             raise InvalidWebhook("payload.amount", f"{field} {value} is not a signed double")
         return exact
     raise InvalidWebhook("payload.amount", f"{field} is {value!r}")
+
+
+def _bounded(value: Decimal, field: str) -> Fraction:
+    # Checked before the exact conversion: "1e5000" would become a 5,000-digit integer.
+    if value.is_finite() and (value.is_zero() or (
+            -MAX_DIGITS - MAX_DECIMALS <= value.adjusted() < MAX_DIGITS
+            and len(value.as_tuple().digits) <= MAX_DIGITS + MAX_DECIMALS)):
+        return Fraction(value)
+    raise InvalidWebhook("payload.amount", f"{field} {value} is beyond any amount")
 
 
 def _reject_constant(name: str) -> None:

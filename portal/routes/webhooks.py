@@ -1,15 +1,16 @@
 """Signed processor callbacks: ``POST /webhooks/stripe`` and ``POST /webhooks/crypto``.
 
-A callback that fails verification answers 400 and writes nothing. A verified one is
-applied idempotently and answers 200, also when it changes nothing (a duplicate, a late
-event, a deposit we do not know), so the processor stops retrying.
+A callback that fails verification, or is validly signed but malformed, answers 400 with
+its logged reason and writes nothing. A verified one is applied idempotently
+(``portal.processor_events``) and answers 200, also when it changes nothing (a duplicate, a
+late event, a deposit we do not know), so the processor stops retrying.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from portal import card_refunds, deposits
+from portal import processor_events
 from portal.payments import card, crypto
 from portal.payments.errors import InvalidWebhook
 
@@ -21,29 +22,15 @@ def _refused(invalid: InvalidWebhook):
     return jsonify(error=invalid.reason), 400
 
 
-def _applied(settlement: deposits.Settlement):
-    reference = settlement.deposit.reference if settlement.deposit else None
-    return jsonify(ok=True, deposit=reference, credited=settlement.credited)
-
-
 @bp.post("/stripe")
 def stripe():
     try:
         event = card.parse_event(request.get_data(), request.headers.get("Stripe-Signature"),
                                  current_app.config["STRIPE_WEBHOOK_SECRET"])
+        applied = processor_events.apply_stripe(event)
     except InvalidWebhook as invalid:
         return _refused(invalid)
-    payment = card.checkout_outcome(event)
-    if payment is None:
-        try:
-            refund_update = card.refund_outcome(event)
-        except InvalidWebhook as invalid:
-            return _refused(invalid)
-        if refund_update is not None:
-            refund = card_refunds.apply_update(refund_update)
-            return jsonify(ok=True, refund=refund.state if refund else None)
-        return jsonify(ok=True, ignored=event.type)
-    return _applied(deposits.settle_card(payment))
+    return jsonify(ok=True, **applied)
 
 
 @bp.post("/crypto")
@@ -51,6 +38,7 @@ def crypto_ipn():
     try:
         update = crypto.parse_ipn(request.get_data(), request.headers.get(crypto.SIGNATURE_HEADER),
                                   current_app.config["CRYPTO_IPN_SECRET"])
+        applied = processor_events.apply_crypto(update)
     except InvalidWebhook as invalid:
         return _refused(invalid)
-    return _applied(deposits.settle_crypto(update))
+    return jsonify(ok=True, **applied)

@@ -1,13 +1,13 @@
 """Steps shared by the ticket, card-refund and staff tests: a deposit paid through the demo
-checkout, a staff member, a purchase debiting a wallet through the ledger, and what the
-database says afterwards."""
+checkout, a staff member, a refund requested and approved, a purchase debiting a wallet
+through the ledger, and what the database says afterwards."""
 
 from __future__ import annotations
 
 import uuid
 
 from portal import db, ledger
-from portal.models import Deposit, User
+from portal.models import Deposit, Ticket, User
 from portal_testing import Person
 
 STAFF_EMAIL = "sam@staff.example.com"
@@ -28,6 +28,31 @@ def staff_member(app) -> Person:
     with db.connection():
         User.update(is_staff=True).where(User.email == STAFF_EMAIL).execute()
     return someone
+
+
+def request_refund(person: Person, deposit: Deposit, body: str = "Please refund."):
+    """Open a card-refund ticket for ``deposit`` the way the refund meter's link does."""
+    person.refresh_token(f"/tickets/new?deposit={deposit.reference}")
+    return person.post("/tickets", {"category": "card_refund", "deposit": deposit.reference,
+                                    "subject": "Refund", "body": body}, htmx=True)
+
+
+def approve_refund(staff: Person, ticket_id: int):
+    """Staff approve a card-refund ticket from its page; the response."""
+    staff.refresh_token(f"/staff/tickets/{ticket_id}")
+    return staff.post(f"/staff/tickets/{ticket_id}/decision", {"action": "approve"}, htmx=True)
+
+
+def refunded_deposit(app, person: Person, amount: str = "10") -> tuple[Person, Deposit, Ticket]:
+    """A card deposit paid, its refund requested and approved (the demo processor settles
+    it): the staff member, the deposit and the ticket."""
+    deposit = paid_card_deposit(person, amount)
+    staff = staff_member(app)
+    assert request_refund(person, deposit).status_code == 204
+    with db.connection():
+        ticket = Ticket.get(Ticket.deposit == deposit.id)
+    assert approve_refund(staff, ticket.id).status_code == 200
+    return staff, deposit, ticket
 
 
 def purchase(user_id: int, cents: int, key: str | None = None):

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from card_refund_steps import balance, reload, staff_member
+from card_refund_steps import approve_refund, balance, reload, staff_member
 from portal import db, ledger
 from portal.models import CardRefund, Deposit, Ticket
 from portal.payments import demo
@@ -52,8 +52,7 @@ def refund_ticket(app, fake_api):
 
 def approve(app, ticket_id):
     staff = staff_member(app)
-    staff.refresh_token(f"/staff/tickets/{ticket_id}")
-    return staff, staff.post(f"/staff/tickets/{ticket_id}/decision", {"action": "approve"}, htmx=True)
+    return staff, approve_refund(staff, ticket_id)
 
 
 def test_an_approved_refund_is_a_stripe_refund_settled_by_webhook(stripe_app, fake_api):

@@ -10,7 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from card_refund_steps import balance, paid_card_deposit, purchase, reload, staff_member, user_id
+from card_refund_steps import (balance, paid_card_deposit, purchase, reload, request_refund,
+                               staff_member, user_id)
 from portal import db, ledger
 from portal.fields import utcnow
 from portal.models import AuditEntry, CardRefund, Deposit, OutboxMessage, Ticket
@@ -22,12 +23,6 @@ def age(deposit, days=0, minutes=0):
     with db.connection():
         Deposit.update(credited_at=deposit.credited_at - timedelta(days=days, minutes=minutes)).where(
             Deposit.id == deposit.id).execute()
-
-
-def request_refund(person, deposit, body="Please refund."):
-    person.refresh_token(f"/tickets/new?deposit={deposit.reference}")
-    return person.post("/tickets", {"category": "card_refund", "deposit": deposit.reference,
-                                    "subject": "Refund", "body": body}, htmx=True)
 
 
 def meter_text(person, deposit):
