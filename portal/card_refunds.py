@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from portal import audit, ledger, notifications
-from portal.db import database, is_sqlite, money_transaction
+from portal.db import database, money_transaction
 from portal.fields import utcnow
-from portal.models import Account, CardRefund, Deposit, Entry, LedgerTransaction, Ticket, User
+from portal.models import Account, CardRefund, Deposit, Dispute, Entry, LedgerTransaction, Ticket, User
 from portal.payments import card, demo
 from portal.payments.errors import ProcessorError
 from portal.policy import CARD, Decision, any_spend_after, card_refund_decision, terms
@@ -73,20 +73,15 @@ def eligibility(deposit: Deposit, now: datetime | None = None) -> Decision:
     now = now or utcnow()
     deposited_at = deposit.credited_at or deposit.created_at
     spent = deposit.method == CARD and any_spend_after(deposited_at, spend_times(deposit))
+    disputed = Dispute.select().where(Dispute.deposit == deposit.id).exists()
     return card_refund_decision(method=deposit.method, deposited_at=deposited_at,
-                                spent_since=spent, now=now, terms=terms(deposit.terms_version))
+                                spent_since=spent, now=now, terms=terms(deposit.terms_version),
+                                disputed=disputed)
 
 
 def days_left(decision: Decision, now: datetime | None = None) -> int:
     """Days (begun) until the refund window closes: 7 just after a deposit, 1 on its last day."""
     return max(0, -(-(decision.deadline - (now or utcnow())) // timedelta(days=1)))
-
-
-def _lock_wallet(user_id: int) -> None:
-    """Hold the wallet's row lock until the transaction ends (SQLite: already exclusive)."""
-    if not is_sqlite():
-        Account.select(Account.id).where(Account.code == ledger.wallet_code(user_id)) \
-            .for_update().execute()
 
 
 def approve(ticket_id: int, staff: User, note: str = "", now: datetime | None = None) -> Outcome:
@@ -95,7 +90,7 @@ def approve(ticket_id: int, staff: User, note: str = "", now: datetime | None = 
     now = now or utcnow()
     with money_transaction():
         ticket = Ticket.get_by_id(ticket_id)
-        _lock_wallet(ticket.user_id)
+        ledger.lock_wallet(ticket.user_id)
         deposit = Deposit.get_by_id(ticket.deposit_id)
         if ticket.state not in OPEN_TICKET_STATES or deposit.state != "succeeded":
             return Outcome(Decision(False, "card_refund.already_decided"))

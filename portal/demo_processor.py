@@ -1,6 +1,6 @@
 """The embedded demo processor: what a customer "pays" on the demo checkout and invoice
-pages becomes a correctly signed Stripe event or crypto IPN, delivered to the portal's own
-webhook endpoints through the whole WSGI stack. Demo and production share one code path
+pages (and what staff do to a demo dispute) becomes a correctly signed Stripe event or
+crypto IPN, delivered to the portal's own webhook endpoints through the whole WSGI stack. Demo and production share one code path
 from the webhook on; nothing here touches the ledger."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from portal.payments.crypto import CURRENCIES, SIGNATURE_HEADER
 # of the coins sent): the user's fee, so less is credited than invoiced.
 DEMO_RATES_CENTS = {"BTC": 9_000_000, "ETH": 300_000, "USDT": 100}
 DEMO_NETWORK_FEE_PER_MILLE = {"BTC": 10, "ETH": 5, "USDT": 2}
+DEMO_EVIDENCE_DAYS = 7  # Stripe's evidence deadline is usually 7 to 21 days away
 
 
 @dataclass(frozen=True)
@@ -96,3 +97,40 @@ def refund_outcome(deposit: Deposit, refund_id: str, amount_cents: int, status: 
     )
     header = demo.stripe_signature_header(payload, current_app.config["STRIPE_WEBHOOK_SECRET"], now)
     return _deliver("/webhooks/stripe", payload, {"Stripe-Signature": header})
+
+
+def _dispute_event(dispute_id: str, deposit: Deposit, amount_cents: int, event_type: str,
+                   status: str) -> int:
+    now = int(time.time())
+    payload = demo.dispute_event(
+        event_type, dispute_id=dispute_id, payment_intent=deposit.payment_intent,
+        amount_cents=amount_cents, currency=deposit.currency, status=status,
+        event_id=demo.new_id("evt"), created=now, due_by=now + DEMO_EVIDENCE_DAYS * 86400,
+    )
+    header = demo.stripe_signature_header(payload, current_app.config["STRIPE_WEBHOOK_SECRET"], now)
+    return _deliver("/webhooks/stripe", payload, {"Stripe-Signature": header})
+
+
+def open_dispute(deposit: Deposit) -> str:
+    """The customer's bank disputes the deposit's payment in full: Stripe announces the
+    dispute and withdraws the funds. The new dispute's id."""
+    dispute_id = demo.new_id("dp")
+    for event_type in ("charge.dispute.created", "charge.dispute.funds_withdrawn"):
+        _dispute_event(dispute_id, deposit, deposit.credited_cents, event_type, "needs_response")
+    return dispute_id
+
+
+def evidence_received(dispute) -> None:
+    """Stripe acknowledges submitted evidence: the dispute is under review."""
+    _dispute_event(dispute.processor_id, Deposit.get_by_id(dispute.deposit_id), dispute.amount_cents,
+                   "charge.dispute.updated", "under_review")
+
+
+def close_dispute(dispute, won: bool) -> None:
+    """The bank decides: won (the funds are reinstated) or lost."""
+    deposit = Deposit.get_by_id(dispute.deposit_id)
+    status = "won" if won else "lost"
+    _dispute_event(dispute.processor_id, deposit, dispute.amount_cents, "charge.dispute.closed", status)
+    if won:
+        _dispute_event(dispute.processor_id, deposit, dispute.amount_cents,
+                       "charge.dispute.funds_reinstated", status)

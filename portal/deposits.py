@@ -63,8 +63,9 @@ def open_deposit(user: User, *, method: str, amount_text: str, consent: bool,
     """Record a new deposit (and its consent, if the user must give one); nothing is
     written when the input is refused."""
     now = now or utcnow()
-    if user.status != "active":  # suspended or terminated: may read, may not deposit
-        raise FormError({"form": "account.not_active"})
+    if user.status != "active":  # restricted, suspended or terminated: may read, not deposit
+        raise FormError({"form": "account.restricted" if user.status == "restricted"
+                         else "account.not_active"})
     amount = validate(method=method, amount_text=amount_text, consent=consent,
                       country=user.country, now=now)
     with money_transaction():

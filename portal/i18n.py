@@ -22,7 +22,9 @@ from sitegen.i18n import TRANSLATIONS, compile_catalogs, languages
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
 METHOD_NAMES = {"card": _l("Card"), "BTC": "Bitcoin (BTC)", "ETH": "Ether (ETH)", "USDT": "Tether (USDT)"}
 ENTRY_KINDS = {"deposit": _l("Deposit"), "card_refund": _l("Card refund"),
-               "card_refund_reversal": _l("Card refund failed, credited back")}
+               "card_refund_reversal": _l("Card refund failed, credited back"),
+               "dispute": _l("Card dispute: taken back by your card's issuer"),
+               "dispute_reversal": _l("Card dispute closed in our favour: credited back")}
 
 
 _SUPPORTED: list[tuple[str, ...]] = []

@@ -6,20 +6,24 @@ moves nothing. Entries are never updated or deleted (the database refuses it); a
 stored balance changes in the same transaction as its entries, by a conditional UPDATE
 that cannot take a wallet below zero. House accounts (clearing, sales, refunds) may be
 negative: money that came in through a processor shows there as a negative clearing
-balance.
+balance. A customer's receivable holds what the customer owes the house after a card
+dispute took back more than the wallet held: it is never positive (a negative balance is
+the debt), and every account is a wallet, a receivable or a house account.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from peewee import JOIN, IntegrityError, fn
 
-from portal.db import compiled_sql, database, money_transaction
+from portal.db import compiled_sql, database, is_sqlite, money_transaction
 from portal.models import Account, Entry, LedgerTransaction, User
 
 HOUSE_ACCOUNTS = ("card_clearing", "crypto_clearing", "sales", "refunds")
 MAX_AMOUNT = 10**15  # minor units per entry; far above any real amount, far below BIGINT
+KNOWN_ACCOUNT = re.compile(r"(wallet|receivable):[1-9][0-9]*|house:(%s)" % "|".join(HOUSE_ACCOUNTS))
 
 
 class LedgerError(Exception):
@@ -56,6 +60,28 @@ def open_wallet(user: User) -> Account:
     return account
 
 
+def receivable_code(user_id: int) -> str:
+    return f"receivable:{user_id}"
+
+
+def receivable(user_id: int) -> Account:
+    """What the customer ``user_id`` owes the house, created on first use."""
+    return _get_or_create(receivable_code(user_id), user=None)
+
+
+def owed(user_id: int) -> int:
+    """Cents the customer owes the house (0 when nothing)."""
+    stored = Account.select(Account.balance).where(Account.code == receivable_code(user_id)).scalar()
+    return -(stored or 0)
+
+
+def lock_wallet(user_id: int) -> None:
+    """Hold the wallet's row lock until the transaction ends (SQLite: already exclusive), so
+    a balance read now stays true until this transaction posts."""
+    if not is_sqlite():
+        Account.select(Account.id).where(Account.code == wallet_code(user_id)).for_update().execute()
+
+
 def wallet(user_id: int) -> Account:
     """The wallet of ``user_id``; raises ``Account.DoesNotExist`` when it has none."""
     return Account.get(Account.code == wallet_code(user_id))
@@ -65,14 +91,19 @@ def house(name: str) -> Account:
     """One of the house accounts, created on first use."""
     if name not in HOUSE_ACCOUNTS:
         raise ValueError(f"unknown house account {name!r}")
+    return _get_or_create(f"house:{name}")
+
+
+def _get_or_create(code: str, **fields) -> Account:
+    """An account that may be negative, created by whichever request needs it first."""
     try:
-        return Account.get(Account.code == f"house:{name}")
+        return Account.get(Account.code == code)
     except Account.DoesNotExist:
         try:
             with database.atomic():
-                return Account.create(code=f"house:{name}", allow_negative=True)
+                return Account.create(code=code, allow_negative=True, **fields)
         except IntegrityError:
-            return Account.get(Account.code == f"house:{name}")
+            return Account.get(Account.code == code)
 
 
 def balance(user_id: int) -> int:
@@ -202,6 +233,10 @@ def check() -> list[str]:
             )
         if row.balance < 0 and not row.allow_negative:
             problems.append(f"account {row.code}: negative balance {row.balance}")
+        if not KNOWN_ACCOUNT.fullmatch(row.code):
+            problems.append(f"account {row.code}: not a wallet, receivable or house account")
+        elif row.code.startswith("receivable:") and row.balance > 0:
+            problems.append(f"account {row.code}: a receivable in credit ({row.balance})")
     last = (
         Entry.select(Account.code, Account.balance, Entry.balance_after)
         .join(Account)

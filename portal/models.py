@@ -251,3 +251,37 @@ class OutboxMessage(BaseModel):
 
 
 ALL_MODELS = ALL_MODELS + (Ticket, TicketMessage, CardRefund, AuditEntry, OutboxMessage)
+
+# --- card disputes and reconciliation with the processors (issue 13) ---
+
+
+class Dispute(BaseModel):
+    """A chargeback of a card deposit, as Stripe reports it (``portal.disputes``)."""
+
+    processor_id = CharField(max_length=255, unique=True)
+    deposit = ForeignKeyField(Deposit, backref="disputes", on_delete="RESTRICT")
+    user = ForeignKeyField(User, backref="disputes", on_delete="RESTRICT")
+    amount_cents = BigIntegerField()
+    currency = CharField(max_length=3)
+    reason = CharField(max_length=64, default="")
+    state = CharField(max_length=16, index=True)  # portal.states.DISPUTE
+    processor_status = CharField(max_length=32, default="")
+    due_by = UtcDateTimeField(null=True)  # evidence_details.due_by
+    withdrawal_txn = ForeignKeyField(LedgerTransaction, null=True, on_delete="RESTRICT")
+    reinstatement_txn = ForeignKeyField(LedgerTransaction, null=True, on_delete="RESTRICT")
+    evidence = TextField(default="")  # the JSON submitted to the processor
+    evidence_submitted_at = UtcDateTimeField(null=True)
+    evidence_submitted_by = ForeignKeyField(User, null=True, on_delete="RESTRICT")
+    created_at = UtcDateTimeField(default=utcnow)
+    updated_at = UtcDateTimeField(default=utcnow)
+
+
+class ReconcileCheckpoint(BaseModel):
+    """Up to where reconciliation has read a processor's history (e.g. an event's time)."""
+
+    name = CharField(max_length=32, unique=True)
+    value = BigIntegerField()
+    updated_at = UtcDateTimeField(default=utcnow)
+
+
+ALL_MODELS = ALL_MODELS + (Dispute, ReconcileCheckpoint)

@@ -165,6 +165,7 @@ CLAUSE_ANCHORS: dict[str, str] = {
     "card_refund.window_passed": "card-deposit-refunds",
     "card_refund.spent_since": "card-deposit-refunds",
     "card_refund.crypto_final": "crypto-deposits",
+    "card_refund.disputed": "card-deposit-refunds",
     "card_refund.outside_criteria": "non-refundable",  # staff may deny requests outside the criteria
     "sms_refund.allowed": "failed-sms-refunds",
     "sms_refund.window_open": "failed-sms-refunds",
@@ -240,11 +241,13 @@ def card_refund_decision(
     spent_since: bool,
     now: datetime,
     terms: Terms | None = None,
+    disputed: bool = False,
 ) -> Decision:
     """May this deposit be refunded to the card it came from?
 
     Card deposits: while ``now`` is at or before ``deposited_at + card_refund_window`` and
-    nothing was spent since the deposit. Crypto deposits: never (final).
+    nothing was spent since the deposit, unless the payment is disputed with the card's
+    issuer (the dispute returns it, or decides it may stay). Crypto deposits: never (final).
     """
     _require_aware("deposited_at", deposited_at)
     _require_aware("now", now)
@@ -258,6 +261,8 @@ def card_refund_decision(
         return Decision(False, "card_refund.window_passed", deadline)
     if spent_since:
         return Decision(False, "card_refund.spent_since", deadline)
+    if disputed:
+        return Decision(False, "card_refund.disputed", deadline)
     return Decision(True, "card_refund.allowed", deadline)
 
 

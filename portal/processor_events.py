@@ -7,7 +7,7 @@ is applied (``InvalidWebhook``) leaves nothing written.
 
 from __future__ import annotations
 
-from portal import card_refunds, deposits
+from portal import card_refunds, deposits, disputes
 from portal.db import money_transaction
 from portal.payments import card
 from portal.payments.crypto import IpnUpdate
@@ -23,6 +23,10 @@ def apply_stripe(event) -> dict:
         if refund_update is not None:
             refund = card_refunds.apply_update(refund_update)
             return {"refund": refund.state if refund else None}
+        dispute_update = card.dispute_outcome(event)
+        if dispute_update is not None:
+            dispute = disputes.apply_update(dispute_update)
+            return {"dispute": dispute.state if dispute else None}
         return {"ignored": event.type}
 
 

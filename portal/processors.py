@@ -1,6 +1,7 @@
 """Where a new deposit is paid: Stripe Checkout or the crypto processor's invoice when
 their keys are configured, otherwise the embedded demo processor's pages. Either way the
-money arrives later, by a signed webhook to the same endpoints."""
+money arrives later, by a signed webhook to the same endpoints. A dispute's evidence goes
+the same way: to Stripe, or to the demo processor, which answers as Stripe does."""
 
 from __future__ import annotations
 
@@ -66,3 +67,20 @@ def start_payment(deposit: Deposit, user: User) -> str | None:
     deposits.mark_checkout(deposit, processor_ref=ref, checkout_url=url,
                            pay_currency=deposit.method if deposit.method != "card" else "")
     return url
+
+
+def submit_dispute_evidence(dispute, evidence: dict[str, str]) -> None:
+    """Send a dispute's evidence to the card processor and submit it (idempotent). Raises
+    ``ProcessorError`` when the processor refuses or cannot be reached."""
+    config = current_app.config
+    if config["CARD_PROCESSOR"] == "demo":
+        from portal import demo_processor
+
+        demo_processor.evidence_received(dispute)
+        return
+    try:
+        card.submit_dispute_evidence(
+            api_key=config["STRIPE_SECRET_KEY"], dispute_id=dispute.processor_id, evidence=evidence,
+            idempotency_key=f"dispute-evidence:{dispute.processor_id}", api_base=config["STRIPE_API_BASE"])
+    except OSError as unreachable:
+        raise ProcessorError(f"processor unreachable: {unreachable}") from unreachable

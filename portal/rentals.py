@@ -137,7 +137,8 @@ def _check_standing(user: User) -> None:
     status, reason = (User.select(User.status, User.status_reason)
                       .where(User.id == user.id).tuples().first())
     if status != "active":
-        code = "rental.account_terminated" if status == "terminated" else "rental.account_suspended"
+        code = {"terminated": "rental.account_terminated",
+                "restricted": "rental.account_restricted"}.get(status, "rental.account_suspended")
         raise RentalRefused(code, reason=reason or "-")
 
 

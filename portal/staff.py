@@ -1,5 +1,6 @@
 """Account standing, set by staff with a reason: suspend, terminate, reactivate, and
-dismiss a refund-abuse flag after review. A suspended (or terminated) customer may sign
+dismiss a refund-abuse flag after review. (A card dispute restricts an account by itself
+while it is open: ``portal.disputes``.) A suspended (or terminated) customer may sign
 in, read the balance and open tickets, but may not deposit or rent (``may_transact``)."""
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from portal.models import User
 # action -> (standings it applies to, the standing it leads to)
 ACTIONS = {
     "suspend": (("active",), "suspended"),
-    "terminate": (("active", "suspended"), "terminated"),
+    "terminate": (("active", "restricted", "suspended"), "terminated"),
     "reactivate": (("suspended",), "active"),
-    "dismiss_flag": (("active", "suspended", "terminated"), None),
+    "dismiss_flag": (("active", "restricted", "suspended", "terminated"), None),
 }
 MAX_REASON = 1000
 

@@ -68,4 +68,17 @@ CARD_REFUND = Machine(
     },
 )
 
-MACHINES = (DEPOSIT, CARD_REFUND)
+# A card dispute, from Stripe's statuses (``disputes.STATE_OF_STATUS``): open while the
+# evidence is due or reviewed, then won (the amount comes back) or lost (it stays taken).
+DISPUTE = Machine(
+    "dispute",
+    ("needs_response", "under_review", "won", "lost"),
+    {
+        "under_review": (("needs_response",), "under_review"),
+        "won": (("needs_response", "under_review"), "won"),
+        "lost": (("needs_response", "under_review"), "lost"),
+    },
+)
+DISPUTE_OPEN = ("needs_response", "under_review")
+
+MACHINES = (DEPOSIT, CARD_REFUND, DISPUTE)

@@ -10,6 +10,7 @@ types the portal acts on to small frozen records with ``int`` cent amounts.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -37,6 +38,28 @@ CHECKOUT_EVENTS = frozenset(
 )
 REFUND_EVENTS = frozenset(
     {"refund.created", "refund.updated", "refund.failed", "charge.refund.updated", "charge.refunded"}
+)
+DISPUTE_EVENTS = frozenset(
+    {
+        "charge.dispute.created",
+        "charge.dispute.updated",
+        "charge.dispute.closed",
+        "charge.dispute.funds_withdrawn",
+        "charge.dispute.funds_reinstated",
+    }
+)
+# Every status Stripe documents for a Dispute ("warning_*" ones are inquiries: no funds move).
+DISPUTE_STATUSES = frozenset(
+    {
+        "warning_needs_response",
+        "warning_under_review",
+        "warning_closed",
+        "needs_response",
+        "under_review",
+        "won",
+        "lost",
+        "prevented",
+    }
 )
 # Stripe's refund statuses, reduced to the four the portal distinguishes.
 REFUND_STATUSES = {
@@ -66,6 +89,23 @@ class CardPayment:
     paid: bool
     failed: bool
     expired: bool
+    event_id: str
+    event_type: str
+    created: int
+
+
+@dataclass(frozen=True)
+class DisputeUpdate:
+    """What one ``charge.dispute.*`` event says about a dispute of a card payment."""
+
+    dispute_id: str
+    payment_intent: str | None
+    charge: str | None
+    amount_cents: int
+    currency: str
+    status: str
+    reason: str
+    due_by: int | None  # evidence_details.due_by, a Unix time
     event_id: str
     event_type: str
     created: int
@@ -350,3 +390,47 @@ def refund_outcome(event: stripe.Event) -> RefundUpdate | None:
         deposit_reference=_deposit_reference(obj),
         failure_reason=obj.get("failure_reason"),
     )
+
+
+def dispute_outcome(event: stripe.Event) -> DisputeUpdate | None:
+    """Reduce a ``charge.dispute.*`` event to a DisputeUpdate; None for other event types."""
+    event_id, event_type, created, dispute = _event_fields(event)
+    if event_type not in DISPUTE_EVENTS:
+        return None
+    if dispute.get("object") != "dispute" or not isinstance(dispute.get("id"), str):
+        raise InvalidWebhook("payload.malformed", "data.object is not a dispute")
+    status = dispute.get("status")
+    if status not in DISPUTE_STATUSES:
+        raise InvalidWebhook("payload.status", f"dispute status {status!r}")
+    details = dispute.get("evidence_details") or {}
+    due_by = details.get("due_by") if isinstance(details, dict) else None
+    if due_by is not None and type(due_by) is not int:
+        raise InvalidWebhook("payload.malformed", f"evidence_details.due_by {due_by!r}")
+    reason = dispute.get("reason") or ""
+    if not isinstance(reason, str):
+        raise InvalidWebhook("payload.malformed", f"reason {reason!r}")
+    amount = _cents(dispute.get("amount"), "amount")
+    if amount == 0:
+        raise InvalidWebhook("payload.amount", "a dispute of nothing")
+    return DisputeUpdate(
+        dispute_id=dispute["id"],
+        payment_intent=_id_or_none(dispute.get("payment_intent")),
+        charge=_id_or_none(dispute.get("charge")),
+        amount_cents=amount,
+        currency=_currency(dispute.get("currency")),
+        status=status,
+        reason=reason[:64],
+        due_by=due_by,
+        event_id=event_id,
+        event_type=event_type,
+        created=created,
+    )
+
+
+def submit_dispute_evidence(*, api_key: str, dispute_id: str, evidence: dict[str, str],
+                            idempotency_key: str, api_base: str | None = None) -> str:
+    """Send the evidence of a dispute and submit it (``Dispute.modify`` with ``submit``);
+    the dispute's status afterwards."""
+    update = functools.partial(_client(api_key, api_base).v1.disputes.update, dispute_id)
+    dispute = _call(update, {"evidence": evidence, "submit": True}, idempotency_key)
+    return dispute.status

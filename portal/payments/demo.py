@@ -163,6 +163,39 @@ def refund_event(
     )
 
 
+def dispute_event(
+    event_type: str,
+    *,
+    dispute_id: str,
+    payment_intent: str,
+    amount_cents: int,
+    currency: str,
+    status: str,
+    event_id: str,
+    created: int,
+    reason: str = "fraudulent",
+    due_by: int | None = None,
+) -> bytes:
+    """A ``charge.dispute.*`` event for a dispute of the charge of ``payment_intent``."""
+    dispute = {
+        "id": dispute_id,
+        "object": "dispute",
+        "amount": amount_cents,
+        "charge": "ch_" + payment_intent.removeprefix("pi_"),
+        "created": created,
+        "currency": currency.lower(),
+        "evidence_details": {"due_by": due_by, "has_evidence": False, "past_due": False,
+                             "submission_count": 0},
+        "is_charge_refundable": False,
+        "livemode": False,
+        "metadata": {},
+        "payment_intent": payment_intent,
+        "reason": reason,
+        "status": status,
+    }
+    return _event(event_id=event_id, event_type=event_type, created=created, obj=dispute)
+
+
 def _wire_amount(minor: int, decimals: int) -> Decimal | str:
     """A coin amount as NOWPayments sends it: a JSON number, or a decimal string when a
     double cannot carry all its digits (``parse_ipn`` refuses such numbers)."""

@@ -26,6 +26,7 @@ STATUS = {
     "rental.insufficient_funds": 409,
     "rental.account_suspended": 409,
     "rental.account_terminated": 409,
+    "rental.account_restricted": 409,
     "rental.no_numbers": 409,
     "rental.provider_unavailable": 502,
     "rental.refund_unavailable": 502,

@@ -13,9 +13,10 @@ from portal_testing import Person
 STAFF_EMAIL = "sam@staff.example.com"
 
 
-def paid_card_deposit(person: Person, amount: str = "25", method: str = "card") -> Deposit:
-    """Deposit through the form and pay on the demo checkout or invoice page."""
-    checkout = person.deposit(amount, method).headers["HX-Redirect"]
+def paid_card_deposit(person: Person, amount: str = "25", method: str = "card", **form) -> Deposit:
+    """Deposit through the form (with more ``form`` fields) and pay on the demo checkout or
+    invoice page."""
+    checkout = person.deposit(amount, method, **form).headers["HX-Redirect"]
     person.refresh_token(checkout)
     assert person.post(checkout + "/pay", htmx=True).status_code == 200
     with db.connection():

@@ -123,6 +123,21 @@ def test_check_names_a_tampered_balance(connected):
                         f"account wallet:{user.id}: last entry says 100, stored balance 101"]
 
 
+def test_a_receivable_holds_what_the_customer_owes_and_never_a_credit(connected):
+    user = make_user()
+    ledger.post("dispute", "dispute", [(ledger.house("card_clearing"), 700), (ledger.receivable(user.id), -700)])
+    assert (ledger.owed(user.id), ledger.check()) == (700, [])
+    ledger.post("overpaid", "dispute_reversal",
+                [(ledger.house("card_clearing"), -1000), (ledger.receivable(user.id), 1000)])
+    assert ledger.check() == [f"account receivable:{user.id}: a receivable in credit (300)"]
+
+
+@pytest.mark.parametrize("code", ["house:petty_cash", "wallet:", "wallet:0", "receivable:x", "suspense"])
+def test_check_names_an_account_of_no_known_kind(connected, code):
+    Account.create(code=code, allow_negative=True)
+    assert ledger.check() == [f"account {code}: not a wallet, receivable or house account"]
+
+
 def test_check_names_a_running_balance_that_disagrees(connected):
     user = make_user()
     posting = fund(user, 100)

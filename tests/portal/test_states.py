@@ -1,5 +1,5 @@
-"""Every (event, state) pair of the deposit and card-refund machines, as one table written
-out here, applied to a stored row on both databases; and states only move forward."""
+"""Every (event, state) pair of the deposit, card-refund and dispute machines, as one table
+written out here, applied to stored rows on both databases; and states only move forward."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from card_refund_steps import refunded_deposit
 from portal import db
 from portal.models import CardRefund, Deposit
-from portal.states import CARD_REFUND, DEPOSIT, MACHINES
+from portal.states import CARD_REFUND, DEPOSIT, DISPUTE, MACHINES
 
 # event -> {state it applies to: the state it leads to}; every other state stays as it is.
 DEPOSIT_TABLE = {
@@ -27,11 +27,18 @@ CARD_REFUND_TABLE = {
     "succeeded": {"pending": "succeeded"},
     "failed": {"pending": "failed", "succeeded": "failed"},
 }
+DISPUTE_TABLE = {
+    "under_review": {"needs_response": "under_review"},
+    "won": {"needs_response": "won", "under_review": "won"},
+    "lost": {"needs_response": "lost", "under_review": "lost"},
+}
 DEPOSIT_STATES = ("created", "checkout", "failed", "expired", "held", "succeeded", "refunding",
                   "refunded", "refund_failed")
 CARD_REFUND_STATES = ("pending", "succeeded", "failed")
+DISPUTE_STATES = ("needs_response", "under_review", "won", "lost")
 
-CASES = [(DEPOSIT, DEPOSIT_TABLE, DEPOSIT_STATES), (CARD_REFUND, CARD_REFUND_TABLE, CARD_REFUND_STATES)]
+CASES = [(DEPOSIT, DEPOSIT_TABLE, DEPOSIT_STATES), (CARD_REFUND, CARD_REFUND_TABLE, CARD_REFUND_STATES),
+         (DISPUTE, DISPUTE_TABLE, DISPUTE_STATES)]
 PAIRS = [(machine, event, state, moves.get(state, state))
          for machine, table, states in CASES
          for event, moves in table.items()

@@ -149,6 +149,18 @@ def test_card_refund_decision(method, now, spent, allowed, reason):
         assert decision.deadline is None
 
 
+@pytest.mark.parametrize("now, spent, reason", [
+    (DEPOSIT, False, "card_refund.disputed"),
+    (DEADLINE, False, "card_refund.disputed"),
+    (DEPOSIT, True, "card_refund.spent_since"),
+    (DEADLINE + timedelta(seconds=1), False, "card_refund.window_passed"),
+])
+def test_a_disputed_card_deposit_is_not_refundable(now, spent, reason):
+    decision = card_refund_decision(method="card", deposited_at=DEPOSIT, spent_since=spent, now=now,
+                                    disputed=True)
+    assert (decision.allowed, decision.reason, decision.deadline) == (False, reason, DEADLINE)
+
+
 def test_card_refund_deadline_in_other_timezones_is_the_same_instant():
     berlin = ZoneInfo("Europe/Berlin")
     decision = card_refund_decision(

@@ -1,0 +1,103 @@
+"""Card disputes in the staff console (``/staff/disputes``, staff only): the list by
+evidence deadline, one dispute with the evidence the portal assembled, submitted with one
+click; with the demo processor, staff can also open a demo dispute and have it decided."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, g, request
+
+from portal import dispute_evidence, disputes, ledger, processors, web
+from portal.fields import utcnow
+from portal.models import Deposit, Dispute, User
+from portal.payments.errors import ProcessorError
+from portal.routes.staff import staff_required
+from portal.states import DEPOSIT_CREDITED
+
+bp = Blueprint("staff_disputes", __name__, url_prefix="/staff/disputes")
+
+
+def _demo() -> bool:
+    return current_app.config["CARD_PROCESSOR"] == "demo"
+
+
+def _list(status: int = 200, errors: dict | None = None, opened: str | None = None):
+    return web.render("pages/staff_disputes.html", "fragments/staff_dispute_list.html", status,
+                      disputes=list(disputes.recent()), now=utcnow(), demo=_demo(),
+                      errors=errors or {}, opened=opened)
+
+
+@bp.get("/")
+@staff_required
+def index():
+    return _list()
+
+
+def _dispute(dispute_id: int) -> Dispute:
+    return web.owned_or_404(Dispute.select().where(Dispute.id == dispute_id))
+
+
+def _page(dispute: Dispute, status: int = 200, errors: dict | None = None, result: str | None = None):
+    dispute = Dispute.get_by_id(dispute.id)
+    evidence = disputes.submitted_evidence(dispute) or dispute_evidence.assemble(
+        dispute, public_url=current_app.config["PUBLIC_URL"], site_dir=current_app.config["SITE_DIR"])
+    return web.render("pages/staff_dispute.html", "fragments/staff_dispute_panel.html", status,
+                      dispute=dispute, deposit=Deposit.get_by_id(dispute.deposit_id),
+                      customer=User.get_by_id(dispute.user_id), evidence=evidence,
+                      balance=ledger.balance(dispute.user_id), owed=ledger.owed(dispute.user_id),
+                      is_open=disputes.is_open(dispute), demo=_demo(), now=utcnow(),
+                      errors=errors or {}, result=result)
+
+
+@bp.get("/<int:dispute_id>")
+@staff_required
+def show(dispute_id: int):
+    return _page(_dispute(dispute_id))
+
+
+@bp.post("/<int:dispute_id>/evidence")
+@staff_required
+def submit(dispute_id: int):
+    dispute = _dispute(dispute_id)
+    if not disputes.is_open(dispute) or dispute.evidence_submitted_at:
+        return _page(dispute, 409, {"evidence": "dispute.not_open"})
+    evidence = dispute_evidence.assemble(dispute, public_url=current_app.config["PUBLIC_URL"],
+                                         site_dir=current_app.config["SITE_DIR"])
+    try:
+        processors.submit_dispute_evidence(dispute, evidence)
+    except ProcessorError:
+        current_app.logger.exception("evidence of %s not submitted", dispute.processor_id)
+        return _page(dispute, 502, {"evidence": "dispute.not_submitted"})
+    disputes.record_evidence(dispute.id, g.user, evidence)
+    return _page(dispute, result="submitted")
+
+
+@bp.post("/demo")
+@staff_required
+def demo_open():
+    """Demo processor only: the customer's bank disputes a credited card deposit."""
+    if not _demo():
+        abort(404)
+    reference = request.form.get("deposit", "").strip()
+    deposit = Deposit.get_or_none(Deposit.reference == reference, Deposit.method == "card",
+                                  Deposit.state.in_(DEPOSIT_CREDITED))
+    if deposit is None or disputes.for_deposit(deposit.id):
+        return _list(422, {"deposit": "dispute.deposit_invalid"})
+    from portal import demo_processor
+
+    demo_processor.open_dispute(deposit)
+    return _list(opened=reference)
+
+
+@bp.post("/<int:dispute_id>/demo/<outcome>")
+@staff_required
+def demo_decide(dispute_id: int, outcome: str):
+    """Demo processor only: the bank decides the dispute."""
+    dispute = _dispute(dispute_id)
+    if not _demo() or outcome not in ("won", "lost"):
+        abort(404)
+    if not disputes.is_open(dispute):
+        return _page(dispute, 409, {"evidence": "dispute.not_open"})
+    from portal import demo_processor
+
+    demo_processor.close_dispute(dispute, won=outcome == "won")
+    return _page(dispute, result=outcome)
