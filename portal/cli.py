@@ -1,5 +1,6 @@
 """Command-line tools: ``flask --app portal ledger-check`` verifies the ledger's invariants,
-``seed-demo`` creates the demo customers and prints their logins."""
+``reconcile`` applies what the processors say happened and no webhook told, ``seed-demo``
+creates the demo customers and prints their logins."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import sys
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
-from portal import db, ledger
+from portal import db, ledger, reconcile as reconciliation
 from portal.demo_seed import seed
+from portal.payments.errors import ProcessorError
 
 
 @click.command("ledger-check")
@@ -23,6 +26,27 @@ def ledger_check():
             click.echo(f"({len(problems) - 1} more)", err=True)
         sys.exit(1)
     click.echo("ledger-check: ok")
+
+
+@click.command("reconcile")
+@with_appcontext
+def reconcile():
+    """Ask Stripe and the crypto processor what happened since the last run and apply what
+    is missing (idempotent); print what was healed."""
+    try:
+        with db.connection():
+            report = reconciliation.reconcile(current_app.config)
+    except ProcessorError as unreachable:
+        click.echo(f"reconcile: FAILED: a processor could not be asked: {unreachable}", err=True)
+        sys.exit(1)
+    for note in report.skipped:
+        click.echo(f"skipped {note}")
+    for label in report.healed:
+        click.echo(f"healed {label}")
+    for label in report.refused:
+        click.echo(f"refused {label}", err=True)
+    click.echo(f"reconcile: {report.seen} processor records read, {len(report.healed)} healed, "
+               f"{len(report.refused)} refused")
 
 
 @click.command("seed-demo")
@@ -40,4 +64,5 @@ def seed_demo():
 
 def init_app(app) -> None:
     app.cli.add_command(ledger_check)
+    app.cli.add_command(reconcile)
     app.cli.add_command(seed_demo)

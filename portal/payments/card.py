@@ -434,3 +434,20 @@ def submit_dispute_evidence(*, api_key: str, dispute_id: str, evidence: dict[str
     update = functools.partial(_client(api_key, api_base).v1.disputes.update, dispute_id)
     dispute = _call(update, {"evidence": evidence, "submit": True}, idempotency_key)
     return dispute.status
+
+
+# The event types the portal acts on: what reconciliation asks Stripe for.
+HANDLED_EVENTS = tuple(sorted(CHECKOUT_EVENTS | REFUND_EVENTS | DISPUTE_EVENTS))
+
+
+def events_since(*, api_key: str, created_from: int, api_base: str | None = None) -> list[stripe.Event]:
+    """Every event of ``HANDLED_EVENTS`` created at or after ``created_from`` (Unix time),
+    oldest first, read with the library's auto-pagination."""
+    params = {"created": {"gte": created_from}, "types": list(HANDLED_EVENTS), "limit": 100}
+    try:
+        listed = _client(api_key, api_base).v1.events.list(params=params)
+        events = list(listed.auto_paging_iter())
+    except stripe.StripeError as exc:
+        raise ProcessorError(exc.user_message or str(exc), http_status=exc.http_status,
+                             code=exc.code) from exc
+    return sorted(events, key=lambda event: (event.created, event.id))

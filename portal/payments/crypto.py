@@ -20,6 +20,7 @@ import json
 import math
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from decimal import Decimal
@@ -236,7 +237,12 @@ def parse_ipn(raw_body: bytes, signature_header: str | None, secret: str) -> Ipn
     given = signature_header.strip().lower().encode("utf-8", "replace")
     if not hmac.compare_digest(expected.encode("ascii"), given):
         raise InvalidWebhook("signature.mismatch")
+    return read_payment(body)
 
+
+def read_payment(body: dict) -> IpnUpdate:
+    """A payment as the processor describes it (an IPN's body, or one payment of its API's
+    answer) reduced to an IpnUpdate with the amount rules of ``parse_ipn``."""
     status = body.get("payment_status")
     if status not in STATUSES:
         raise InvalidWebhook("payload.status", f"payment_status {status!r}")
@@ -334,3 +340,20 @@ def _error_message(exc: urllib.error.HTTPError) -> str:
     except (ValueError, AttributeError):
         detail = None
     return f"processor answered {exc.code}" + (f": {detail}" if detail else "")
+
+
+def invoice_payments(*, api_key: str, invoice_id: str, api_base: str = API_BASE,
+                     timeout: float = 15.0) -> list[IpnUpdate]:
+    """Every payment the processor received for an invoice (``GET /v1/payment/?invoiceId=``),
+    for reconciliation when an IPN was lost. A payment that does not read as one raises
+    ``InvalidWebhook``; an unreachable processor ``ProcessorError``."""
+    query = urllib.parse.urlencode({"invoiceId": invoice_id, "limit": 100, "page": 0,
+                                    "sortBy": "created_at", "orderBy": "asc"})
+    request = urllib.request.Request(
+        f"{api_base.rstrip('/')}/v1/payment/?{query}",
+        headers={"x-api-key": api_key, "Accept": "application/json"},
+    )
+    listed = _send(request, timeout).get("data")
+    if not isinstance(listed, list) or not all(isinstance(item, dict) for item in listed):
+        raise ProcessorError(f"unexpected payments answer: {listed!r}")
+    return [read_payment(item) for item in listed]

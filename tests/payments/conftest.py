@@ -1,7 +1,9 @@
 """A local fake HTTP server standing in for Stripe's and the crypto processor's APIs.
 
 Each test gets its own server on 127.0.0.1 (a free port): it records every request it
-receives and answers from a queue the test fills (default: 200 with ``{}``). No network.
+receives and answers from a queue the test fills (default: 200 with ``{}``), or from its
+``respond`` function when a test sets one (to play a processor through a whole run). No
+network.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
+from typing import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
@@ -37,6 +40,7 @@ class FakeApi:
     url: str = ""
     requests: list[Recorded] = field(default_factory=list)
     answers: list[tuple[int, bytes]] = field(default_factory=list)
+    respond: Callable[[Recorded], tuple[int, dict]] | None = None
 
     def answer(self, status: int, body: dict | bytes) -> None:
         self.answers.append((status, body if isinstance(body, bytes) else json.dumps(body).encode()))
@@ -53,10 +57,13 @@ def fake_api(monkeypatch):
     class Handler(BaseHTTPRequestHandler):
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            api.requests.append(
-                Recorded(self.command, self.path, dict(self.headers.items()), self.rfile.read(length))
-            )
-            status, body = api.answers.pop(0) if api.answers else (200, b"{}")
+            recorded = Recorded(self.command, self.path, dict(self.headers.items()), self.rfile.read(length))
+            api.requests.append(recorded)
+            if api.respond is not None:
+                status, answer = api.respond(recorded)
+                body = json.dumps(answer).encode()
+            else:
+                status, body = api.answers.pop(0) if api.answers else (200, b"{}")
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
