@@ -47,8 +47,8 @@ def create_app(config: dict | None = None) -> Flask:
     for module in (rentals, prices):  # issue 6: numbers, refunds of failed SMS, prices
         app.register_blueprint(module.bp)
     csrf.exempt(webhooks.bp)
-    from portal.routes import staff as staff_routes, staff_disputes, tickets as ticket_routes
+    from portal.routes import staff as staff_routes, staff_disputes, staff_held, tickets as ticket_routes
 
-    for module in (ticket_routes, staff_routes, staff_disputes):
+    for module in (ticket_routes, staff_routes, staff_disputes, staff_held):
         app.register_blueprint(module.bp)
     return app

@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from portal import ledger
+from portal import audit, ledger
 from portal.accounts import FormError
 from portal.db import money_transaction
 from portal.fields import utcnow
@@ -95,10 +95,11 @@ def mark_unavailable(deposit: Deposit) -> None:
     DEPOSIT.advance(Deposit, deposit.id, "processor_unavailable", processor_status="unavailable")
 
 
-def _credit(deposit: Deposit, cents: int, clearing: str, changes: dict) -> Settlement:
+def _credit(deposit: Deposit, cents: int, clearing: str, changes: dict,
+            event: str = "paid") -> Settlement:
     """Move a deposit to succeeded and credit its wallet, once."""
     with money_transaction():
-        won = DEPOSIT.advance(Deposit, deposit.id, "paid", credited_cents=cents,
+        won = DEPOSIT.advance(Deposit, deposit.id, event, credited_cents=cents,
                               credited_at=utcnow(), **changes)
         deposit = Deposit.get_by_id(deposit.id)
         if not won:
@@ -144,6 +145,47 @@ def settle_card(payment) -> Settlement:
     if payment.expired:
         return _move(deposit, "checkout_expired", changes)
     return _record_status(deposit, changes)
+
+
+def held_amount(deposit: Deposit) -> int | None:
+    """What a held card payment brought, in the deposit's currency; None when it came in
+    another currency (then it can only be returned)."""
+    if deposit.state != "held" or deposit.pay_currency != deposit.currency:
+        return None
+    return int(deposit.paid_minor)
+
+
+def release_held(deposit: Deposit, staff: User, now=None) -> Settlement:
+    """Staff credit a held payment with what was actually paid (in the deposit's currency
+    and within the deposit limits), once; ``FormError`` when it cannot be credited."""
+    paid = held_amount(deposit)
+    if paid is None:
+        raise FormError({"held": "held.not_creditable"})
+    decision = deposit_amount_decision(paid, terms_in_force(now or utcnow()))
+    if not decision.allowed:
+        raise FormError({"held": decision.reason})
+    with money_transaction():
+        settlement = _credit(deposit, paid, "card_clearing", {}, event="held_released")
+        if settlement.credited:
+            audit.record(staff, "deposit.release_held", subject_user=deposit.user_id,
+                         note=f"{deposit.reference}: {paid}")
+    return settlement
+
+
+def return_held(deposit: Deposit, staff: User) -> bool:
+    """Record that a held payment was sent back to the card (uncredited); once."""
+    with money_transaction():
+        won = DEPOSIT.advance(Deposit, deposit.id, "held_returned")
+        if won:
+            audit.record(staff, "deposit.return_held", subject_user=deposit.user_id,
+                         note=deposit.reference)
+    return won
+
+
+def held():
+    """Card payments held for review (another amount or currency than opened), oldest first."""
+    return (Deposit.select(Deposit, User).join(User).where(Deposit.state == "held")
+            .order_by(Deposit.updated_at))
 
 
 def settle_crypto(update) -> Settlement:

@@ -84,3 +84,21 @@ def submit_dispute_evidence(dispute, evidence: dict[str, str]) -> None:
             idempotency_key=f"dispute-evidence:{dispute.processor_id}", api_base=config["STRIPE_API_BASE"])
     except OSError as unreachable:
         raise ProcessorError(f"processor unreachable: {unreachable}") from unreachable
+
+
+def return_held_payment(deposit: Deposit) -> None:
+    """Refund a held card payment in full, in the currency it came in (idempotent). Raises
+    ``ProcessorError`` when the processor refuses or cannot be reached."""
+    paid = int(deposit.paid_minor or 0)
+    if paid == 0:
+        return
+    config = current_app.config
+    if config["CARD_PROCESSOR"] == "demo":
+        demo.demo_refund(payment_intent=deposit.payment_intent, amount_cents=paid)
+        return
+    try:
+        card.create_refund(api_key=config["STRIPE_SECRET_KEY"], payment_intent=deposit.payment_intent,
+                           amount_cents=paid, idempotency_key=f"held-return:{deposit.reference}",
+                           api_base=config["STRIPE_API_BASE"], deposit_reference=deposit.reference)
+    except OSError as unreachable:
+        raise ProcessorError(f"processor unreachable: {unreachable}") from unreachable

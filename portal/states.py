@@ -37,7 +37,7 @@ _UNPAID = ("created", "checkout", "failed", "expired")
 
 DEPOSIT = Machine(
     "deposit",
-    ("created", "checkout", "failed", "expired", "held", "succeeded",
+    ("created", "checkout", "failed", "expired", "held", "returned", "succeeded",
      "refunding", "refunded", "refund_failed"),
     {
         "checkout_opened": (("created",), "checkout"),
@@ -48,6 +48,9 @@ DEPOSIT = Machine(
         "paid": (_UNPAID, "succeeded"),
         # Paid, but not the amount or currency the deposit was opened for: staff review it.
         "paid_mismatch": (_UNPAID, "held"),
+        # Staff credit a held payment as paid, or send it back to the card uncredited.
+        "held_released": (("held",), "succeeded"),
+        "held_returned": (("held",), "returned"),
         "refund_approved": (("succeeded",), "refunding"),
         "refund_succeeded": (("refunding",), "refunded"),
         "refund_failed": (("refunding", "refunded"), "refund_failed"),

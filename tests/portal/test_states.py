@@ -19,6 +19,8 @@ DEPOSIT_TABLE = {
     "paid": {"created": "succeeded", "checkout": "succeeded", "failed": "succeeded",
              "expired": "succeeded"},
     "paid_mismatch": {"created": "held", "checkout": "held", "failed": "held", "expired": "held"},
+    "held_released": {"held": "succeeded"},
+    "held_returned": {"held": "returned"},
     "refund_approved": {"succeeded": "refunding"},
     "refund_succeeded": {"refunding": "refunded"},
     "refund_failed": {"refunding": "refund_failed", "refunded": "refund_failed"},
@@ -32,8 +34,8 @@ DISPUTE_TABLE = {
     "won": {"needs_response": "won", "under_review": "won"},
     "lost": {"needs_response": "lost", "under_review": "lost"},
 }
-DEPOSIT_STATES = ("created", "checkout", "failed", "expired", "held", "succeeded", "refunding",
-                  "refunded", "refund_failed")
+DEPOSIT_STATES = ("created", "checkout", "failed", "expired", "held", "returned", "succeeded",
+                  "refunding", "refunded", "refund_failed")
 CARD_REFUND_STATES = ("pending", "succeeded", "failed")
 DISPUTE_STATES = ("needs_response", "under_review", "won", "lost")
 

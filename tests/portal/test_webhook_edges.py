@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from card_refund_steps import approve_refund, balance, refunded_deposit, request_refund
+from card_refund_steps import approve_refund, balance, refunded_deposit, request_refund, staff_member
 from portal import db, ledger
 from portal.models import Deposit, LedgerTransaction, Ticket
 from portal.payments import demo
@@ -144,3 +144,52 @@ def test_a_redelivered_payment_does_not_revive_a_refunded_deposit(app, customer)
     assert again.status_code == 409
     with db.connection():
         assert Ticket.select().count() == 1 and ledger.check() == []
+
+
+def held_deposit(app, customer, **changes):
+    deposit = open_deposit(customer, amount="10")
+    assert send_stripe(app.test_client(), edited_event(deposit, **changes), secret(app)).status_code == 200
+    assert state_of(deposit).state == "held"
+    return deposit
+
+
+def staff_post(staff, path):
+    staff.refresh_token("/staff/held/")
+    return staff.post(path, htmx=True)
+
+
+def test_staff_see_a_held_payment_and_credit_what_was_paid_once(app, customer):
+    deposit = held_deposit(app, customer, amount_total=1500)
+    staff = staff_member(app)
+    assert customer.get("/staff/held/").status_code == 404
+    listed = staff.get("/staff/held/").get_data(as_text=True)
+    assert deposit.reference in listed and "$10.00" in listed and "$15.00" in listed
+    assert "support is reviewing it" in customer.get(f"/deposits/{deposit.reference}").get_data(as_text=True)
+    answer = staff_post(staff, f"/staff/held/{deposit.id}/credit")
+    assert answer.status_code == 200 and "Credited" in answer.get_data(as_text=True)
+    stored = state_of(deposit)
+    assert (stored.state, stored.credited_cents, balance()) == ("succeeded", 1500, 1500)
+    assert staff_post(staff, f"/staff/held/{deposit.id}/credit").status_code == 409
+    with db.connection():
+        assert ledger.check() == [] and LedgerTransaction.select().count() == 1
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"currency": "eur"}, "can only be returned"),
+    ({"amount_total": 200_000}, "The maximum deposit is"),
+    ({"amount_total": 100}, "The minimum deposit is"),
+])
+def test_a_held_payment_that_cannot_be_credited_says_why_and_stays_held(app, customer, changes, message):
+    deposit = held_deposit(app, customer, **changes)
+    answer = staff_post(staff_member(app), f"/staff/held/{deposit.id}/credit")
+    assert answer.status_code == 422 and message in answer.get_data(as_text=True)
+    nothing_written(deposit, "held")
+
+
+def test_staff_return_a_held_payment_to_the_card(app, customer):
+    deposit = held_deposit(app, customer, currency="eur")
+    staff = staff_member(app)
+    answer = staff_post(staff, f"/staff/held/{deposit.id}/return")
+    assert answer.status_code == 200 and "returned to the card" in answer.get_data(as_text=True)
+    nothing_written(deposit, "returned")
+    assert "returned to your card" in customer.get(f"/deposits/{deposit.reference}").get_data(as_text=True)
