@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, request, url_for
 from htmx_flask import make_response
 
-from portal import accounts, web
+from portal import accounts, redirects, web
 from portal.i18n import language
 from portal.fields import utcnow
 from portal.policy import terms_in_force
@@ -15,9 +15,7 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("dashboard.index")
+    return redirects.local_path(target) or url_for("dashboard.index")
 
 
 def _go(target: str):
