@@ -1,6 +1,6 @@
 """Request plumbing shared by the blueprints: a database connection per request, the
-signed-in user in ``g.user``, ``login_required``, and rendering a page or, for htmx, the
-fragment it asked for."""
+signed-in user in ``g.user``, ``login_required``, the ``<id:...>`` of a row in a URL, and
+rendering a page or, for htmx, the fragment it asked for."""
 
 from __future__ import annotations
 
@@ -10,10 +10,35 @@ from flask import abort, current_app, g, redirect, render_template, request, ses
 from htmx_flask import make_response
 
 from flask_wtf.csrf import CSRFError
+from werkzeug.routing import BaseConverter, ValidationError
 
 from portal import db, ledger
 from portal.models import User
 from portal.site_versions import SiteNotBuilt
+
+
+MAX_ID = 2**63 - 1  # the largest BIGINT of PostgreSQL and INTEGER of SQLite
+
+
+class IdConverter(BaseConverter):
+    """``<id:name>``: a row id in a URL, 1 to ``MAX_ID`` in ASCII digits without leading
+    zeros. Any other run of digits (``\\d``: in any script) is no row: 404.
+
+    Werkzeug's ``int`` took any size (beyond 64 bits SQLite raised OverflowError: 500) and
+    any script's digits (``/tickets/١`` was ticket 1).
+    """
+
+    regex = r"\d+"
+
+    def to_python(self, value: str) -> int:
+        # the length first: int() refuses strings of more than 4,300 digits (ValueError)
+        if value.isascii() and value[0] != "0" and len(value) <= len(str(MAX_ID)) \
+                and int(value) <= MAX_ID:
+            return int(value)
+        raise ValidationError()
+
+    def to_url(self, value) -> str:
+        return str(int(value))
 
 
 def _open_db():
@@ -117,6 +142,8 @@ def _site_not_built(error):
 
 
 def init_app(app) -> None:
+    """Before the blueprints: their rules read the ``id`` converter when registered."""
+    app.url_map.converters["id"] = IdConverter
     app.jinja_env.globals["wallet_balance"] = wallet_balance
     app.register_error_handler(CSRFError, _bad_request)
     app.register_error_handler(SiteNotBuilt, _site_not_built)
