@@ -158,7 +158,7 @@ def signature(body: dict, secret: str) -> str:
     return hmac.new(secret.encode("utf-8"), message, hashlib.sha512).hexdigest()
 
 
-_DECIMAL_STRING = re.compile(r"\d+(\.\d+)?([eE][+-]?\d+)?")
+_DECIMAL_STRING = re.compile(r"[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")  # Decimal() reads any script's digits
 
 
 def _exact(value: Any, field: str) -> Fraction:
