@@ -11,10 +11,10 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from peewee import IntegrityError
 
-from portal import ledger
+from portal import ledger, sessions
 from portal.db import database
 from portal.fields import utcnow
-from portal.models import LoginFailure, User
+from portal.models import Attempt, User
 from portal.site_versions import Published
 
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -92,7 +92,8 @@ def register(*, email: str, password: str, language: str, country: str, accepted
 
 def _recent_failures(key: str, window: int) -> int:
     since = utcnow() - timedelta(seconds=window)
-    return LoginFailure.select().where(LoginFailure.key == key, LoginFailure.at > since).count()
+    return Attempt.select().where(Attempt.scope == "account", Attempt.key == key,
+                                  Attempt.at > since).count()
 
 
 def authenticate(email: str, password: str, *, params: dict, max_failures: int,
@@ -111,10 +112,10 @@ def authenticate(email: str, password: str, *, params: dict, max_failures: int,
         ph.verify(user.password_hash, password or "")
     except (VerificationError, InvalidHashError):
         now = utcnow()
-        LoginFailure.create(key=key, at=now)
+        Attempt.create(scope="account", key=key, at=now)
         # Only the window matters: forget this key's older failures.
-        LoginFailure.delete().where(LoginFailure.key == key,
-                                    LoginFailure.at < now - timedelta(seconds=window)).execute()
+        Attempt.delete().where(Attempt.scope == "account", Attempt.key == key,
+                               Attempt.at < now - timedelta(seconds=window)).execute()
         return LoginResult(None)
     if ph.check_needs_rehash(user.password_hash):
         User.update(password_hash=ph.hash(password)).where(User.id == user.id).execute()
@@ -130,8 +131,9 @@ def update_preferences(user: User, *, language: str, country: str) -> None:
     user.language, user.country = language, country
 
 
-def change_password(user: User, *, current: str, new: str, confirm: str, params: dict) -> User:
-    """Change the password; every other session of the user ends (session_version)."""
+def change_password(user: User, *, current: str, new: str, confirm: str, params: dict,
+                    session_id: str | None) -> User:
+    """Change the password; every session of the user but ``session_id`` ends."""
     ph = hasher(params)
     try:
         ph.verify(user.password_hash, current or "")
@@ -142,7 +144,7 @@ def change_password(user: User, *, current: str, new: str, confirm: str, params:
         errors = {"confirm_password": "password.mismatch"}
     if errors:
         raise FormError(errors)
-    User.update(password_hash=ph.hash(new), session_version=User.session_version + 1).where(
-        User.id == user.id
-    ).execute()
+    with database.atomic():
+        User.update(password_hash=ph.hash(new)).where(User.id == user.id).execute()
+        sessions.end_all_but(user.id, session_id)
     return User.get_by_id(user.id)

@@ -12,7 +12,7 @@ from htmx_flask import make_response
 from flask_wtf.csrf import CSRFError
 from werkzeug.routing import BaseConverter, ValidationError
 
-from portal import db, ledger
+from portal import db, ledger, sessions
 from portal.models import User
 from portal.site_versions import SiteNotBuilt
 
@@ -54,26 +54,36 @@ def _close_db(_exc):
 
 def _load_user():
     g.user = None
-    uid, version = session.get("uid"), session.get("sv")
-    if uid is None:
+    session_id = session.get("sid")
+    if session_id is None:
         return
-    sql = db.compiled_sql("user_by_id", lambda: User.select().where(User.id == 0))
-    user = next(iter(User.raw(sql, uid)), None)
-    if user is None or user.session_version != version:
+    user = sessions.user_of(session_id)
+    if user is None:  # signed out (on this device or by a password change elsewhere)
         session.clear()
         return
     g.user = user
 
 
+def session_id() -> str | None:
+    """The id of the signed-in session of this request."""
+    return session.get("sid")
+
+
 def sign_in(user: User) -> None:
+    """A new session (a new id: one fixed before signing in is worth nothing after)."""
+    previous = session_id()
     session.clear()
-    session["uid"] = user.id
-    session["sv"] = user.session_version
+    if previous:
+        sessions.end(previous)
+    session["sid"] = sessions.start(user.id)
     session.permanent = False
     g.user = user
 
 
 def sign_out() -> None:
+    """End this session on the server too: the cookie, wherever it was copied, opens nothing."""
+    if session_id():
+        sessions.end(session_id())
     session.clear()
     g.user = None
 

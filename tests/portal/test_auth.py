@@ -10,7 +10,7 @@ import pytest
 
 from portal_testing import PASSWORD, Person
 from portal import db
-from portal.models import Account, LoginFailure, User
+from portal.models import Account, Attempt, User, UserSession
 
 REGISTER_ERRORS = [
     ("not an email", dict(email="ann.example.com"), "Enter a valid email address."),
@@ -105,7 +105,7 @@ def test_the_sixth_failure_within_a_minute_answers_429_from_any_client(app, cust
     assert sixth.status_code == 429
     assert "Too many failed attempts" in sixth.get_data(as_text=True)
     with db.connection():
-        assert LoginFailure.select().count() == 5
+        assert Attempt.select().where(Attempt.scope == "account").count() == 5
 
 
 def test_failures_older_than_the_window_do_not_count(app, customer):
@@ -115,7 +115,7 @@ def test_failures_older_than_the_window_do_not_count(app, customer):
 
     with db.connection():
         for _ in range(5):
-            LoginFailure.create(key="ann@example.com", at=utcnow() - timedelta(seconds=61))
+            Attempt.create(scope="account", key="ann@example.com", at=utcnow() - timedelta(seconds=61))
     assert Person(app.test_client()).login().status_code == 303
 
 
@@ -130,17 +130,63 @@ STATE_CHANGING = [
 @pytest.mark.parametrize("path, data", STATE_CHANGING, ids=[p for p, _ in STATE_CHANGING])
 @pytest.mark.parametrize("htmx", [False, True], ids=["form", "htmx"])
 def test_state_changing_requests_without_a_csrf_token_are_refused(customer, path, data, htmx):
+    with db.connection():
+        before = User.get(User.email == "ann@example.com")
     response = customer.post(path, data, htmx=htmx, csrf=False)
     assert response.status_code == 400
     with db.connection():
         user = User.get(User.email == "ann@example.com")
-    assert (user.language, user.session_version) == ("en", 1)
+    assert (user.language, user.password_hash) == ("en", before.password_hash)
     assert customer.get("/dashboard").status_code == 200  # still signed in
 
 
 def test_login_and_register_need_a_csrf_token_too(person):
     assert person.post("/register", {"email": "a@example.com"}, csrf=False).status_code == 400
     assert person.post("/login", {"email": "a@example.com"}, csrf=False).status_code == 400
+
+
+def copied_session(person: Person):
+    """Another browser holding a copy of ``person``'s session cookie as it is now."""
+    copy = Person(person.client.application.test_client())
+    copy.client.set_cookie("portal_session", person.client.get_cookie("portal_session").value)
+    return copy
+
+
+def is_signed_out(person: Person, htmx: bool) -> bool:
+    response = person.get("/dashboard", htmx=htmx)
+    if htmx:
+        return (response.status_code, response.headers.get("HX-Redirect")) == (401, "/login")
+    return response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def sign_out(person: Person):
+    person.refresh_token("/dashboard")
+    assert person.post("/logout").status_code == 303
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_a_cookie_copied_before_signing_out_opens_nothing_after(customer, htmx):
+    copy = copied_session(customer)
+    assert not is_signed_out(copy, htmx)  # the copy works as well as the original ...
+    sign_out(customer)
+    assert is_signed_out(copy, htmx)  # ... until the session is signed out
+    assert is_signed_out(customer, htmx)
+
+
+def test_signing_out_on_one_device_leaves_the_others_signed_in(app, customer):
+    laptop = Person(app.test_client())
+    assert laptop.login().status_code == 303
+    sign_out(customer)
+    assert laptop.get("/dashboard").status_code == 200
+    with db.connection():
+        assert UserSession.select().count() == 1
+
+
+def test_signing_in_again_ends_the_session_the_browser_had(app, customer):
+    copy = copied_session(customer)
+    assert customer.login().status_code == 303  # signed in already: a new session
+    assert is_signed_out(copy, htmx=False)
+    assert customer.get("/dashboard").status_code == 200
 
 
 def test_changing_the_password_ends_other_sessions(app, customer):
@@ -154,6 +200,8 @@ def test_changing_the_password_ends_other_sessions(app, customer):
     assert customer.get("/dashboard").status_code == 200
     assert laptop.get("/dashboard").status_code == 302
     assert Person(app.test_client()).login(password="a new long password").status_code == 303
+    with db.connection():
+        assert UserSession.select().count() == 2  # this one and the new sign-in
 
 
 def test_session_cookie_is_httponly_and_samesite(app, person):
