@@ -1,20 +1,20 @@
-"""Customer accounts: registration, argon2id passwords, the login rate limit shared by all
-workers (failures are rows in the database), language, country and password changes."""
+"""Customer accounts: registration, argon2id passwords, the sign-in rate limits shared by all
+workers (per account and per client address: ``portal.attempts``), language, country and
+password changes."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from peewee import IntegrityError
 
-from portal import ledger, sessions
+from portal import attempts, ledger, sessions
 from portal.db import database
 from portal.fields import utcnow
-from portal.models import Attempt, User
+from portal.models import User
 from portal.site_versions import Published
 
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -90,18 +90,22 @@ def register(*, email: str, password: str, language: str, country: str, accepted
     return user
 
 
-def _recent_failures(key: str, window: int) -> int:
-    since = utcnow() - timedelta(seconds=window)
-    return Attempt.select().where(Attempt.scope == "account", Attempt.key == key,
-                                  Attempt.at > since).count()
-
-
-def authenticate(email: str, password: str, *, params: dict, max_failures: int,
-                 window: int) -> LoginResult:
+def authenticate(email: str, password: str, *, address: str, params: dict, max_failures: int,
+                 max_failures_per_address: int, window: int) -> LoginResult:
     """The user for these credentials, or ``None``; ``limited`` once ``max_failures``
-    failures happened within ``window`` seconds (then the password is not even checked)."""
+    failures for the account, or ``max_failures_per_address`` for any accounts from the
+    client ``address``, happened within ``window`` seconds (then no password is checked).
+
+    The attempt is reserved before the password is checked (counted and recorded in one
+    step: racing requests check no more passwords than the limit) and handed back when the
+    password was right; a wrong one leaves it as the failure.
+    """
     key = normalize_email(email)[:254]
-    if _recent_failures(key, window) >= max_failures:
+    reservation = attempts.reserve([
+        attempts.Limit(attempts.ACCOUNT, key, max_failures),
+        attempts.Limit(attempts.ADDRESS, address, max_failures_per_address),
+    ], window)
+    if reservation is None:
         return LoginResult(None, limited=True)
     user = User.get_or_none(User.email == key)
     ph = hasher(params)
@@ -111,12 +115,8 @@ def authenticate(email: str, password: str, *, params: dict, max_failures: int,
             raise VerificationError("no such user")
         ph.verify(user.password_hash, password or "")
     except (VerificationError, InvalidHashError):
-        now = utcnow()
-        Attempt.create(scope="account", key=key, at=now)
-        # Only the window matters: forget this key's older failures.
-        Attempt.delete().where(Attempt.scope == "account", Attempt.key == key,
-                               Attempt.at < now - timedelta(seconds=window)).execute()
         return LoginResult(None)
+    attempts.release(reservation)
     if ph.check_needs_rehash(user.password_hash):
         User.update(password_hash=ph.hash(password)).where(User.id == user.id).execute()
     return LoginResult(user)

@@ -62,7 +62,10 @@ def defaults() -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "ARGON2": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
+        # Sign-in failures allowed within the window: per account, and per client address
+        # across accounts (credential stuffing; a shared address shares the limit)
         "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
         "LOGIN_WINDOW_SECONDS": 60,
         "STATEMENT_PAGE_SIZE": 25,
         "TRUST_PROXY": 0,

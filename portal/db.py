@@ -8,6 +8,7 @@ never interleave. PostgreSQL (``postgresql://...``) runs the same code: its row 
 
 from __future__ import annotations
 
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -86,6 +87,22 @@ def money_transaction():
     else:
         with database.atomic() as txn:
             yield txn
+
+
+_NAMED_LOCKS = 1001_0007  # the first key of the advisory locks locked_transaction takes
+
+
+@contextmanager
+def locked_transaction(*names: str):
+    """A write transaction holding a lock on each of ``names`` until it ends: transactions
+    naming the same thing run one after the other. SQLite's ``BEGIN IMMEDIATE`` serializes
+    every writer already; PostgreSQL takes a transaction-scoped advisory lock per name, in
+    one order for all (two transactions never each hold what the other waits for)."""
+    with money_transaction() as txn:
+        if not is_sqlite():
+            for key in sorted({zlib.crc32(name.encode()) - 2**31 for name in names}):  # int4
+                database.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (_NAMED_LOCKS, key))
+        yield txn
 
 
 @contextmanager

@@ -56,11 +56,12 @@ def login():
     form = request.form
     error, status = None, 200
     if request.method == "POST":
+        config = current_app.config
         result = accounts.authenticate(
-            form.get("email", ""), form.get("password", ""),
-            params=current_app.config["ARGON2"],
-            max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-            window=current_app.config["LOGIN_WINDOW_SECONDS"],
+            form.get("email", ""), form.get("password", ""), address=web.client_ip(),
+            params=config["ARGON2"], max_failures=config["LOGIN_MAX_FAILURES"],
+            max_failures_per_address=config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+            window=config["LOGIN_WINDOW_SECONDS"],
         )
         if result.user is not None:
             web.sign_in(result.user)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from argon2 import PasswordHasher, Type
 
 from portal_testing import PASSWORD, Person
-from portal import db
+from portal import accounts, attempts, db
 from portal.models import Account, Attempt, User, UserSession
 
 REGISTER_ERRORS = [
@@ -106,6 +110,95 @@ def test_the_sixth_failure_within_a_minute_answers_429_from_any_client(app, cust
     assert "Too many failed attempts" in sixth.get_data(as_text=True)
     with db.connection():
         assert Attempt.select().where(Attempt.scope == "account").count() == 5
+
+
+def test_failures_from_one_address_are_limited_across_accounts(app, customer):
+    """Credential stuffing: many accounts, a few tries each, from one address."""
+    limit = app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+    statuses = [Person(app.test_client()).login(f"user{n}@example.com", "wrong password!").status_code
+                for n in range(limit + 20)]
+    assert statuses == [401] * limit + [429] * 20
+    assert Person(app.test_client()).login().status_code == 429  # the right password too
+    elsewhere = Person(app.test_client())
+    elsewhere.client.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    assert elsewhere.login("user1@example.com", "wrong password!").status_code == 401
+    assert elsewhere.login().status_code == 303
+
+
+def test_signing_in_does_not_count_against_the_address(app, customer):
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] + 5):
+        assert Person(app.test_client()).login().status_code == 303
+    with db.connection():
+        assert Attempt.select().count() == 0
+
+
+@pytest.fixture
+def password_checks(monkeypatch):
+    """The passwords sign-ins check: an argon2 verification, or the hash that stands in for
+    one when there is no such account. Each takes 50 ms, as a real argon2id check does, so
+    racing requests overlap."""
+    checked = []
+
+    class Counting(PasswordHasher):
+        def verify(self, hash, password):
+            checked.append(password)
+            time.sleep(0.05)
+            return super().verify(hash, password)
+
+        def hash(self, password, *, salt=None):
+            checked.append(password)
+            time.sleep(0.05)
+            return super().hash(password, salt=salt)
+
+    monkeypatch.setattr(accounts, "hasher", lambda params: Counting(type=Type.ID, **params))
+    return checked
+
+
+@pytest.mark.parametrize("emails, limit", [
+    (["ann@example.com"] * 20, "LOGIN_MAX_FAILURES"),
+    ([f"user{n}@example.com" for n in range(40)], "LOGIN_MAX_FAILURES_PER_ADDRESS"),
+], ids=["one account", "40 accounts, one address"])
+def test_racing_wrong_passwords_check_exactly_as_many_as_the_limit(app, customer, password_checks,
+                                                                  emails, limit):
+    people = [Person(app.test_client()) for _ in emails]
+    for someone in people:
+        someone.refresh_token("/login")
+    barrier = threading.Barrier(len(people))
+
+    def try_wrong_password(someone, email):
+        barrier.wait()
+        return someone.post("/login", {"email": email, "password": "wrong password!"}).status_code
+
+    password_checks.clear()
+    with ThreadPoolExecutor(len(people)) as pool:
+        statuses = list(pool.map(try_wrong_password, people, emails))
+    most = app.config[limit]
+    assert len(password_checks) == most
+    assert sorted(statuses) == [401] * most + [429] * (len(emails) - most)
+    with db.connection():
+        assert Attempt.select().where(Attempt.scope == "address").count() == most
+
+
+def test_reservations_racing_for_the_last_attempts_get_exactly_the_limit(app, monkeypatch):
+    """Counting and recording are one step even when recording is slow (on PostgreSQL the
+    advisory lock is what makes them one)."""
+    record = Attempt.create
+
+    def slow_record(**fields):
+        time.sleep(0.02)
+        return record(**fields)
+
+    monkeypatch.setattr(Attempt, "create", slow_record)
+    barrier = threading.Barrier(12)
+
+    def reserve(_):
+        with app.app_context(), db.connection():
+            barrier.wait()
+            return attempts.reserve([attempts.Limit(attempts.ACCOUNT, "ann@example.com", 5)], 60)
+
+    with ThreadPoolExecutor(12) as pool:
+        granted = [r for r in pool.map(reserve, range(12)) if r is not None]
+    assert len(granted) == 5
 
 
 def test_failures_older_than_the_window_do_not_count(app, customer):
