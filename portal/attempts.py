@@ -24,20 +24,21 @@ ACCOUNT, ADDRESS, REGISTRATION = "account", "address", "register"
 
 @dataclass(frozen=True)
 class Limit:
-    """At most ``most`` attempts of ``scope`` for ``key`` within the window."""
+    """At most ``most`` attempts of ``scope`` for ``key`` within ``window`` seconds."""
 
     scope: str
     key: str
     most: int
+    window: int
 
 
-def reserve(limits: list[Limit], window: int) -> list[int] | None:
+def reserve(limits: list[Limit]) -> list[int] | None:
     """Record one attempt under each limit and return the rows' ids, or ``None`` (recording
-    nothing) when any of the limits has no attempt left within ``window`` seconds."""
+    nothing) when any of the limits has no attempt left within its window."""
     now = utcnow()
-    since = now - timedelta(seconds=window)
     with db.locked_transaction(*(f"{limit.scope}:{limit.key}" for limit in limits)):
         for limit in limits:  # what the window no longer holds is forgotten
+            since = now - timedelta(seconds=limit.window)
             Attempt.delete().where(*_of(limit), Attempt.at <= since).execute()
         if any(Attempt.select().where(*_of(limit)).count() >= limit.most for limit in limits):
             return None

@@ -67,6 +67,10 @@ def defaults() -> dict:
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
         "LOGIN_WINDOW_SECONDS": 60,
+        # Registrations (accounts opened, or refused as taken: each answer tells whether an
+        # address has an account) per client address within the window
+        "REGISTER_MAX_PER_ADDRESS": 10,
+        "REGISTER_WINDOW_SECONDS": 3600,
         "STATEMENT_PAGE_SIZE": 25,
         "TRUST_PROXY": 0,
         "DEMO_SEED": False,

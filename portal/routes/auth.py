@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, request, url_for
 from htmx_flask import make_response
 
-from portal import accounts, redirects, web
+from portal import accounts, attempts, redirects, web
 from portal.i18n import language
 from portal.fields import utcnow
 from portal.policy import terms_in_force
@@ -31,7 +31,7 @@ def _terms_published():
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
-    form = request.form
+    form, config = request.form, current_app.config
     errors, status = {}, 200
     if request.method == "POST":
         try:
@@ -39,8 +39,12 @@ def register():
                 email=form.get("email", ""), password=form.get("password", ""),
                 language=form.get("language", ""), country=form.get("country", ""),
                 accepted=form.get("accept_terms") == "yes", terms=_terms_published(),
-                params=current_app.config["ARGON2"],
+                params=config["ARGON2"],
+                limit=attempts.Limit(attempts.REGISTRATION, web.client_ip(),
+                                     config["REGISTER_MAX_PER_ADDRESS"], config["REGISTER_WINDOW_SECONDS"]),
             )
+        except accounts.Limited as limited:
+            errors, status = limited.errors, 429
         except accounts.FormError as invalid:
             errors, status = invalid.errors, 422
         else:

@@ -44,6 +44,26 @@ def test_a_taken_email_is_refused_case_insensitively(app, customer):
     assert "already exists" in response.get_data(as_text=True)
 
 
+def test_registrations_from_one_address_are_limited(app):
+    """Each answer says whether an address has an account: a client address gets only so
+    many of them (accounts opened or refused as taken) within the window."""
+    limit = app.config["REGISTER_MAX_PER_ADDRESS"]
+    for n in range(limit - 1):
+        assert Person(app.test_client()).register(email=f"user{n}@example.com").status_code == 303
+    assert Person(app.test_client()).register(email="user0@example.com").status_code == 422  # taken
+    for email in ["user0@example.com", "carl@example.com"]:
+        refused = Person(app.test_client()).register(email=email)
+        body = refused.get_data(as_text=True)
+        assert refused.status_code == 429 and "Too many new accounts" in body
+        assert "already exists" not in body
+    assert Person(app.test_client()).register(email="no address").status_code == 422  # tells nothing
+    elsewhere = Person(app.test_client())
+    elsewhere.client.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    assert elsewhere.register(email="carl@example.com").status_code == 303
+    with db.connection():
+        assert Attempt.select().where(Attempt.scope == "register").count() == limit + 1
+
+
 def test_registration_records_the_terms_version_and_the_sha256_of_its_published_page(app, customer, site_dir):
     versions = json.loads((Path(site_dir) / "versions.json").read_text())
     with db.connection():
@@ -129,7 +149,7 @@ def test_signing_in_does_not_count_against_the_address(app, customer):
     for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] + 5):
         assert Person(app.test_client()).login().status_code == 303
     with db.connection():
-        assert Attempt.select().count() == 0
+        assert Attempt.select().where(Attempt.scope != "register").count() == 0
 
 
 @pytest.fixture
@@ -194,7 +214,7 @@ def test_reservations_racing_for_the_last_attempts_get_exactly_the_limit(app, mo
     def reserve(_):
         with app.app_context(), db.connection():
             barrier.wait()
-            return attempts.reserve([attempts.Limit(attempts.ACCOUNT, "ann@example.com", 5)], 60)
+            return attempts.reserve([attempts.Limit(attempts.ACCOUNT, "ann@example.com", 5, 60)])
 
     with ThreadPoolExecutor(12) as pool:
         granted = [r for r in pool.map(reserve, range(12)) if r is not None]
