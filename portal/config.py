@@ -12,6 +12,8 @@ import os
 import secrets
 from pathlib import Path
 
+from portal.db import LOCK_TIMEOUT_SECONDS
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 
@@ -64,6 +66,8 @@ def defaults() -> dict:
         "ARGON2": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
         # Sign-in failures allowed within the window: per account, and per client address
         # across accounts (credential stuffing; a shared address shares the limit)
+        # Seconds a statement waits for a lock before the request answers 503 (portal.db)
+        "DATABASE_LOCK_TIMEOUT_SECONDS": LOCK_TIMEOUT_SECONDS,
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
         "LOGIN_WINDOW_SECONDS": 60,

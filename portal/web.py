@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import functools
 
-from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import abort, g, redirect, render_template, request, session, url_for
 from htmx_flask import make_response
-
-from flask_wtf.csrf import CSRFError
 from werkzeug.routing import BaseConverter, ValidationError
 
 from portal import db, ledger, sessions
 from portal.models import User
-from portal.site_versions import SiteNotBuilt
 
 
 MAX_ID = 2**63 - 1  # the largest BIGINT of PostgreSQL and INTEGER of SQLite
@@ -100,15 +97,18 @@ def login_required(view):
     return wrapped
 
 
-def render(page: str, fragment: str, /, status: int = 200, trigger=None, **context):
-    """The full ``page`` for a normal request, only ``fragment`` for an htmx one.
+def render(page: str, fragment: str, /, status: int = 200, trigger=None, retarget=None, **context):
+    """The full ``page`` for a normal request, only ``fragment`` for an htmx one (swapped
+    into the element ``retarget`` names, when given, instead of the request's target).
 
     The page template includes the very same fragment, so both always agree. A history
     restore (the back button after ``hx-push-url``) gets the whole page.
     """
     wants_fragment = request.htmx and not request.htmx.history_restore_request
     template = fragment if wants_fragment else page
-    response = make_response(render_template(template, **context), status, trigger=trigger)
+    retarget = retarget if wants_fragment else None
+    response = make_response(render_template(template, **context), status, trigger=trigger,
+                             retarget=retarget, reswap="innerHTML" if retarget else None)
     response.vary.add("HX-Request")  # one URL, two representations
     return response
 
@@ -129,36 +129,15 @@ def user_agent() -> str:
     return (request.user_agent.string or "")[:512]
 
 
-def _not_found(_error):
-    return render_template("pages/error.html", code=404), 404
-
-
-def _too_large(_error):
-    return render_template("pages/error.html", code=413), 413
-
-
 def wallet_balance() -> int:
     """The signed-in user's balance, for the balance fragment."""
     return ledger.balance(g.user.id) if g.get("user") else 0
-
-
-def _bad_request(_error):
-    return render_template("pages/error.html", code=400), 400
-
-
-def _site_not_built(error):
-    current_app.logger.error("policy site not published: %s", error)
-    return render_template("pages/error.html", code=503), 503
 
 
 def init_app(app) -> None:
     """Before the blueprints: their rules read the ``id`` converter when registered."""
     app.url_map.converters["id"] = IdConverter
     app.jinja_env.globals["wallet_balance"] = wallet_balance
-    app.register_error_handler(CSRFError, _bad_request)
-    app.register_error_handler(SiteNotBuilt, _site_not_built)
     app.before_request(_open_db)
     app.before_request(_load_user)
     app.teardown_request(_close_db)
-    app.register_error_handler(404, _not_found)
-    app.register_error_handler(413, _too_large)
