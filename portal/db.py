@@ -13,11 +13,10 @@ waiting for a lock is killed instead of answering.
 
 from __future__ import annotations
 
+import sqlite3
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
-
-import sqlite3
 
 from peewee import DatabaseProxy, SqliteDatabase
 from playhouse.db_url import parse as parse_url

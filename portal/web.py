@@ -49,21 +49,21 @@ def _close_db(_exc):
         db.database.close()
 
 
+def session_id() -> str | None:
+    """The id of the signed-in session of this request."""
+    return session.get("sid")
+
+
 def _load_user():
     g.user = None
-    session_id = session.get("sid")
-    if session_id is None:
+    signed_in = session_id()
+    if signed_in is None:
         return
-    user = sessions.user_of(session_id)
+    user = sessions.user_of(signed_in)
     if user is None:  # signed out (on this device or by a password change elsewhere)
         session.clear()
         return
     g.user = user
-
-
-def session_id() -> str | None:
-    """The id of the signed-in session of this request."""
-    return session.get("sid")
 
 
 def sign_in(user: User) -> None:
@@ -79,8 +79,9 @@ def sign_in(user: User) -> None:
 
 def sign_out() -> None:
     """End this session on the server too: the cookie, wherever it was copied, opens nothing."""
-    if session_id():
-        sessions.end(session_id())
+    signed_in = session_id()
+    if signed_in:
+        sessions.end(signed_in)
     session.clear()
     g.user = None
 

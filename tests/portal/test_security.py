@@ -1,5 +1,5 @@
-"""Security headers, the htmx configuration, no inline scripts, escaping, and serving the
-static policy site on the same origin."""
+"""Security headers, the htmx configuration, no inline scripts, escaping, serving the
+static policy site on the same origin, and row ids in URLs that no row can have."""
 
 from __future__ import annotations
 
