@@ -1,20 +1,20 @@
-"""Customer accounts: registration, argon2id passwords, the login rate limit shared by all
-workers (failures are rows in the database), language, country and password changes."""
+"""Customer accounts: registration, argon2id passwords, the sign-in rate limits shared by all
+workers (per account and per client address: ``portal.attempts``), language, country and
+password changes."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from peewee import IntegrityError
 
-from portal import ledger
+from portal import attempts, ledger, sessions
 from portal.db import database
 from portal.fields import utcnow
-from portal.models import LoginFailure, User
+from portal.models import User
 from portal.site_versions import Published
 
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -33,6 +33,13 @@ class FormError(ValueError):
     def __init__(self, errors: dict[str, str]):
         super().__init__(errors)
         self.errors = errors
+
+
+class Limited(FormError):
+    """Too many attempts from the client's address; the message is the form's own."""
+
+    def __init__(self, code: str):
+        super().__init__({"form": code})
 
 
 @dataclass(frozen=True)
@@ -67,8 +74,14 @@ def _check_profile(language: str, country: str) -> dict[str, str]:
 
 
 def register(*, email: str, password: str, language: str, country: str, accepted: bool,
-             terms: Published, params: dict) -> User:
-    """Create a customer with a wallet, recording the accepted Terms version and its hash."""
+             terms: Published, params: dict, limit: attempts.Limit | None = None) -> User:
+    """Create a customer with a wallet, recording the accepted Terms version and its hash.
+
+    Whether an email address has an account shows in the answer (created, or
+    ``email.taken``), so a client asking gets only so many answers: ``limit``, counted per
+    client address (``None`` for the demo seed and benchmarks: no client asks), then
+    ``Limited``. A form with mistakes tells nothing and is not counted.
+    """
     email = normalize_email(email)
     errors = {} if EMAIL.match(email) and len(email) <= 254 else {"email": "email.invalid"}
     errors |= _check_password(password or "")
@@ -77,6 +90,8 @@ def register(*, email: str, password: str, language: str, country: str, accepted
         errors["accept_terms"] = "terms.not_accepted"
     if errors:
         raise FormError(errors)
+    if limit is not None and attempts.reserve([limit]) is None:
+        raise Limited("registration.limited")
     try:
         with database.atomic():
             user = User.create(
@@ -90,17 +105,22 @@ def register(*, email: str, password: str, language: str, country: str, accepted
     return user
 
 
-def _recent_failures(key: str, window: int) -> int:
-    since = utcnow() - timedelta(seconds=window)
-    return LoginFailure.select().where(LoginFailure.key == key, LoginFailure.at > since).count()
-
-
-def authenticate(email: str, password: str, *, params: dict, max_failures: int,
-                 window: int) -> LoginResult:
+def authenticate(email: str, password: str, *, address: str, params: dict, max_failures: int,
+                 max_failures_per_address: int, window: int) -> LoginResult:
     """The user for these credentials, or ``None``; ``limited`` once ``max_failures``
-    failures happened within ``window`` seconds (then the password is not even checked)."""
+    failures for the account, or ``max_failures_per_address`` for any accounts from the
+    client ``address``, happened within ``window`` seconds (then no password is checked).
+
+    The attempt is reserved before the password is checked (counted and recorded in one
+    step: racing requests check no more passwords than the limit) and handed back when the
+    password was right; a wrong one leaves it as the failure.
+    """
     key = normalize_email(email)[:254]
-    if _recent_failures(key, window) >= max_failures:
+    reservation = attempts.reserve([
+        attempts.Limit(attempts.ACCOUNT, key, max_failures, window),
+        attempts.Limit(attempts.ADDRESS, address, max_failures_per_address, window),
+    ])
+    if reservation is None:
         return LoginResult(None, limited=True)
     user = User.get_or_none(User.email == key)
     ph = hasher(params)
@@ -110,12 +130,8 @@ def authenticate(email: str, password: str, *, params: dict, max_failures: int,
             raise VerificationError("no such user")
         ph.verify(user.password_hash, password or "")
     except (VerificationError, InvalidHashError):
-        now = utcnow()
-        LoginFailure.create(key=key, at=now)
-        # Only the window matters: forget this key's older failures.
-        LoginFailure.delete().where(LoginFailure.key == key,
-                                    LoginFailure.at < now - timedelta(seconds=window)).execute()
         return LoginResult(None)
+    attempts.release(reservation)
     if ph.check_needs_rehash(user.password_hash):
         User.update(password_hash=ph.hash(password)).where(User.id == user.id).execute()
     return LoginResult(user)
@@ -130,8 +146,9 @@ def update_preferences(user: User, *, language: str, country: str) -> None:
     user.language, user.country = language, country
 
 
-def change_password(user: User, *, current: str, new: str, confirm: str, params: dict) -> User:
-    """Change the password; every other session of the user ends (session_version)."""
+def change_password(user: User, *, current: str, new: str, confirm: str, params: dict,
+                    session_id: str | None) -> User:
+    """Change the password; every session of the user but ``session_id`` ends."""
     ph = hasher(params)
     try:
         ph.verify(user.password_hash, current or "")
@@ -142,7 +159,7 @@ def change_password(user: User, *, current: str, new: str, confirm: str, params:
         errors = {"confirm_password": "password.mismatch"}
     if errors:
         raise FormError(errors)
-    User.update(password_hash=ph.hash(new), session_version=User.session_version + 1).where(
-        User.id == user.id
-    ).execute()
+    with database.atomic():
+        User.update(password_hash=ph.hash(new)).where(User.id == user.id).execute()
+        sessions.end_all_but(user.id, session_id)
     return User.get_by_id(user.id)

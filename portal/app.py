@@ -25,7 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUST_PROXY"],
                                 x_proto=app.config["TRUST_PROXY"], x_host=app.config["TRUST_PROXY"])
 
-    database = db.bind(app.config["DATABASE_URL"])
+    database = db.bind(app.config["DATABASE_URL"], app.config["DATABASE_LOCK_TIMEOUT_SECONDS"])
     with db.connection():
         migrate.upgrade(database)
     database.close_all()  # no pooled connection may survive into forked workers (--preload)
@@ -33,12 +33,13 @@ def create_app(config: dict | None = None) -> Flask:
     Htmx(app)
     csrf.init_app(app)
 
-    from portal import cli, i18n, security, web
+    from portal import cli, errors, i18n, security, web
     from portal.routes import account, auth, dashboard, demo, deposits, policy, site, webhooks
 
     i18n.init_app(app)
     security.init_app(app)
     web.init_app(app)
+    errors.init_app(app)
     cli.init_app(app)
     for module in (auth, dashboard, deposits, webhooks, account, demo, policy, site):
         app.register_blueprint(module.bp)

@@ -12,6 +12,8 @@ import os
 import secrets
 from pathlib import Path
 
+from portal.db import LOCK_TIMEOUT_SECONDS
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 
@@ -62,8 +64,17 @@ def defaults() -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "ARGON2": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
+        # Sign-in failures allowed within the window: per account, and per client address
+        # across accounts (credential stuffing; a shared address shares the limit)
+        # Seconds a statement waits for a lock before the request answers 503 (portal.db)
+        "DATABASE_LOCK_TIMEOUT_SECONDS": LOCK_TIMEOUT_SECONDS,
         "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
         "LOGIN_WINDOW_SECONDS": 60,
+        # Registrations (accounts opened, or refused as taken: each answer tells whether an
+        # address has an account) per client address within the window
+        "REGISTER_MAX_PER_ADDRESS": 10,
+        "REGISTER_WINDOW_SECONDS": 3600,
         "STATEMENT_PAGE_SIZE": 25,
         "TRUST_PROXY": 0,
         "DEMO_SEED": False,

@@ -18,6 +18,7 @@ MESSAGES = {
     "terms.not_accepted": _l("You must accept the Payment & Refund Policy to open an account."),
     "login.failed": _l("Wrong email address or password."),
     "login.limited": _l("Too many failed attempts. Wait a minute and try again."),
+    "registration.limited": _l("Too many new accounts from your network in the last hour. Try again later."),
     "amount.missing": _l("Enter an amount."),
     "amount.invalid": _l("Enter an amount in US dollars, such as 25 or 25.50."),
     "method.invalid": _l("Choose a payment method."),

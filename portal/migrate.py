@@ -30,11 +30,14 @@ def _exclusive(db):
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
     else:
+        # Wait as long as it takes: for the worker that migrates, and for the tables' locks.
+        db.execute_sql("SET lock_timeout = 0")
         db.execute_sql("SELECT pg_advisory_lock(%s)", (_PG_LOCK_ID,))
         try:
             yield
         finally:
             db.execute_sql("SELECT pg_advisory_unlock(%s)", (_PG_LOCK_ID,))
+            db.execute_sql("RESET lock_timeout")
 
 
 def upgrade(db, target: str | None = None) -> list[str]:

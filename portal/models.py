@@ -32,7 +32,7 @@ class User(BaseModel):
     language = CharField(max_length=8, default="en")
     country = CharField(max_length=2, default="")
     is_staff = BooleanField(default=False)
-    session_version = IntegerField(default=1)
+    session_version = IntegerField(default=1)  # read by no one since sessions are UserSession rows
     terms_version = CharField(max_length=10)
     terms_sha256 = CharField(max_length=64)
     terms_accepted_at = UtcDateTimeField()
@@ -47,11 +47,17 @@ class User(BaseModel):
     flag_reason = CharField(max_length=64, default="")
 
 
-class LoginFailure(BaseModel):
-    """One failed login, kept so the rate limit holds across every worker."""
+class Attempt(BaseModel):
+    """One attempt a rate limit counts: a sign-in that failed or is being checked, or a
+    registration; by ``scope`` (``portal.attempts``) and ``key`` (an email address or a
+    client address). Rows, so the limits hold across every worker and instance."""
 
-    key = CharField(max_length=254, index=True)
-    at = UtcDateTimeField(index=True)
+    scope = CharField(max_length=16)
+    key = CharField(max_length=254)
+    at = UtcDateTimeField()
+
+    class Meta:
+        indexes = ((("scope", "key", "at"), False),)
 
 
 class Account(BaseModel):
@@ -122,7 +128,7 @@ class Consent(BaseModel):
     user_agent = CharField(max_length=512)
 
 
-ALL_MODELS = (User, LoginFailure, Account, LedgerTransaction, Entry, Deposit, Consent)
+ALL_MODELS = (User, Attempt, Account, LedgerTransaction, Entry, Deposit, Consent)
 
 
 # --- the number catalog and rentals (issue 6) ---
@@ -251,6 +257,20 @@ class OutboxMessage(BaseModel):
 
 
 ALL_MODELS = ALL_MODELS + (Ticket, TicketMessage, CardRefund, AuditEntry, OutboxMessage)
+
+# --- sessions held by the server ---
+
+
+class UserSession(BaseModel):
+    """One signed-in browser: its session cookie carries this random ``id``. Signing out
+    deletes the row, so the cookie opens nothing after, wherever it was copied to."""
+
+    id = CharField(primary_key=True, max_length=64)
+    user = ForeignKeyField(User, backref="sessions", on_delete="RESTRICT")
+    created_at = UtcDateTimeField(default=utcnow)
+
+
+ALL_MODELS = ALL_MODELS + (UserSession,)
 
 # --- card disputes and reconciliation with the processors (issue 13) ---
 

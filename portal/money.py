@@ -13,7 +13,7 @@ from functools import lru_cache
 from babel.numbers import format_currency, format_decimal
 
 COIN_DECIMALS = {"BTC": 8, "ETH": 18, "USDT": 6}
-_AMOUNT = re.compile(r"^(\d{1,9})(?:[.,](\d{1,2}))?$")
+_AMOUNT = re.compile(r"([0-9]{1,9})(?:[.,]([0-9]{1,2}))?")  # ASCII digits: \d takes any script's
 
 
 class AmountError(ValueError):
@@ -31,7 +31,7 @@ def parse_cents(text: str | None) -> int:
         cleaned = cleaned[1:]
     if not cleaned:
         raise AmountError("amount.missing")
-    match = _AMOUNT.match(cleaned)
+    match = _AMOUNT.fullmatch(cleaned)
     if not match:
         raise AmountError("amount.invalid")
     whole, fraction = match.group(1), (match.group(2) or "").ljust(2, "0")

@@ -208,15 +208,18 @@ def create_refund(
     return RefundResult(id=refund.id, status=REFUND_STATUSES.get(refund.status, "pending"))
 
 
+_SECONDS = re.compile(r"[0-9]{1,15}")  # Unix time in ASCII digits
+
+
 def _signed_at(header: str) -> int:
-    """The ``t=`` of a Stripe-Signature header, read the way the library reads it."""
+    """The ``t=`` of a Stripe-Signature header, in ASCII digits (the library's ``int()``
+    also reads ``1_7``, ``-17`` and any script's digits)."""
     for item in header.split(","):
         key, _, value = item.strip().partition("=")
         if key == "t":
-            try:
+            if _SECONDS.fullmatch(value):
                 return int(value)
-            except ValueError:
-                break
+            break
     raise InvalidWebhook("signature.malformed", "no integer t= in Stripe-Signature")
 
 

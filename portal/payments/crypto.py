@@ -159,7 +159,7 @@ def signature(body: dict, secret: str) -> str:
     return hmac.new(secret.encode("utf-8"), message, hashlib.sha512).hexdigest()
 
 
-_DECIMAL_STRING = re.compile(r"[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+_DECIMAL_STRING = re.compile(r"[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")  # Decimal() reads any script's digits
 # Amounts (coins or USD) below 10**21: far above any payment, far below what breaks ints.
 MAX_DIGITS = 21
 MAX_DECIMALS = 18  # a wei

@@ -43,8 +43,9 @@ def password():
         user = accounts.change_password(
             g.user, current=form.get("current_password", ""), new=form.get("new_password", ""),
             confirm=form.get("confirm_password", ""), params=current_app.config["ARGON2"],
+            session_id=web.session_id(),
         )
     except accounts.FormError as invalid:
         return _page(422, "fragments/password_form.html", password_errors=invalid.errors)
-    web.sign_in(user)  # this session stays; every other one ended with the old version
+    g.user = user  # this session stays; every other one has ended
     return _page(fragment="fragments/password_form.html", password_saved=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, request, url_for
 from htmx_flask import make_response
 
-from portal import accounts, web
+from portal import accounts, attempts, redirects, web
 from portal.i18n import language
 from portal.fields import utcnow
 from portal.policy import terms_in_force
@@ -15,9 +15,7 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("dashboard.index")
+    return redirects.local_path(target) or url_for("dashboard.index")
 
 
 def _go(target: str):
@@ -33,7 +31,7 @@ def _terms_published():
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
-    form = request.form
+    form, config = request.form, current_app.config
     errors, status = {}, 200
     if request.method == "POST":
         try:
@@ -41,8 +39,12 @@ def register():
                 email=form.get("email", ""), password=form.get("password", ""),
                 language=form.get("language", ""), country=form.get("country", ""),
                 accepted=form.get("accept_terms") == "yes", terms=_terms_published(),
-                params=current_app.config["ARGON2"],
+                params=config["ARGON2"],
+                limit=attempts.Limit(attempts.REGISTRATION, web.client_ip(),
+                                     config["REGISTER_MAX_PER_ADDRESS"], config["REGISTER_WINDOW_SECONDS"]),
             )
+        except accounts.Limited as limited:
+            errors, status = limited.errors, 429
         except accounts.FormError as invalid:
             errors, status = invalid.errors, 422
         else:
@@ -58,11 +60,12 @@ def login():
     form = request.form
     error, status = None, 200
     if request.method == "POST":
+        config = current_app.config
         result = accounts.authenticate(
-            form.get("email", ""), form.get("password", ""),
-            params=current_app.config["ARGON2"],
-            max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-            window=current_app.config["LOGIN_WINDOW_SECONDS"],
+            form.get("email", ""), form.get("password", ""), address=web.client_ip(),
+            params=config["ARGON2"], max_failures=config["LOGIN_MAX_FAILURES"],
+            max_failures_per_address=config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+            window=config["LOGIN_WINDOW_SECONDS"],
         )
         if result.user is not None:
             web.sign_in(result.user)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from flask import Blueprint, Response, current_app, g, request
 
@@ -12,9 +13,12 @@ from portal import deposits, ledger, web
 bp = Blueprint("dashboard", __name__)
 
 
+_PAGE = re.compile(r"[1-9][0-9]{0,5}")  # ASCII digits: isdigit() takes "²" (int() refuses it)
+
+
 def _page_number() -> int:
     raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 1_000_000 else 1
+    return int(raw) if _PAGE.fullmatch(raw) else 1
 
 
 @bp.get("/dashboard")

@@ -58,13 +58,13 @@ def _ticket(ticket_id: int) -> Ticket:
     return web.owned_or_404(Ticket.select().where(Ticket.id == ticket_id))
 
 
-@bp.get("/tickets/<int:ticket_id>")
+@bp.get("/tickets/<id:ticket_id>")
 @staff_required
 def ticket(ticket_id: int):
     return _ticket_page(_ticket(ticket_id))
 
 
-@bp.post("/tickets/<int:ticket_id>/replies")
+@bp.post("/tickets/<id:ticket_id>/replies")
 @staff_required
 def reply(ticket_id: int):
     found = _ticket(ticket_id)
@@ -76,7 +76,7 @@ def reply(ticket_id: int):
     return _ticket_page(_ticket(ticket_id), fragment="fragments/ticket_thread.html")
 
 
-@bp.post("/tickets/<int:ticket_id>/close")
+@bp.post("/tickets/<id:ticket_id>/close")
 @staff_required
 def close(ticket_id: int):
     found = _ticket(ticket_id)
@@ -85,7 +85,7 @@ def close(ticket_id: int):
     return _ticket_page(_ticket(ticket_id), result="closed")
 
 
-@bp.post("/tickets/<int:ticket_id>/decision")
+@bp.post("/tickets/<id:ticket_id>/decision")
 @staff_required
 def decide(ticket_id: int):
     found = _ticket(ticket_id)
@@ -111,7 +111,7 @@ def decide(ticket_id: int):
     return _ticket_page(_ticket(ticket_id), result=result)
 
 
-@bp.post("/tickets/<int:ticket_id>/refund")
+@bp.post("/tickets/<id:ticket_id>/refund")
 @staff_required
 def resend(ticket_id: int):
     """Send an approved refund to the processor again (it could not be reached before)."""
@@ -132,7 +132,7 @@ def accounts():
                       users=list(staff.review_list().limit(500)), errors={}, actions=staff.ACTIONS)
 
 
-@bp.post("/accounts/<int:user_id>/standing")
+@bp.post("/accounts/<id:user_id>/standing")
 @staff_required
 def standing(user_id: int):
     web.owned_or_404(User.select().where(User.id == user_id))

@@ -48,13 +48,13 @@ def _page(dispute: Dispute, status: int = 200, errors: dict | None = None, resul
                       errors=errors or {}, result=result)
 
 
-@bp.get("/<int:dispute_id>")
+@bp.get("/<id:dispute_id>")
 @staff_required
 def show(dispute_id: int):
     return _page(_dispute(dispute_id))
 
 
-@bp.post("/<int:dispute_id>/evidence")
+@bp.post("/<id:dispute_id>/evidence")
 @staff_required
 def submit(dispute_id: int):
     dispute = _dispute(dispute_id)
@@ -88,7 +88,7 @@ def demo_open():
     return _list(opened=reference)
 
 
-@bp.post("/<int:dispute_id>/demo/<outcome>")
+@bp.post("/<id:dispute_id>/demo/<outcome>")
 @staff_required
 def demo_decide(dispute_id: int, outcome: str):
     """Demo processor only: the bank decides the dispute."""

@@ -28,10 +28,12 @@ def index():
 
 
 def _held(deposit_id: int) -> Deposit | None:
-    return Deposit.get_or_none(Deposit.id == deposit_id, Deposit.state == "held")
+    """The deposit if it is still held; None when it was decided already; 404 if none."""
+    deposit = web.owned_or_404(Deposit.select().where(Deposit.id == deposit_id))
+    return deposit if deposit.state == "held" else None
 
 
-@bp.post("/<int:deposit_id>/credit")
+@bp.post("/<id:deposit_id>/credit")
 @staff_required
 def credit(deposit_id: int):
     deposit = _held(deposit_id)
@@ -44,7 +46,7 @@ def credit(deposit_id: int):
     return _list(done="credited")
 
 
-@bp.post("/<int:deposit_id>/return")
+@bp.post("/<id:deposit_id>/return")
 @staff_required
 def send_back(deposit_id: int):
     deposit = _held(deposit_id)

@@ -69,13 +69,13 @@ def _thread(ticket, errors=None, status=200, form=None):
                       overdue=tickets.is_overdue(ticket), reply_url=url_for("tickets.reply", ticket_id=ticket.id))
 
 
-@bp.get("/tickets/<int:ticket_id>")
+@bp.get("/tickets/<id:ticket_id>")
 @web.login_required
 def show(ticket_id: int):
     return _thread(web.owned_or_404(tickets.one_for_user(g.user.id, ticket_id)))
 
 
-@bp.post("/tickets/<int:ticket_id>/replies")
+@bp.post("/tickets/<id:ticket_id>/replies")
 @web.login_required
 def reply(ticket_id: int):
     ticket = web.owned_or_404(tickets.one_for_user(g.user.id, ticket_id))

@@ -29,8 +29,8 @@ from .simulator_config import SERVICE_PATTERN, Behaviour, Deliver, Never, Simula
 from .texts import template
 
 _ID = re.compile(
-    r"sim\.(?P<country>[A-Z]{2})\.(?P<service>[a-z0-9]{1,16})\.(?P<rented_ms>\d{1,15})"
-    r"\.(?P<behaviour>n|d\d{1,10})\.(?P<nonce>[0-9a-f]{8})"
+    r"sim\.(?P<country>[A-Z]{2})\.(?P<service>[a-z0-9]{1,16})\.(?P<rented_ms>[0-9]{1,15})"
+    r"\.(?P<behaviour>n|d[0-9]{1,10})\.(?P<nonce>[0-9a-f]{8})"
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MS = timedelta(milliseconds=1)

@@ -19,7 +19,7 @@ from typing import Mapping, Union
 MAX_DELAY = timedelta(days=7)
 SERVICE_PATTERN = re.compile(r"[a-z0-9]{1,16}")
 _COUNTRY_PATTERN = re.compile(r"[A-Z]{2}")
-_DURATION_PART = re.compile(r"(\d+)(ms|h|m|s)")
+_DURATION_PART = re.compile(r"([0-9]+)(ms|h|m|s)")
 _UNITS = {"h": timedelta(hours=1), "m": timedelta(minutes=1), "s": timedelta(seconds=1),
           "ms": timedelta(milliseconds=1)}
 ANY = "*"

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 import time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Callable, NoReturn
 
 from .base import Activation, Message, NoNumbers, ProviderRejected, ProviderUnavailable, Status
@@ -58,7 +58,8 @@ REJECTIONS = {
     "WRONG_MAX_PRICE": "provider.wrong_max_price",
 }
 _ACTIVATION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_PHONE = re.compile(r"\+?(\d{6,15})")
+_PHONE = re.compile(r"\+?([0-9]{6,15})")
+_BALANCE = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,8})?")
 
 
 class SmsActivateClient:
@@ -136,13 +137,9 @@ class SmsActivateClient:
         word, _, amount = answer.partition(":")
         if word != "ACCESS_BALANCE":
             _raise_for("getBalance", answer)
-        try:
-            balance = Decimal(amount)
-        except InvalidOperation:
-            balance = Decimal("NaN")
-        if not balance.is_finite():
+        if not _BALANCE.fullmatch(amount):  # Decimal() reads "1_0", "1e3" and any script's digits
             raise ProviderUnavailable(f"getBalance: malformed answer {answer[:80]!r}")
-        return balance
+        return Decimal(amount)
 
     def _message(self, activation_id: str, code: str) -> Message:
         if self.full_sms:

@@ -268,6 +268,8 @@ def test_exact_amounts(ticker, price, pay, paid, expected):
         ("actually_paid", '"-1"'),
         ("actually_paid", '" 1"'),
         ("actually_paid", '"NaN"'),
+        ("actually_paid", '"\u0661.5"'),  # Decimal() takes any script's digits
+        ("actually_paid", '"\uff11"'),
         ("actually_paid", "[1]"),
         ("price_amount", "null"),
         ("pay_amount", "null"),

@@ -55,7 +55,9 @@ def test_staff_set_a_new_price_from_now_on(staff):
 
 
 @pytest.mark.parametrize("amount, message", [("", "Enter an amount."), ("-1", "Enter an amount in US dollars"),
-                                             ("0", "Enter a price greater than zero")])
+                                             ("0", "Enter a price greater than zero"),
+                                             ("٢", "Enter an amount in US dollars"),
+                                             ("２.５０", "Enter an amount in US dollars")])
 def test_bad_prices_answer_in_the_row(staff, amount, message):
     staff.refresh_token("/staff/prices")
     response = staff.post("/staff/prices", {"country": "DE", "service": "wa", "amount": amount}, htmx=True)

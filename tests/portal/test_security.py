@@ -1,10 +1,12 @@
-"""Security headers, the htmx configuration, no inline scripts, escaping, and serving the
-static policy site on the same origin."""
+"""Security headers, the htmx configuration, no inline scripts, escaping, serving the
+static policy site on the same origin, and row ids in URLs that no row can have."""
 
 from __future__ import annotations
 
 import pytest
 from lxml import html
+
+from portal import db
 
 PAGES = ["/login", "/register", "/dashboard", "/deposits/new", "/statement", "/account",
          "/en/payment-refund/", "/does-not-exist"]
@@ -97,3 +99,45 @@ def test_without_the_published_policy_registration_answers_503_and_writes_nothin
     assert response.status_code == 503 and "being published" in response.get_data(as_text=True)
     with db.connection():
         assert User.select().count() == 0
+
+
+ID_ROUTES = [("GET", "/tickets/{}"), ("POST", "/tickets/{}/replies"), ("GET", "/staff/tickets/{}"),
+             ("POST", "/staff/tickets/{}/replies"), ("POST", "/staff/tickets/{}/close"),
+             ("POST", "/staff/tickets/{}/decision"), ("POST", "/staff/tickets/{}/refund"),
+             ("POST", "/staff/accounts/{}/standing"), ("GET", "/staff/disputes/{}"),
+             ("POST", "/staff/disputes/{}/evidence"), ("POST", "/staff/disputes/{}/demo/won"),
+             ("POST", "/staff/held/{}/credit"), ("POST", "/staff/held/{}/return")]
+# Ids no row can have: beyond a 64-bit signed integer (SQLite raised OverflowError), zero,
+# and ticket 1 written with other digits than ASCII ones (Werkzeug's int read them as 1).
+NO_SUCH_IDS = [2**63, 2**64, 10**30, "9" * 5000, 2**63 - 1, 0, "01", "%D9%A1", "%EF%BC%91", "%F0%9D%9F%8F"]
+
+
+@pytest.fixture
+def staff_with_ticket_1(customer):
+    from portal.models import Ticket, User
+
+    customer.refresh_token("/tickets/new")
+    customer.post("/tickets", {"subject": "Hi", "category": "other", "body": "Hello"}, htmx=True)
+    with db.connection():
+        User.update(is_staff=True).execute()
+        assert [t.id for t in Ticket.select()] == [1]
+    assert customer.get("/tickets/1").status_code == 200
+    return customer
+
+
+@pytest.mark.parametrize("method, path", ID_ROUTES, ids=[f"{m} {p}" for m, p in ID_ROUTES])
+@pytest.mark.parametrize("row_id", NO_SUCH_IDS, ids=lambda row_id: str(row_id)[:24])
+def test_ids_no_row_can_have_answer_404(staff_with_ticket_1, method, path, row_id):
+    url = path.format(row_id)
+    if method == "GET":
+        response = staff_with_ticket_1.get(url)
+    else:
+        response = staff_with_ticket_1.post(url, {"body": "x", "action": "approve", "reason": "x"})
+    assert response.status_code == 404
+
+
+def test_every_integer_in_a_route_is_a_row_id(app):
+    """The stock ``int`` converter takes any size and any script's digits: no route uses it."""
+    rules = [rule.rule for rule in app.url_map.iter_rules()]
+    assert [rule for rule in rules if "<int" in rule or "<float" in rule] == []
+    assert any("<id:" in rule for rule in rules)

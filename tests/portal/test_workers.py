@@ -1,5 +1,6 @@
 """Two gunicorn workers sharing nothing but the database: a session made by one worker is
-honoured by the other, and the login rate limit counts failures from both."""
+honoured by the other, and the sign-in rate limits (per account, per client address) count
+failures from both."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from portal import db
+from portal.config import defaults
 from portal_pg import free_port
 from portal_testing import PASSWORD, make_app
 
@@ -81,6 +83,10 @@ def test_sessions_and_the_login_limit_hold_across_two_workers(two_workers):
     for _ in range(5):
         assert Browser(base).open("/login", {"email": "ann@example.com", "password": "wrong password"})[0] == 401
     assert Browser(base).open("/login", {"email": "ann@example.com", "password": PASSWORD})[0] == 429
+    # the failures of this address across accounts count on both workers too (5 above)
+    for n in range(defaults()["LOGIN_MAX_FAILURES_PER_ADDRESS"] - 5):
+        assert Browser(base).open("/login", {"email": f"u{n}@example.com", "password": "wrong password"})[0] == 401
+    assert Browser(base).open("/login", {"email": "bob@example.com", "password": "wrong password"})[0] == 429
     time.sleep(0.5)  # let gunicorn flush its access log
     lines = log.read_text().splitlines()
     dashboard_pids = {line.split()[0] for line in lines if "GET /dashboard" in line and line.endswith(" 200")}

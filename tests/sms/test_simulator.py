@@ -185,6 +185,8 @@ MALFORMED_IDS = [
     "sim.GB.tg.1767268800000.d9999999999.9f3a61c2",  # beyond the longest delay
     "sim.GB.tg.999999999999999.d20000.9f3a61c2",  # past year 9999
     " sim.GB.tg.1767268800000.d20000.9f3a61c2",
+    "sim.GB.tg.١٧٦٧٢٦٨٨٠٠٠٠٠.d20000.9f3a61c2",
+    "sim.GB.tg.1767268800000.d２0000.9f3a61c2",
 ]
 
 

@@ -56,6 +56,7 @@ def test_valid_config_strings(text, default, services, no_numbers):
         "wa=deliver:2d",
         "wa=deliver:169h",  # longer than a week
         "wa=deliver: 20s",
+        "wa=deliver:٢٠s",
         "WA=never",
         "w.a=never",
         "default=late",

@@ -89,6 +89,7 @@ def test_rent_of_a_country_without_upstream_id_sends_nothing(client, upstream):
         (Reply("ACCESS_NUMBER:123"), ProviderUnavailable, "provider.unavailable"),
         (Reply("ACCESS_NUMBER::447700900123"), ProviderUnavailable, "provider.unavailable"),
         (Reply("ACCESS_NUMBER:123:phone"), ProviderUnavailable, "provider.unavailable"),
+        (Reply("ACCESS_NUMBER:123:٤٤٧٧٠٠٩٠٠١٢٣"), ProviderUnavailable, "provider.unavailable"),
     ],
 )
 def test_rent_answers(client, upstream, sleeps, reply, error, reason):
@@ -339,6 +340,9 @@ def test_finish_a_waiting_number_is_refused(client, upstream):
         ("ACCESS_BALANCE:12.5", Decimal("12.5")),
         ("ACCESS_BALANCE:abc", "provider.unavailable"),
         ("ACCESS_BALANCE:NaN", "provider.unavailable"),
+        ("ACCESS_BALANCE:1e3", "provider.unavailable"),
+        ("ACCESS_BALANCE:١٠٠", "provider.unavailable"),
+        ("ACCESS_BALANCE:1_000", "provider.unavailable"),
         ("ACCESS_BALANCE:", "provider.unavailable"),
         ("BAD_KEY", "provider.bad_key"),
     ],
