@@ -106,3 +106,40 @@ def test_spent_since_is_shown_and_a_forged_request_is_refused(page, portal_url):
     assert "No tickets yet." in page.inner_text("#ticket-list")
     # the refused request answered 422, which Chromium reports on the console: expected here
     page.problems[:] = [p for p in page.problems if "status of 422" not in p]
+
+
+def test_a_demo_dispute_restricts_the_account_and_staff_submit_evidence_and_win_it(browser, page, portal_url):
+    register(page, portal_url, "dora@example.com")
+    deposit_by_demo_card(page, portal_url, "30")
+    goto(page, f"{portal_url}/deposits")
+    reference = page.locator("#deposit-list a").first.get_attribute("href").rsplit("/", 1)[1]
+
+    staff_context = browser.new_context()
+    staff = staff_context.new_page()
+    register(staff, portal_url, "dan@staff.example.com")
+    make_staff("dan@staff.example.com")
+    goto(staff, f"{portal_url}/staff/disputes/")
+    staff.fill("#demo-dispute-deposit", reference)
+    staff.click("#open-demo-dispute")
+    staff.wait_for_selector(f"#staff-disputes a:has-text('{reference}')")
+    assert "Evidence due" in staff.inner_text("#staff-disputes")
+
+    goto(page, f"{portal_url}/dashboard")
+    assert "disputed with your card" in page.inner_text(".standing-notice")
+    assert "$0.00" in page.inner_text("#balance")
+
+    staff.click(f"#staff-disputes a:has-text('{reference}')")
+    staff.wait_for_selector("#submit-evidence")
+    evidence = staff.inner_text(".evidence")
+    assert "refund_policy_disclosure" in evidence and "dora@example.com" in evidence
+    staff.click("#submit-evidence")
+    staff.wait_for_selector("text=The evidence was submitted to the card processor.")
+    assert "Under review by the bank" in staff.inner_text(".dispute-state")
+    staff.click("#demo-won")
+    staff.wait_for_selector("text=The demo bank decided the dispute in our favour.")
+    assert "Won" in staff.inner_text(".dispute-state")
+    staff_context.close()
+
+    goto(page, f"{portal_url}/dashboard")
+    assert "$30.00" in page.inner_text("#balance")
+    assert page.locator(".standing-notice").count() == 0
