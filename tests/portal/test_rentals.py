@@ -252,6 +252,8 @@ REFUSALS = [
      {"reason": "Chargeback under review"}),
     ("terminated", lambda u: suspend(u, "terminated", "Fraud"), "US", "wa", None,
      "rental.account_terminated", {"reason": "Fraud"}),
+    ("restricted by a dispute", lambda u: suspend(u, "restricted", ""), "US", "wa", None,
+     "rental.account_restricted", {"reason": "-"}),
     ("unknown service", None, "US", "zz", None, "rental.unknown_service", {}),
     ("unknown country", None, "XX", "wa", None, "rental.unknown_service", {}),
     ("country not on sale", None, "NG", "wa", None, "rental.unknown_service", {}),

@@ -140,6 +140,8 @@ ROUTE_REFUSALS = [
     ("suspended", lambda: _suspend("suspended"), "US:wa", 409,
      "Your account is suspended, so you cannot rent numbers. Reason: Chargeback &lt;b&gt;under&lt;/b&gt; review"),
     ("terminated", lambda: _suspend("terminated"), "US:wa", 409, "Your account is closed"),
+    ("restricted by a dispute", lambda: _suspend("restricted"), "US:wa", 409,
+     "A card payment of yours is disputed, so you cannot rent numbers until the dispute is closed."),
 ]
 
 
