@@ -75,13 +75,16 @@ def _prepare(work: Path) -> tuple[dict, int]:
                    capture_output=True)
     env = {"DATABASE_URL": f"sqlite:///{work / 'portal.sqlite3'}", "SITE_DIR": str(site),
            "SECRET_KEY": "bench-secret", "PUBLIC_URL": "http://127.0.0.1"}
-    from portal import accounts, create_app, db, ledger
+    from portal import create_app
+    from portal.accounts import users
+    from portal.store import db
+    from portal.money import ledger
     from portal.site_versions import published
 
     app = create_app(dict(env))
     with db.connection():
         terms = published(str(site), "2026-11-24", "en")
-        user = accounts.register(email=EMAIL, password=PASSWORD, language="en", country="US",
+        user = users.register(email=EMAIL, password=PASSWORD, language="en", country="US",
                                  accepted=True, terms=terms, params=app.config["ARGON2"])
         for index in range(50):
             ledger.post(f"bench:{index}", "deposit",
@@ -146,8 +149,9 @@ def http_table(seconds: int) -> list[tuple[str, float, float]]:
 
 def _fill(user_id: int, account_id: int, rows: int) -> None:
     """Append ``rows`` ledger entries (balanced pairs) to the wallet, fast, in one transaction."""
-    from portal import db, ledger
-    from portal.fields import utcnow
+    from portal.store import db
+    from portal.money import ledger
+    from portal.store.fields import utcnow
 
     house = ledger.house("card_clearing").id
     now = utcnow().replace(tzinfo=None)
@@ -180,8 +184,11 @@ def _median_ms(function, repeat: int) -> float:
 def rows_table(total_rows: int) -> list[tuple[int, float, float]]:
     from peewee import fn
 
-    from portal import accounts, create_app, db, ledger
-    from portal.models import Entry
+    from portal import create_app
+    from portal.accounts import users
+    from portal.store import db
+    from portal.money import ledger
+    from portal.store.models import Entry
 
     work = Path(tempfile.mkdtemp(prefix="portal-rows-"))
     try:
@@ -193,7 +200,7 @@ def rows_table(total_rows: int) -> list[tuple[int, float, float]]:
 
         results = []
         with db.connection():
-            user = accounts.register(email="rows@example.com", password=PASSWORD, language="en",
+            user = users.register(email="rows@example.com", password=PASSWORD, language="en",
                                      country="US", accepted=True, terms=published(str(site), "2026-11-24", "en"),
                                      params=app.config["ARGON2"])
             wallet = ledger.wallet(user.id)

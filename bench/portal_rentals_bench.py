@@ -62,8 +62,12 @@ def _prepare(work: Path) -> dict:
     env = {"DATABASE_URL": f"sqlite:///{work / 'portal.sqlite3'}", "SITE_DIR": str(site),
            "SECRET_KEY": "bench-secret", "PUBLIC_URL": "http://127.0.0.1",
            "SMS_PROVIDER": "simulator", "SMS_SIMULATOR": "default=never"}
-    from portal import accounts, catalog, create_app, db, ledger
-    from portal.models import Service
+    from portal import create_app
+    from portal.accounts import users
+    from portal.numbers import catalog
+    from portal.store import db
+    from portal.money import ledger
+    from portal.store.models import Service
     from portal.site_versions import published
 
     app = create_app(dict(env))
@@ -73,7 +77,7 @@ def _prepare(work: Path) -> dict:
         Service.update(wait_seconds=WINDOW_SECONDS).where(Service.code == "wa").execute()
         terms = published(str(site), "2026-11-24", "en")
         for index in range(CUSTOMERS):
-            user = accounts.register(email=f"c{index}@example.com", password=PASSWORD,
+            user = users.register(email=f"c{index}@example.com", password=PASSWORD,
                                      language="en", country="US", accepted=True, terms=terms,
                                      params=fast)
             ledger.post(f"bench:{index}", "deposit",
@@ -155,8 +159,10 @@ def _p99(samples: list[float]) -> float:
 
 def _books(env: dict) -> tuple[list[str], int, int]:
     """Ledger problems, and the customers' total balance against what they were given."""
-    from portal import create_app, db, ledger
-    from portal.models import User
+    from portal import create_app
+    from portal.store import db
+    from portal.money import ledger
+    from portal.store.models import User
 
     create_app(dict(env))
     with db.connection():

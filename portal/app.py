@@ -13,7 +13,7 @@ from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config as settings
-from portal import db, migrate
+from portal.store import db, migrate
 
 csrf = CSRFProtect()
 
@@ -33,12 +33,13 @@ def create_app(config: dict | None = None) -> Flask:
     Htmx(app)
     csrf.init_app(app)
 
-    from portal import cli, errors, i18n, security, web
+    from portal import cli
+    from portal.web import errors, i18n, security, views
     from portal.routes import account, auth, dashboard, demo, deposits, policy, site, webhooks
 
     i18n.init_app(app)
     security.init_app(app)
-    web.init_app(app)
+    views.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     for module in (auth, dashboard, deposits, webhooks, account, demo, policy, site):

@@ -10,7 +10,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from portal import db, ledger, reconcile as reconciliation
+from portal.store import db
+from portal.money import ledger, reconcile as reconciliation
 from portal.demo_seed import seed
 from portal.payments.errors import ProcessorError
 

@@ -12,7 +12,7 @@ import os
 import secrets
 from pathlib import Path
 
-from portal.db import LOCK_TIMEOUT_SECONDS
+from portal.store.db import LOCK_TIMEOUT_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
@@ -66,7 +66,7 @@ def defaults() -> dict:
         "ARGON2": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
         # Sign-in failures allowed within the window: per account, and per client address
         # across accounts (credential stuffing; a shared address shares the limit)
-        # Seconds a statement waits for a lock before the request answers 503 (portal.db)
+        # Seconds a statement waits for a lock before the request answers 503 (portal.store.db)
         "DATABASE_LOCK_TIMEOUT_SECONDS": LOCK_TIMEOUT_SECONDS,
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
@@ -78,14 +78,14 @@ def defaults() -> dict:
         "STATEMENT_PAGE_SIZE": 25,
         "TRUST_PROXY": 0,
         "DEMO_SEED": False,
-        # Notification email (portal.notifications): none sent while SMTP_HOST is empty
+        # Notification email (portal.support.notifications): none sent while SMTP_HOST is empty
         "SMTP_HOST": "",
         "SMTP_PORT": 25,
         "SMTP_USER": "",
         "SMTP_PASSWORD": "",
         "SMTP_FROM": "support@1001sms.com",
         "SMTP_STARTTLS": False,
-        # SMS numbers (portal.sms.provider_from_config): the embedded simulator by default
+        # SMS numbers (portal.numbers.sms.provider_from_config): the embedded simulator by default
         "SMS_PROVIDER": "",
         "SMS_SIMULATOR": "default=deliver:20s",
         "SMS_ACTIVATE_URL": "",

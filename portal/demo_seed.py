@@ -3,9 +3,10 @@ catalog."""
 
 from __future__ import annotations
 
-from portal import accounts, catalog
-from portal.fields import utcnow
-from portal.models import User
+from portal.accounts import users
+from portal.numbers import catalog
+from portal.store.fields import utcnow
+from portal.store.models import User
 from portal.policy import terms_in_force
 from portal.site_versions import published
 
@@ -21,7 +22,7 @@ def seed(config) -> list[tuple[str, str, str]]:
     terms = published(config["SITE_DIR"], terms_in_force(utcnow()).version, "en")
     for _role, email, password, language, country, staff in DEMO_USERS:
         if User.get_or_none(User.email == email) is None:
-            user = accounts.register(email=email, password=password, language=language,
+            user = users.register(email=email, password=password, language=language,
                                      country=country, accepted=True, terms=terms,
                                      params=config["ARGON2"])
             if staff:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from portal.fields import utcnow
+from portal.store.fields import utcnow
 
 
 @dataclass(frozen=True)

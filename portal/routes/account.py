@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, request
 
-from portal import accounts, web
-from portal.models import Consent
+from portal.accounts import users
+from portal.web import views
+from portal.store.models import Consent
 
 bp = Blueprint("account", __name__)
 
@@ -14,38 +15,38 @@ def _page(status=200, fragment="fragments/preferences_form.html", **context):
     context.setdefault("errors", {})
     context.setdefault("form", {})
     consents = list(Consent.select().where(Consent.user == g.user.id).order_by(Consent.id.desc()))
-    return web.render("pages/account.html", fragment, status, countries=accounts.COUNTRIES,
+    return views.render("pages/account.html", fragment, status, countries=users.COUNTRIES,
                       consents=consents, **context)
 
 
 @bp.get("/account")
-@web.login_required
+@views.login_required
 def show():
     return _page()
 
 
 @bp.post("/account/preferences")
-@web.login_required
+@views.login_required
 def preferences():
     try:
-        accounts.update_preferences(g.user, language=request.form.get("language", ""),
+        users.update_preferences(g.user, language=request.form.get("language", ""),
                                     country=request.form.get("country", ""))
-    except accounts.FormError as invalid:
+    except users.FormError as invalid:
         return _page(422, errors=invalid.errors, form=request.form)
     return _page(saved=True)
 
 
 @bp.post("/account/password")
-@web.login_required
+@views.login_required
 def password():
     form = request.form
     try:
-        user = accounts.change_password(
+        user = users.change_password(
             g.user, current=form.get("current_password", ""), new=form.get("new_password", ""),
             confirm=form.get("confirm_password", ""), params=current_app.config["ARGON2"],
-            session_id=web.session_id(),
+            session_id=views.session_id(),
         )
-    except accounts.FormError as invalid:
+    except users.FormError as invalid:
         return _page(422, "fragments/password_form.html", password_errors=invalid.errors)
     g.user = user  # this session stays; every other one has ended
     return _page(fragment="fragments/password_form.html", password_saved=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, request, url_for
 from htmx_flask import make_response
 
-from portal import accounts, attempts, redirects, web
-from portal.i18n import language
-from portal.fields import utcnow
+from portal.accounts import attempts, users
+from portal.web import redirects, views
+from portal.web.i18n import language
+from portal.store.fields import utcnow
 from portal.policy import terms_in_force
 from portal.site_versions import published
 
@@ -35,23 +36,23 @@ def register():
     errors, status = {}, 200
     if request.method == "POST":
         try:
-            user = accounts.register(
+            user = users.register(
                 email=form.get("email", ""), password=form.get("password", ""),
                 language=form.get("language", ""), country=form.get("country", ""),
                 accepted=form.get("accept_terms") == "yes", terms=_terms_published(),
                 params=config["ARGON2"],
-                limit=attempts.Limit(attempts.REGISTRATION, web.client_ip(),
+                limit=attempts.Limit(attempts.REGISTRATION, views.client_ip(),
                                      config["REGISTER_MAX_PER_ADDRESS"], config["REGISTER_WINDOW_SECONDS"]),
             )
-        except accounts.Limited as limited:
+        except users.Limited as limited:
             errors, status = limited.errors, 429
-        except accounts.FormError as invalid:
+        except users.FormError as invalid:
             errors, status = invalid.errors, 422
         else:
-            web.sign_in(user)
+            views.sign_in(user)
             return _go(url_for("dashboard.index"))
-    return web.render("pages/register.html", "fragments/register_form.html", status,
-                      errors=errors, form=form, countries=accounts.COUNTRIES,
+    return views.render("pages/register.html", "fragments/register_form.html", status,
+                      errors=errors, form=form, countries=users.COUNTRIES,
                       terms=_terms_published())
 
 
@@ -61,21 +62,21 @@ def login():
     error, status = None, 200
     if request.method == "POST":
         config = current_app.config
-        result = accounts.authenticate(
-            form.get("email", ""), form.get("password", ""), address=web.client_ip(),
+        result = users.authenticate(
+            form.get("email", ""), form.get("password", ""), address=views.client_ip(),
             params=config["ARGON2"], max_failures=config["LOGIN_MAX_FAILURES"],
             max_failures_per_address=config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
             window=config["LOGIN_WINDOW_SECONDS"],
         )
         if result.user is not None:
-            web.sign_in(result.user)
+            views.sign_in(result.user)
             return _go(_safe_next(request.args.get("next")))
         error, status = ("login.limited", 429) if result.limited else ("login.failed", 401)
-    return web.render("pages/login.html", "fragments/login_form.html", status,
+    return views.render("pages/login.html", "fragments/login_form.html", status,
                       error=error, form=form)
 
 
 @bp.post("/logout")
 def logout():
-    web.sign_out()
+    views.sign_out()
     return _go(url_for("auth.login"))

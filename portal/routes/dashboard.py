@@ -8,7 +8,8 @@ import re
 
 from flask import Blueprint, Response, current_app, g, request
 
-from portal import deposits, ledger, web
+from portal.money import deposits, ledger
+from portal.web import views
 
 bp = Blueprint("dashboard", __name__)
 
@@ -22,31 +23,31 @@ def _page_number() -> int:
 
 
 @bp.get("/dashboard")
-@web.login_required
+@views.login_required
 def index():
-    return web.render("pages/dashboard.html", "fragments/deposit_list.html",
+    return views.render("pages/dashboard.html", "fragments/deposit_list.html",
                       deposits=list(deposits.for_user(g.user.id).limit(10)))
 
 
 @bp.get("/dashboard/balance")
-@web.login_required
+@views.login_required
 def balance():
-    return web.render("fragments/balance.html", "fragments/balance.html")
+    return views.render("fragments/balance.html", "fragments/balance.html")
 
 
 @bp.get("/deposits")
-@web.login_required
+@views.login_required
 def deposit_list():
-    return web.render("pages/deposits.html", "fragments/deposit_list.html",
+    return views.render("pages/deposits.html", "fragments/deposit_list.html",
                       deposits=list(deposits.for_user(g.user.id).limit(200)))
 
 
 @bp.get("/statement")
-@web.login_required
+@views.login_required
 def statement():
     page = _page_number()
     entries, more = ledger.statement(g.user.id, page, current_app.config["STATEMENT_PAGE_SIZE"])
-    return web.render("pages/statement.html", "fragments/statement.html",
+    return views.render("pages/statement.html", "fragments/statement.html",
                       entries=entries, page=page, more=more)
 
 
@@ -66,7 +67,7 @@ def _csv_rows(user_id: int):
 
 
 @bp.get("/statement.csv")
-@web.login_required
+@views.login_required
 def statement_csv():
     rows = list(_csv_rows(g.user.id))
     return Response(rows, mimetype="text/csv", headers={

@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, redirect, request, url_for
 from htmx_flask import make_response
 
-from portal import deposits, processors, web
-from portal.accounts import FormError
-from portal.fields import utcnow
-from portal.i18n import language
+from portal.money import deposits, processors
+from portal.web import views
+from portal.accounts.users import FormError
+from portal.store.fields import utcnow
+from portal.web.i18n import language
 from portal.policy import requires_withdrawal_waiver, terms_in_force
 from portal.site_versions import published
 
@@ -23,14 +24,14 @@ def _form_context(form, errors):
 
 
 @bp.get("/deposits/new")
-@web.login_required
+@views.login_required
 def new():
-    return web.render("pages/deposit_new.html", "fragments/deposit_form.html",
+    return views.render("pages/deposit_new.html", "fragments/deposit_form.html",
                       **_form_context({}, {}))
 
 
 @bp.post("/deposits")
-@web.login_required
+@views.login_required
 def create():
     form = request.form
     context = _form_context(form, {})
@@ -38,15 +39,15 @@ def create():
         deposit = deposits.open_deposit(
             g.user, method=form.get("method", ""), amount_text=form.get("amount", ""),
             consent=form.get("consent") == "yes", terms=context["policy"],
-            ip=web.client_ip(), user_agent=web.user_agent(),
+            ip=views.client_ip(), user_agent=views.user_agent(),
         )
     except FormError as invalid:
         context["errors"] = invalid.errors
-        return web.render("pages/deposit_new.html", "fragments/deposit_form.html", 422, **context)
+        return views.render("pages/deposit_new.html", "fragments/deposit_form.html", 422, **context)
     url = processors.start_payment(deposit, g.user)
     if url is None:
         context["errors"] = {"form": "processor.unavailable"}
-        return web.render("pages/deposit_new.html", "fragments/deposit_form.html", 502, **context)
+        return views.render("pages/deposit_new.html", "fragments/deposit_form.html", 502, **context)
     if request.htmx:
         return make_response("", 204, redirect=url)
     # Without htmx: our own deposit page, whose link leads on to the processor (the CSP lets
@@ -55,10 +56,10 @@ def create():
 
 
 @bp.get("/deposits/<reference>")
-@web.login_required
+@views.login_required
 def show(reference: str):
-    deposit = web.owned_or_404(deposits.one_for_user(g.user.id, reference))
+    deposit = views.owned_or_404(deposits.one_for_user(g.user.id, reference))
     # The status poll tells the page to refresh the balance once the deposit is credited.
     trigger = "balance-changed" if request.htmx and deposit.state == "succeeded" else None
-    return web.render("pages/deposit.html", "fragments/deposit_status.html", trigger=trigger,
+    return views.render("pages/deposit.html", "fragments/deposit_status.html", trigger=trigger,
                       deposit=deposit)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g
 
-from portal.fields import utcnow
-from portal.i18n import language
+from portal.store.fields import utcnow
+from portal.web.i18n import language
 from portal.policy import CLAUSE_ANCHORS, terms, terms_in_force, upcoming_terms
 from portal.site_versions import SiteNotBuilt, clause_url, published
 

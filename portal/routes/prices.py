@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, request
 
-from portal import catalog, web
-from portal.accounts import FormError
+from portal.numbers import catalog
+from portal.web import views
+from portal.accounts.users import FormError
 from portal.routes.staff import staff_required
-from portal.sms.countries import COUNTRIES
+from portal.numbers.sms.countries import COUNTRIES
 
 bp = Blueprint("prices", __name__)
 
@@ -27,7 +28,7 @@ def index():
     if country not in COUNTRIES:
         abort(404)
     rows = [_row(country, service) for service in catalog.services()]
-    return web.render("pages/prices.html", "fragments/prices_table.html",
+    return views.render("pages/prices.html", "fragments/prices_table.html",
                       country=country, countries=sorted(COUNTRIES), rows=rows)
 
 
@@ -41,9 +42,9 @@ def update():
     try:
         catalog.set_price(country, code, request.form.get("amount", ""), by=g.user)
     except FormError as invalid:
-        return web.render("pages/prices.html", "fragments/prices_row.html", 422,
+        return views.render("pages/prices.html", "fragments/prices_row.html", 422,
                           row=_row(country, service, invalid.errors), country=country,
                           countries=sorted(COUNTRIES), rows=[_row(country, service, invalid.errors)])
     row = _row(country, service, saved=True)
-    return web.render("pages/prices.html", "fragments/prices_row.html", row=row,
+    return views.render("pages/prices.html", "fragments/prices_row.html", row=row,
                       country=country, countries=sorted(COUNTRIES), rows=[row])

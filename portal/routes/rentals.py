@@ -1,5 +1,5 @@
 """Renting numbers: the filtered offer list, "Rent", a rental's row (which polls itself
-while waiting) and "Request refund". The decisions are in ``portal.rentals``."""
+while waiting) and "Request refund". The decisions are in ``portal.numbers.rentals``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from datetime import timedelta
 from flask import Blueprint, abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 
-from portal import catalog, rentals, web
-from portal.fields import utcnow
-from portal.i18n import language, money, when
-from portal.messages import message
+from portal.numbers import catalog, rentals
+from portal.web import views
+from portal.store.fields import utcnow
+from portal.web.i18n import language, money, when
+from portal.web.messages import message
 from portal.policy import CLAUSE_ANCHORS, requires_withdrawal_waiver, terms_in_force
 from portal.routes.policy import clause_link
 from portal.site_versions import published
@@ -99,12 +100,12 @@ def _with_rentals(context: dict) -> dict:
 
 
 @bp.get("/rentals")
-@web.login_required
+@views.login_required
 def index():
     context = _page_context()
     if request.htmx and request.htmx.target == "offers":
-        return web.render("pages/rentals.html", "fragments/rent_offers.html", **context)
-    return web.render("pages/rentals.html", "fragments/rental_list.html", **_with_rentals(context))
+        return views.render("pages/rentals.html", "fragments/rent_offers.html", **context)
+    return views.render("pages/rentals.html", "fragments/rental_list.html", **_with_rentals(context))
 
 
 def _consent():
@@ -112,11 +113,11 @@ def _consent():
         return None
     version = terms_in_force(utcnow()).version
     terms = published(current_app.config["SITE_DIR"], version, language())
-    return rentals.ConsentGiven(terms, web.client_ip(), web.user_agent())
+    return rentals.ConsentGiven(terms, views.client_ip(), views.user_agent())
 
 
 @bp.post("/rentals")
-@web.login_required
+@views.login_required
 def create():
     country, _, service = request.form.get("offer", "").partition(":")
     key = rentals.make_request_key(g.user.id, request.form.get("token", ""), country, service)
@@ -124,30 +125,30 @@ def create():
         rental = rentals.rent(g.user, country, service, consent=_consent(), request_key=key)
     except rentals.RentalRefused as refused:
         context = _page_context(notice=notice(refused.reason, **refused.values))
-        return web.render("pages/rentals.html", "fragments/rent_result.html",
+        return views.render("pages/rentals.html", "fragments/rent_result.html",
                           STATUS[refused.reason], **_with_rentals(context))
     if not request.htmx:
         return redirect(url_for("rentals.show", reference=rental.reference), 303)
-    return web.render("pages/rentals.html", "fragments/rent_result.html", 200,
+    return views.render("pages/rentals.html", "fragments/rent_result.html", 200,
                       trigger="balance-changed", rental=rental, token=secrets.token_urlsafe(16),
                       notice=notice("rental.rented", phone=rental.phone))
 
 
 @bp.get("/rentals/<reference>")
-@web.login_required
+@views.login_required
 def show(reference: str):
-    rental = rentals.sync(web.owned_or_404(rentals.one_for_user(g.user.id, reference)))
-    return web.render("pages/rental.html", "fragments/rental_row.html", rental=rental, notice=None)
+    rental = rentals.sync(views.owned_or_404(rentals.one_for_user(g.user.id, reference)))
+    return views.render("pages/rental.html", "fragments/rental_row.html", rental=rental, notice=None)
 
 
 @bp.post("/rentals/<reference>/refund")
-@web.login_required
+@views.login_required
 def refund(reference: str):
     outcome = rentals.request_refund(g.user, reference)
     if outcome is None:
         abort(404)
     shown = notice(outcome.reason, outcome.rental.terms_version, **outcome.values)
-    return web.render("pages/rental.html", "fragments/rental_row.html",
+    return views.render("pages/rental.html", "fragments/rental_row.html",
                       200 if outcome.credited else STATUS[outcome.reason],
                       trigger="balance-changed" if outcome.credited else None,
                       rental=outcome.rental, notice=shown)

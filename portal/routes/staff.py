@@ -8,10 +8,13 @@ import functools
 
 from flask import Blueprint, abort, current_app, g, request, url_for
 
-from portal import audit, card_refunds, db, deposits, ledger, notifications, staff, tickets, web
-from portal.accounts import FormError
-from portal.fields import utcnow
-from portal.models import Ticket, User
+from portal.support import audit, notifications, staff, tickets
+from portal.money import card_refunds, deposits, ledger
+from portal.store import db
+from portal.web import views
+from portal.accounts.users import FormError
+from portal.store.fields import utcnow
+from portal.store.models import Ticket, User
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -32,7 +35,7 @@ def queue():
     category, state = request.args.get("category", ""), request.args.get("state", "open")
     rows = list(tickets.queue(category, state).limit(500))
     now = utcnow()
-    return web.render("pages/staff_queue.html", "fragments/staff_queue_table.html",
+    return views.render("pages/staff_queue.html", "fragments/staff_queue_table.html",
                       rows=[(t, tickets.is_overdue(t, now)) for t in rows],
                       filter_category=category, filter_state=state,
                       categories=tickets.CATEGORIES, states=tickets.STATES)
@@ -43,7 +46,7 @@ def _ticket_page(ticket: Ticket, status=200, errors=None, fragment="fragments/st
     customer = User.get_by_id(ticket.user_id)
     customer_deposits = list(deposits.for_user(customer.id).limit(50))
     entries, _more = ledger.statement(customer.id, 1, 25)
-    return web.render(
+    return views.render(
         "pages/staff_ticket.html", fragment, status, ticket=ticket, customer=customer,
         messages=tickets.thread(ticket), deposits=customer_deposits, entries=entries,
         balance=ledger.balance(customer.id), overdue=tickets.is_overdue(ticket),
@@ -55,7 +58,7 @@ def _ticket_page(ticket: Ticket, status=200, errors=None, fragment="fragments/st
 
 
 def _ticket(ticket_id: int) -> Ticket:
-    return web.owned_or_404(Ticket.select().where(Ticket.id == ticket_id))
+    return views.owned_or_404(Ticket.select().where(Ticket.id == ticket_id))
 
 
 @bp.get("/tickets/<id:ticket_id>")
@@ -128,21 +131,21 @@ def resend(ticket_id: int):
 @bp.get("/accounts")
 @staff_required
 def accounts():
-    return web.render("pages/staff_accounts.html", "fragments/staff_account_list.html",
+    return views.render("pages/staff_accounts.html", "fragments/staff_account_list.html",
                       users=list(staff.review_list().limit(500)), errors={}, actions=staff.ACTIONS)
 
 
 @bp.post("/accounts/<id:user_id>/standing")
 @staff_required
 def standing(user_id: int):
-    web.owned_or_404(User.select().where(User.id == user_id))
+    views.owned_or_404(User.select().where(User.id == user_id))
     errors, subject = {}, None
     try:
         subject = staff.set_standing(g.user, user_id, request.form.get("action", ""),
                                      request.form.get("reason", ""))
     except FormError as invalid:
         errors = invalid.errors
-    return web.render("pages/staff_accounts.html", "fragments/staff_standing.html",
+    return views.render("pages/staff_accounts.html", "fragments/staff_standing.html",
                       422 if errors else 200, user=subject or User.get_by_id(user_id),
                       users=list(staff.review_list().limit(500)), errors=errors,
                       actions=staff.ACTIONS, saved=not errors)
@@ -151,12 +154,12 @@ def standing(user_id: int):
 @bp.get("/audit")
 @staff_required
 def audit_log():
-    return web.render("pages/staff_audit.html", "fragments/audit_table.html",
+    return views.render("pages/staff_audit.html", "fragments/audit_table.html",
                       entries=list(audit.recent()))
 
 
 @bp.get("/outbox")
 @staff_required
 def outbox():
-    return web.render("pages/staff_outbox.html", "fragments/outbox_table.html",
+    return views.render("pages/staff_outbox.html", "fragments/outbox_table.html",
                       messages=list(notifications.recent()))

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, request
 
-from portal import dispute_evidence, disputes, ledger, processors, web
-from portal.fields import utcnow
-from portal.models import Deposit, Dispute, User
+from portal.money import dispute_evidence, disputes, ledger, processors
+from portal.web import views
+from portal.store.fields import utcnow
+from portal.store.models import Deposit, Dispute, User
 from portal.payments.errors import ProcessorError
 from portal.routes.staff import staff_required
 from portal.states import DEPOSIT_CREDITED
@@ -21,7 +22,7 @@ def _demo() -> bool:
 
 
 def _list(status: int = 200, errors: dict | None = None, opened: str | None = None):
-    return web.render("pages/staff_disputes.html", "fragments/staff_dispute_list.html", status,
+    return views.render("pages/staff_disputes.html", "fragments/staff_dispute_list.html", status,
                       disputes=list(disputes.recent()), now=utcnow(), demo=_demo(),
                       errors=errors or {}, opened=opened)
 
@@ -33,14 +34,14 @@ def index():
 
 
 def _dispute(dispute_id: int) -> Dispute:
-    return web.owned_or_404(Dispute.select().where(Dispute.id == dispute_id))
+    return views.owned_or_404(Dispute.select().where(Dispute.id == dispute_id))
 
 
 def _page(dispute: Dispute, status: int = 200, errors: dict | None = None, result: str | None = None):
     dispute = Dispute.get_by_id(dispute.id)
     evidence = disputes.submitted_evidence(dispute) or dispute_evidence.assemble(
         dispute, public_url=current_app.config["PUBLIC_URL"], site_dir=current_app.config["SITE_DIR"])
-    return web.render("pages/staff_dispute.html", "fragments/staff_dispute_panel.html", status,
+    return views.render("pages/staff_dispute.html", "fragments/staff_dispute_panel.html", status,
                       dispute=dispute, deposit=Deposit.get_by_id(dispute.deposit_id),
                       customer=User.get_by_id(dispute.user_id), evidence=evidence,
                       balance=ledger.balance(dispute.user_id), owed=ledger.owed(dispute.user_id),
@@ -82,7 +83,7 @@ def demo_open():
                                   Deposit.state.in_(DEPOSIT_CREDITED))
     if deposit is None or disputes.for_deposit(deposit.id):
         return _list(422, {"deposit": "dispute.deposit_invalid"})
-    from portal import demo_processor
+    from portal.money import demo_processor
 
     demo_processor.open_dispute(deposit)
     return _list(opened=reference)
@@ -97,7 +98,7 @@ def demo_decide(dispute_id: int, outcome: str):
         abort(404)
     if not disputes.is_open(dispute):
         return _page(dispute, 409, {"evidence": "dispute.not_open"})
-    from portal import demo_processor
+    from portal.money import demo_processor
 
     demo_processor.close_dispute(dispute, won=outcome == "won")
     return _page(dispute, result=outcome)

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g
 
-from portal import deposits, processors, web
-from portal.accounts import FormError
-from portal.models import Deposit
+from portal.money import deposits, processors
+from portal.web import views
+from portal.accounts.users import FormError
+from portal.store.models import Deposit
 from portal.payments.errors import ProcessorError
 from portal.routes.staff import staff_required
 
@@ -17,7 +18,7 @@ bp = Blueprint("staff_held", __name__, url_prefix="/staff/held")
 
 def _list(status: int = 200, errors: dict | None = None, done: str | None = None):
     rows = [(deposit, deposits.held_amount(deposit)) for deposit in deposits.held()]
-    return web.render("pages/staff_held.html", "fragments/staff_held_list.html", status,
+    return views.render("pages/staff_held.html", "fragments/staff_held_list.html", status,
                       rows=rows, errors=errors or {}, done=done)
 
 
@@ -29,7 +30,7 @@ def index():
 
 def _held(deposit_id: int) -> Deposit | None:
     """The deposit if it is still held; None when it was decided already; 404 if none."""
-    deposit = web.owned_or_404(Deposit.select().where(Deposit.id == deposit_id))
+    deposit = views.owned_or_404(Deposit.select().where(Deposit.id == deposit_id))
     return deposit if deposit.state == "held" else None
 
 

@@ -6,34 +6,36 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, request, url_for
 from htmx_flask import make_response
 
-from portal import deposits, notifications, tickets, web
-from portal.accounts import FormError
+from portal.money import deposits
+from portal.support import notifications, tickets
+from portal.web import views
+from portal.accounts.users import FormError
 
 bp = Blueprint("tickets", __name__)
 
 
 def _form(form, errors, status=200):
-    return web.render("pages/ticket_new.html", "fragments/ticket_form.html", status, form=form,
+    return views.render("pages/ticket_new.html", "fragments/ticket_form.html", status, form=form,
                       errors=errors, categories=tickets.CATEGORIES,
                       deposits=list(tickets.card_deposits(g.user.id).where(
                           tickets.Deposit.state == "succeeded")))
 
 
 @bp.get("/tickets")
-@web.login_required
+@views.login_required
 def index():
-    return web.render("pages/tickets.html", "fragments/ticket_list.html",
+    return views.render("pages/tickets.html", "fragments/ticket_list.html",
                       tickets=list(tickets.for_user(g.user.id).limit(200)))
 
 
 @bp.get("/tickets/new")
-@web.login_required
+@views.login_required
 def new():
     reference = request.args.get("deposit", "")
     form = {"category": "card_refund", "deposit": reference} if reference else {}
     errors = {}
     if reference:
-        deposit = web.owned_or_404(deposits.one_for_user(g.user.id, reference))
+        deposit = views.owned_or_404(deposits.one_for_user(g.user.id, reference))
         form["subject"] = f"{_refund_subject()} {deposit.reference}"
         _, problem = tickets.refundable_deposit(g.user, reference, tickets.utcnow())
         errors = {"deposit": problem} if problem else {}
@@ -47,7 +49,7 @@ def _refund_subject() -> str:
 
 
 @bp.post("/tickets")
-@web.login_required
+@views.login_required
 def create():
     form = request.form
     try:
@@ -64,21 +66,21 @@ def create():
 
 
 def _thread(ticket, errors=None, status=200, form=None):
-    return web.render("pages/ticket.html", "fragments/ticket_thread.html", status, ticket=ticket,
+    return views.render("pages/ticket.html", "fragments/ticket_thread.html", status, ticket=ticket,
                       messages=tickets.thread(ticket), errors=errors or {}, form=form or {},
                       overdue=tickets.is_overdue(ticket), reply_url=url_for("tickets.reply", ticket_id=ticket.id))
 
 
 @bp.get("/tickets/<id:ticket_id>")
-@web.login_required
+@views.login_required
 def show(ticket_id: int):
-    return _thread(web.owned_or_404(tickets.one_for_user(g.user.id, ticket_id)))
+    return _thread(views.owned_or_404(tickets.one_for_user(g.user.id, ticket_id)))
 
 
 @bp.post("/tickets/<id:ticket_id>/replies")
-@web.login_required
+@views.login_required
 def reply(ticket_id: int):
-    ticket = web.owned_or_404(tickets.one_for_user(g.user.id, ticket_id))
+    ticket = views.owned_or_404(tickets.one_for_user(g.user.id, ticket_id))
     try:
         tickets.reply(ticket, g.user, request.form.get("body", ""))
     except FormError as invalid:
@@ -87,16 +89,16 @@ def reply(ticket_id: int):
 
 
 @bp.get("/deposits/<reference>/refund-meter")
-@web.login_required
+@views.login_required
 def meter(reference: str):
-    deposit = web.owned_or_404(deposits.one_for_user(g.user.id, reference))
-    return web.render("fragments/refund_meter.html", "fragments/refund_meter.html", deposit=deposit)
+    deposit = views.owned_or_404(deposits.one_for_user(g.user.id, reference))
+    return views.render("fragments/refund_meter.html", "fragments/refund_meter.html", deposit=deposit)
 
 
 @bp.app_template_global()
 def refund_meter(deposit):
     """The refund meter of a deposit, for ``fragments/refund_meter.html``."""
-    from portal import card_refunds
+    from portal.money import card_refunds
 
     return card_refunds.meter(deposit)
 

@@ -2,7 +2,7 @@
 
 A callback that fails verification, or is validly signed but malformed, answers 400 with
 its logged reason and writes nothing. A verified one is applied idempotently
-(``portal.processor_events``) and answers 200, also when it changes nothing (a duplicate, a
+(``portal.money.processor_events``) and answers 200, also when it changes nothing (a duplicate, a
 late event, a deposit we do not know), so the processor stops retrying.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from portal import processor_events
+from portal.money import processor_events
 from portal.payments import card, crypto
 from portal.payments.errors import InvalidWebhook
 

@@ -122,7 +122,8 @@ def start_portal(tmp_path_factory, portal_site):
     site) on 127.0.0.1 and a free port and returns its URL. ``config`` adds settings;
     ``prepare`` runs with a database connection before the first request. Every portal it
     started stops with the test module."""
-    from portal import create_app, db
+    from portal import create_app
+    from portal.store import db
 
     servers = []
 

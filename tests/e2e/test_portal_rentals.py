@@ -8,8 +8,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from portal import catalog, db, ledger
-from portal.models import Service, User
+from portal.numbers import catalog
+from portal.store import db
+from portal.money import ledger
+from portal.store.models import Service, User
 from tests.e2e.test_portal_flow import register
 
 pytestmark = pytest.mark.e2e

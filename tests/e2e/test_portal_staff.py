@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 
 import test_portal_flow as portal_flow
-from portal import catalog, db
-from portal.models import User
+from portal.numbers import catalog
+from portal.store import db
+from portal.store.models import User
 
 pytestmark = pytest.mark.e2e
 

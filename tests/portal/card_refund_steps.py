@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import uuid
 
-from portal import db, ledger
-from portal.models import Deposit, Ticket, User
+from portal.store import db
+from portal.money import ledger
+from portal.store.models import Deposit, Ticket, User
 from portal_testing import Person
 
 STAFF_EMAIL = "sam@staff.example.com"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from portal import db
+from portal.store import db
 
 sys.path.insert(0, str(Path(__file__).parent))
 import portal_pg as pg  # noqa: E402
@@ -59,7 +59,7 @@ def postgres_admin_url():
 @pytest.fixture(scope="session")
 def postgres_template(postgres_admin_url):
     """A PostgreSQL database migrated once; each test's database is a copy of it."""
-    from portal import migrate
+    from portal.store import migrate
 
     name = "portal_template_" + uuid.uuid4().hex[:8]
     pg.admin(postgres_admin_url, f"CREATE DATABASE {name}")

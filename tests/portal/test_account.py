@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from portal import accounts, db
-from portal.models import Deposit, User
+from portal.accounts import users
+from portal.store import db
+from portal.store.models import Deposit, User
 from portal_testing import PASSWORD
 
 BAD_PASSWORD_CHANGES = [
@@ -27,7 +28,7 @@ def test_bad_password_changes_answer_in_the_form_and_change_nothing(customer, ca
     assert response.status_code == 422 and message in body
     assert body.lstrip().startswith('<form id="password-form"')
     with db.connection():
-        assert accounts.hasher({}).verify(User.get().password_hash, PASSWORD)
+        assert users.hasher({}).verify(User.get().password_hash, PASSWORD)
     assert customer.get("/dashboard").status_code == 200
 
 

@@ -13,8 +13,9 @@ import pytest
 from argon2 import PasswordHasher, Type
 
 from portal_testing import PASSWORD, Person
-from portal import accounts, attempts, db
-from portal.models import Account, Attempt, User, UserSession
+from portal.accounts import attempts, users
+from portal.store import db
+from portal.store.models import Account, Attempt, User, UserSession
 
 REGISTER_ERRORS = [
     ("not an email", dict(email="ann.example.com"), "Enter a valid email address."),
@@ -170,7 +171,7 @@ def password_checks(monkeypatch):
             time.sleep(0.05)
             return super().hash(password, salt=salt)
 
-    monkeypatch.setattr(accounts, "hasher", lambda params: Counting(type=Type.ID, **params))
+    monkeypatch.setattr(users, "hasher", lambda params: Counting(type=Type.ID, **params))
     return checked
 
 
@@ -224,7 +225,7 @@ def test_reservations_racing_for_the_last_attempts_get_exactly_the_limit(app, mo
 def test_failures_older_than_the_window_do_not_count(app, customer):
     from datetime import timedelta
 
-    from portal.fields import utcnow
+    from portal.store.fields import utcnow
 
     with db.connection():
         for _ in range(5):

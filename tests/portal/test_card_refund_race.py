@@ -11,15 +11,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from portal import card_refunds, db, deposits, ledger, tickets
-from portal.models import CardRefund, Deposit, Entry, User
+from portal.money import card_refunds, deposits, ledger
+from portal.store import db
+from portal.support import tickets
+from portal.store.models import CardRefund, Deposit, Entry, User
 from portal.payments.card import CardPayment
 from portal.policy import terms_in_force
-from portal.fields import utcnow
+from portal.store.fields import utcnow
 
 try:  # the rentals' own purchase, once it exists; any ledger debit otherwise
-    from portal import catalog, rentals
-    from portal.sms import Simulator
+    from portal.numbers import catalog, rentals
+    from portal.numbers.sms import Simulator
 except ImportError:
     rentals = None
 

@@ -10,8 +10,9 @@ import time
 import pytest
 
 from card_refund_steps import approve_refund, balance, reload, staff_member
-from portal import db, ledger
-from portal.models import CardRefund, Deposit, Ticket
+from portal.store import db
+from portal.money import ledger
+from portal.store.models import CardRefund, Deposit, Ticket
 from portal.payments import demo
 from portal_pg import free_port
 from portal_testing import Person, make_app

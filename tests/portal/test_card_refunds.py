@@ -12,9 +12,10 @@ import pytest
 
 from card_refund_steps import (balance, paid_card_deposit, purchase, reload, request_refund,
                                staff_member, user_id)
-from portal import db, ledger
-from portal.fields import utcnow
-from portal.models import AuditEntry, CardRefund, Deposit, OutboxMessage, Ticket
+from portal.store import db
+from portal.money import ledger
+from portal.store.fields import utcnow
+from portal.store.models import AuditEntry, CardRefund, Deposit, OutboxMessage, Ticket
 from portal.payments import demo
 
 
@@ -221,7 +222,7 @@ def test_refund_events_for_unknown_refunds_are_acknowledged_and_ignored(app, cus
 def test_a_suspended_customer_can_still_request_a_refund_but_cannot_deposit(app, customer):
     deposit = paid_card_deposit(customer)
     with db.connection():
-        from portal.models import User
+        from portal.store.models import User
         User.update(status="suspended", status_reason="Chargeback review").where(
             User.id == user_id()).execute()
     page = customer.get("/dashboard").get_data(as_text=True)

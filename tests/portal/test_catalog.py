@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from portal import catalog
-from portal.accounts import FormError
-from portal.models import Price, Service
+from portal.numbers import catalog
+from portal.accounts.users import FormError
+from portal.store.models import Price, Service
 from test_rentals import T0
 
 

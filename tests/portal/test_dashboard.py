@@ -8,8 +8,9 @@ import io
 import pytest
 
 from portal_testing import Person
-from portal import db, ledger
-from portal.models import User
+from portal.store import db
+from portal.money import ledger
+from portal.store.models import User
 
 
 def credit(email, amounts):

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from portal_testing import Person
-from portal import db, ledger
-from portal.models import Consent, Deposit
+from portal.store import db
+from portal.money import ledger
+from portal.store.models import Consent, Deposit
 from portal.policy import TERMS
 
 BAD_DEPOSITS = [

@@ -11,8 +11,8 @@ from urllib.parse import parse_qs
 import pytest
 
 from card_refund_steps import balance, paid_card_deposit, staff_member
-from portal import db
-from portal.models import AuditEntry, Deposit, Dispute, User
+from portal.store import db
+from portal.store.models import AuditEntry, Deposit, Dispute, User
 from portal.payments import demo
 from portal_testing import Person, make_app
 from test_disputes import DUE_BY, OPENED, WITHDRAWN, deliver, standing

@@ -10,8 +10,9 @@ import time
 import pytest
 
 from card_refund_steps import balance, paid_card_deposit, purchase, refunded_deposit, user_id
-from portal import db, ledger
-from portal.models import Dispute, User
+from portal.store import db
+from portal.money import ledger
+from portal.store.models import Dispute, User
 from portal.payments import demo
 from test_webhooks import secret, send_stripe
 

@@ -11,7 +11,8 @@ from contextlib import contextmanager
 import psycopg2
 import pytest
 
-from portal import accounts, db
+from portal.accounts import users
+from portal.store import db
 from portal_testing import Person, make_app
 
 BUSY = "Der Dienst ist gerade ausgelastet. Bitte versuchen Sie es in einigen Sekunden erneut."
@@ -65,7 +66,7 @@ def broken(monkeypatch):
     def boom(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(accounts, "update_preferences", boom)
+    monkeypatch.setattr(users, "update_preferences", boom)
     yield
 
 

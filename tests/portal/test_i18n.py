@@ -10,13 +10,13 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from portal_testing import Person
-from portal import db
+from portal.store import db
 from portal.policy import CLAUSE_ANCHORS
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
 METHODS = [("**/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
-OWN = ("portal/templates/", "portal/__init__.py", "portal/routes/", "portal/messages.py", "portal/i18n.py")
+OWN = ("portal/templates/", "portal/__init__.py", "portal/routes/", "portal/web/")
 
 
 def portal_messages() -> set[str]:
@@ -45,7 +45,7 @@ def test_every_portal_string_has_a_german_translation():
 
 
 def test_every_reason_the_portal_shows_has_a_message_and_a_clause_anchor():
-    from portal.messages import MESSAGES
+    from portal.web.messages import MESSAGES
 
     shown = {code for code in MESSAGES if code.startswith(("deposit.", "eu."))}
     assert shown <= set(CLAUSE_ANCHORS)
@@ -82,7 +82,7 @@ def test_changing_the_language_on_the_account_page(app):
     response = someone.post("/account/preferences", {"language": "de", "country": "DE"}, htmx=True)
     assert response.status_code == 200 and "Gespeichert." in response.get_data(as_text=True)
     with db.connection():
-        from portal.models import User
+        from portal.store.models import User
         assert (User.get().language, User.get().country) == ("de", "DE")
 
 

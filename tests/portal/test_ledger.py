@@ -9,9 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from peewee import DatabaseError
 
-from portal import db, ledger
-from portal.fields import utcnow
-from portal.models import Account, Entry, LedgerTransaction, User
+from portal.store import db
+from portal.money import ledger
+from portal.store.fields import utcnow
+from portal.store.models import Account, Entry, LedgerTransaction, User
 
 
 def make_user(email="u@example.com") -> User:

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from portal import ledger
-from portal.fields import utcnow
-from portal.models import Account, User
+from portal.money import ledger
+from portal.store.fields import utcnow
+from portal.store.models import Account, User
 
 USERS = 3
 SERIAL = itertools.count()  # the database outlives each example: names must stay unique

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from portal_testing import make_app
-from portal import db, migrate
-from portal.models import ALL_MODELS
+from portal.store import db, migrate
+from portal.store.models import ALL_MODELS
 
 
 def test_an_older_database_is_upgraded_by_create_app(empty_db_url, site_dir):

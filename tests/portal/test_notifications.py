@@ -10,8 +10,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from card_refund_steps import staff_member
-from portal import db
-from portal.models import OutboxMessage
+from portal.store import db
+from portal.store.models import OutboxMessage
 from portal_pg import free_port
 from portal_testing import Person, make_app
 

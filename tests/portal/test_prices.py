@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from portal import catalog, db
-from portal.fields import utcnow
-from portal.models import Price, User
+from portal.numbers import catalog
+from portal.store import db
+from portal.store.fields import utcnow
+from portal.store.models import Price, User
 from portal_testing import Person
 
 

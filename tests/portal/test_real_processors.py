@@ -7,8 +7,9 @@ from __future__ import annotations
 import time
 
 from portal_testing import Person, make_app
-from portal import db, ledger
-from portal.models import Deposit
+from portal.store import db
+from portal.money import ledger
+from portal.store.models import Deposit
 from portal.payments import demo
 
 

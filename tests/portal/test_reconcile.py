@@ -12,8 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from card_refund_steps import approve_refund, request_refund, staff_member
-from portal import db, ledger
-from portal.models import CardRefund, Deposit, Dispute, LedgerTransaction, ReconcileCheckpoint, Ticket, User
+from portal.store import db
+from portal.money import ledger
+from portal.store.models import CardRefund, Deposit, Dispute, LedgerTransaction, ReconcileCheckpoint, Ticket, User
 from portal.payments import demo
 from portal_testing import Person, make_app
 

@@ -8,8 +8,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from portal import db, ledger
-from portal.models import LedgerTransaction, Rental
+from portal.store import db
+from portal.money import ledger
+from portal.store.models import LedgerTransaction, Rental
 from test_rentals_web import balance, fund, rented_ago, shop  # noqa: F401 (a fixture)
 
 POSTS, THREADS = 500, 32

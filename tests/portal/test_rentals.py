@@ -1,4 +1,4 @@
-"""Rentals in the domain (``portal.rentals``) with the simulator on an injected clock:
+"""Rentals in the domain (``portal.numbers.rentals``) with the simulator on an injected clock:
 the states and their transitions, renting (and every refusal, which charges nothing and
 leaves nothing behind), the failed-SMS refund and the refund-abuse flag; on SQLite and
 PostgreSQL."""
@@ -9,11 +9,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from portal import catalog, ledger, rentals
-from portal.fields import utcnow
-from portal.models import Consent, Entry, LedgerTransaction, Rental, User
+from portal.numbers import catalog, rentals
+from portal.money import ledger
+from portal.store.fields import utcnow
+from portal.store.models import Consent, Entry, LedgerTransaction, Rental, User
 from portal.site_versions import Published
-from portal.sms import ProviderError, Simulator, SimulatorConfig, Status
+from portal.numbers.sms import ProviderError, Simulator, SimulatorConfig, Status
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)  # Terms 2026-11-24 are in force
 NEVER, DELIVERS = "wa", "tg"  # the simulator config below: wa never delivers, tg after 30 s

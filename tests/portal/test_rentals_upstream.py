@@ -8,9 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from portal import ledger, rentals
-from portal.models import Rental
-from portal.sms import SmsActivateClient
+from portal.money import ledger
+from portal.numbers import rentals
+from portal.store.models import Rental
+from portal.numbers.sms import SmsActivateClient
 from test_rentals import T0, WINDOW, ann, shop, written  # noqa: F401 (fixtures)
 from tests.sms.fake_upstream import Reply, upstream  # noqa: F401 (a fixture)
 

@@ -9,10 +9,12 @@ from datetime import timedelta
 
 import pytest
 
-from portal import catalog, db, ledger, rentals
-from portal.fields import utcnow
-from portal.models import Consent, Rental, User
-from portal.sms import ProviderError, Simulator, SimulatorConfig, Status
+from portal.numbers import catalog, rentals
+from portal.store import db
+from portal.money import ledger
+from portal.store.fields import utcnow
+from portal.store.models import Consent, Rental, User
+from portal.numbers.sms import ProviderError, Simulator, SimulatorConfig, Status
 from portal_testing import Person
 from test_rentals import SIM_CONFIG, Broken, Scripted, written
 

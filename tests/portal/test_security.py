@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from lxml import html
 
-from portal import db
+from portal.store import db
 
 PAGES = ["/login", "/register", "/dashboard", "/deposits/new", "/statement", "/account",
          "/en/payment-refund/", "/does-not-exist"]
@@ -90,8 +90,8 @@ def test_hsts_behind_a_trusted_https_proxy(db_url, site_dir):
 
 
 def test_without_the_published_policy_registration_answers_503_and_writes_nothing(db_url, tmp_path):
-    from portal import db
-    from portal.models import User
+    from portal.store import db
+    from portal.store.models import User
     from portal_testing import make_app
 
     app = make_app(db_url, str(tmp_path))  # an empty SITE_DIR: no versions.json
@@ -114,7 +114,7 @@ NO_SUCH_IDS = [2**63, 2**64, 10**30, "9" * 5000, 2**63 - 1, 0, "01", "%D9%A1", "
 
 @pytest.fixture
 def staff_with_ticket_1(customer):
-    from portal.models import Ticket, User
+    from portal.store.models import Ticket, User
 
     customer.refresh_token("/tickets/new")
     customer.post("/tickets", {"subject": "Hi", "category": "other", "body": "Hello"}, htmx=True)

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from card_refund_steps import staff_member, user_id
-from portal import db
-from portal.fields import utcnow
-from portal.models import AuditEntry, Ticket, User
+from portal.store import db
+from portal.store.fields import utcnow
+from portal.store.models import AuditEntry, Ticket, User
 from portal_testing import Person
 
 STAFF_PAGES = ["/staff/", "/staff/?state=all", "/staff/accounts", "/staff/audit", "/staff/outbox",

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from card_refund_steps import refunded_deposit
-from portal import db
-from portal.models import CardRefund, Deposit
+from portal.store import db
+from portal.store.models import CardRefund, Deposit
 from portal.states import CARD_REFUND, DEPOSIT, DISPUTE, MACHINES
 
 # event -> {state it applies to: the state it leads to}; every other state stays as it is.

@@ -10,8 +10,9 @@ import pytest
 from babel.dates import format_datetime
 
 from card_refund_steps import paid_card_deposit, staff_member
-from portal import db, tickets
-from portal.models import OutboxMessage, Ticket, TicketMessage
+from portal.store import db
+from portal.support import tickets
+from portal.store.models import OutboxMessage, Ticket, TicketMessage
 from portal.policy import first_response_due
 from portal_testing import Person
 

@@ -10,8 +10,9 @@ import time
 import pytest
 
 from card_refund_steps import approve_refund, balance, refunded_deposit, request_refund, staff_member
-from portal import db, ledger
-from portal.models import Deposit, LedgerTransaction, Ticket
+from portal.store import db
+from portal.money import ledger
+from portal.store.models import Deposit, LedgerTransaction, Ticket
 from portal.payments import demo
 from portal.payments.crypto import SIGNATURE_HEADER
 from test_card_refunds import meter_text

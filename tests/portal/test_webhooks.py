@@ -10,8 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from portal import db, ledger
-from portal.models import Deposit, Entry, LedgerTransaction
+from portal.store import db
+from portal.money import ledger
+from portal.store.models import Deposit, Entry, LedgerTransaction
 from portal.payments import demo
 from portal.payments.crypto import SIGNATURE_HEADER
 

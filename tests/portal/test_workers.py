@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from portal import db
+from portal.store import db
 from portal.config import defaults
 from portal_pg import free_port
 from portal_testing import PASSWORD, make_app

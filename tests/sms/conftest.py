@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.sms import SmsActivateClient
+from portal.numbers.sms import SmsActivateClient
 from tests.sms.fake_upstream import upstream  # noqa: F401 (a fixture)
 
 TIMEOUT = 0.2  # seconds; slow fake answers wait longer than this

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from portal.sms import (
+from portal.numbers.sms import (
     Deliver,
     Never,
     Simulator,

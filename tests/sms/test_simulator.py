@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from portal.sms import NoNumbers, ProviderRejected, Simulator, SimulatorConfig
-from portal.sms.countries import COUNTRIES
-from portal.sms.simulator import SimulatedRental, phone_for
+from portal.numbers.sms import NoNumbers, ProviderRejected, Simulator, SimulatorConfig
+from portal.numbers.sms.countries import COUNTRIES
+from portal.numbers.sms.simulator import SimulatedRental, phone_for
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 CONFIG = SimulatorConfig.parse(

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from portal.sms import Deliver, Never, SimulatorConfig
+from portal.numbers.sms import Deliver, Never, SimulatorConfig
 
 TWENTY_SECONDS = Deliver(timedelta(seconds=20))
 

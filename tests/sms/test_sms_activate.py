@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from portal.sms import (
+from portal.numbers.sms import (
     Activation,
     Message,
     NoNumbers,

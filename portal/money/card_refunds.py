@@ -1,0 +1,263 @@
+"""Card-deposit refunds: eligibility, staff approval and denial, and Stripe's outcome.
+
+Eligibility is ``policy.card_refund_decision`` for the deposit, judged by the Terms it was
+made under, with "spent since" read from the ledger: a debit of the wallet ordered after
+the deposit's credit (other than a card refund) is spending.
+
+Approval locks the wallet (``SELECT ... FOR UPDATE`` on PostgreSQL; ``BEGIN IMMEDIATE``
+already holds SQLite's write lock), checks eligibility again and moves the deposit's amount
+out of the wallet in one transaction, so an approval and a purchase on the same wallet
+serialize: whichever commits first makes the other fail (no funds / spent since). The
+Stripe Refund is created after the commit with an idempotency key; its final status
+arrives by webhook (``apply_update``): a failed refund credits the amount back once and
+reopens the ticket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from portal.support import audit, notifications
+from portal.money import ledger
+from portal.store.db import database, money_transaction
+from portal.store.fields import utcnow
+from portal.store.models import Account, CardRefund, Deposit, Dispute, Entry, LedgerTransaction, Ticket, User
+from portal.payments import card, demo
+from portal.payments.errors import ProcessorError
+from portal.policy import CARD, Decision, any_spend_after, card_refund_decision, terms
+from portal.states import CARD_REFUND, DEPOSIT
+
+REFUND_KIND = "card_refund"
+REVERSAL_KIND = "card_refund_reversal"
+NOT_SPENDING = (REFUND_KIND,)
+OPEN_TICKET_STATES = ("open", "answered")
+# Reasons staff may give: the policy's own codes, and one for "outside the criteria".
+DENY_REASONS = ("card_refund.spent_since", "card_refund.window_passed",
+                "card_refund.crypto_final", "card_refund.outside_criteria")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an approval did: ``decision`` says whether (and why not); ``refund`` when made."""
+
+    decision: Decision
+    refund: CardRefund | None = None
+
+
+def _credit_entry_id(deposit: Deposit) -> int | None:
+    return (Entry.select(Entry.id)
+            .join(Account)
+            .where(Entry.txn == deposit.txn_id, Account.code == ledger.wallet_code(deposit.user_id))
+            .scalar())
+
+
+def spend_times(deposit: Deposit) -> list[datetime]:
+    """When the wallet was debited after this deposit's credit (card refunds excluded).
+
+    Ordered by the ledger (entry ids follow the wallet's row lock), so every time returned
+    is at or after the credit even if two machines' clocks disagree a little.
+    """
+    after = _credit_entry_id(deposit)
+    if after is None:
+        return []
+    rows = (Entry.select(Entry.created_at)
+            .join(Account, on=(Entry.account == Account.id))
+            .switch(Entry).join(LedgerTransaction)
+            .where(Account.code == ledger.wallet_code(deposit.user_id), Entry.id > after,
+                   Entry.amount < 0, LedgerTransaction.kind.not_in(NOT_SPENDING)))
+    return [max(row.created_at, deposit.credited_at) for row in rows]
+
+
+def eligibility(deposit: Deposit, now: datetime | None = None) -> Decision:
+    """May this credited deposit be refunded now? (The policy's decision and reason.)"""
+    now = now or utcnow()
+    deposited_at = deposit.credited_at or deposit.created_at
+    spent = deposit.method == CARD and any_spend_after(deposited_at, spend_times(deposit))
+    disputed = Dispute.select().where(Dispute.deposit == deposit.id).exists()
+    return card_refund_decision(method=deposit.method, deposited_at=deposited_at,
+                                spent_since=spent, now=now, terms=terms(deposit.terms_version),
+                                disputed=disputed)
+
+
+def days_left(decision: Decision, now: datetime | None = None) -> int:
+    """Days (begun) until the refund window closes: 7 just after a deposit, 1 on its last day."""
+    return max(0, -(-(decision.deadline - (now or utcnow())) // timedelta(days=1)))
+
+
+def approve(ticket_id: int, staff: User, note: str = "", now: datetime | None = None) -> Outcome:
+    """Approve a card-refund ticket: re-check eligibility with the wallet locked and move
+    the deposit's credited amount out of the wallet, all in one transaction."""
+    now = now or utcnow()
+    with money_transaction():
+        ticket = Ticket.get_by_id(ticket_id)
+        ledger.lock_wallet(ticket.user_id)
+        deposit = Deposit.get_by_id(ticket.deposit_id)
+        if ticket.state not in OPEN_TICKET_STATES or deposit.state != "succeeded":
+            return Outcome(Decision(False, "card_refund.already_decided"))
+        decision = eligibility(deposit, now)
+        if not decision.allowed:
+            return Outcome(decision)
+        amount = deposit.credited_cents
+        try:
+            posting = ledger.post(
+                f"card-refund:{deposit.reference}:approve", REFUND_KIND,
+                [(ledger.wallet(deposit.user_id), -amount), (ledger.house("card_clearing"), amount)],
+                memo=f"card refund of {deposit.reference}")
+        except ledger.InsufficientFunds:
+            return Outcome(Decision(False, "card_refund.spent_since", decision.deadline))
+        DEPOSIT.advance(Deposit, deposit.id, "refund_approved")
+        _decide(ticket, "approved", "card_refund.allowed", note, now)
+        refund = CardRefund.create(deposit=deposit, ticket=ticket, amount_cents=amount,
+                                   approved_by=staff, txn=posting.txn, created_at=now,
+                                   updated_at=now)
+        audit.record(staff, "refund.approve", subject_user=ticket.user_id, ticket=ticket,
+                     reason="card_refund.allowed", note=note)
+        notifications.queue(ticket.user, "refund_approved", ticket=ticket, amount=amount)
+    return Outcome(decision, refund)
+
+
+def deny(ticket_id: int, staff: User, reason: str, note: str = "",
+         now: datetime | None = None) -> bool:
+    """Deny a card-refund ticket with one of ``DENY_REASONS``; False if already decided."""
+    if reason not in DENY_REASONS:
+        raise ValueError(f"unknown denial reason {reason!r}")
+    now = now or utcnow()
+    with database.atomic():
+        ticket = Ticket.get_by_id(ticket_id)
+        if not _decide(ticket, "denied", reason, note, now):
+            return False
+        audit.record(staff, "refund.deny", subject_user=ticket.user_id, ticket=ticket,
+                     reason=reason, note=note)
+        notifications.queue(ticket.user, "refund_denied", ticket=ticket, reason=reason, note=note)
+    return True
+
+
+def _decide(ticket: Ticket, state: str, reason: str, note: str, now: datetime) -> bool:
+    won = Ticket.update(state=state, decision_reason=reason, decision_note=note,
+                        updated_at=now).where(
+        Ticket.id == ticket.id, Ticket.state.in_(OPEN_TICKET_STATES)).execute()
+    if won:
+        Ticket.update(first_response_at=now).where(
+            Ticket.id == ticket.id, Ticket.first_response_at.is_null()).execute()
+    return bool(won)
+
+
+def send(refund: CardRefund, config) -> str:
+    """Ask the processor to refund the card (idempotent); the refund's state afterwards.
+
+    With no Stripe key the demo processor answers, and announces the outcome by a signed
+    event to our own webhook, as Stripe would. A processor that refuses the refund fails it
+    (the amount comes back to the wallet); one that cannot be reached leaves it pending,
+    and sending again is safe (same idempotency key).
+    """
+    deposit = Deposit.get_by_id(refund.deposit_id)
+    try:
+        if config["CARD_PROCESSOR"] == "demo":
+            result = demo.demo_refund(payment_intent=deposit.payment_intent,
+                                      amount_cents=refund.amount_cents)
+        else:
+            result = card.create_refund(
+                api_key=config["STRIPE_SECRET_KEY"], payment_intent=deposit.payment_intent,
+                amount_cents=refund.amount_cents, idempotency_key=f"card-refund:{deposit.reference}",
+                api_base=config["STRIPE_API_BASE"], deposit_reference=deposit.reference)
+    except ProcessorError as refused:
+        if refused.http_status is None:
+            return "pending"
+        settle(refund.id, "failed", (refused.code or "processor_error")[:64])
+        return "failed"
+    except OSError:
+        return "pending"
+    CardRefund.update(processor_refund_id=result.id).where(
+        CardRefund.id == refund.id, CardRefund.processor_refund_id.is_null()).execute()
+    if config["CARD_PROCESSOR"] == "demo":
+        from portal.money import demo_processor
+
+        demo_processor.refund_outcome(deposit, result.id, refund.amount_cents, "succeeded")
+    elif result.status in ("succeeded", "failed", "canceled"):
+        settle(refund.id, result.status, "")
+    return CardRefund.get_by_id(refund.id).state
+
+
+def settle(refund_id: int, status: str, failure_reason: str) -> bool:
+    """Apply a final refund status once: succeeded, or failed/canceled (credited back)."""
+    now = utcnow()
+    with money_transaction():
+        refund = CardRefund.get_by_id(refund_id)
+        if status == "succeeded":
+            won = CARD_REFUND.advance(CardRefund, refund.id, "succeeded")
+            if won:
+                DEPOSIT.advance(Deposit, refund.deposit_id, "refund_succeeded")
+            return won
+        if status not in ("failed", "canceled"):
+            return False
+        if not CARD_REFUND.advance(CardRefund, refund.id, "failed",
+                                   failure_reason=failure_reason or status):
+            return False
+        deposit = Deposit.get_by_id(refund.deposit_id)
+        posting = ledger.post(
+            f"card-refund:{deposit.reference}:reverse", REVERSAL_KIND,
+            [(ledger.house("card_clearing"), -refund.amount_cents),
+             (ledger.wallet(deposit.user_id), refund.amount_cents)],
+            memo=f"card refund of {deposit.reference} failed")
+        CardRefund.update(reversal_txn=posting.txn).where(CardRefund.id == refund.id).execute()
+        DEPOSIT.advance(Deposit, deposit.id, "refund_failed")
+        Ticket.update(state="open", updated_at=now).where(
+            Ticket.id == refund.ticket_id, Ticket.state == "approved").execute()
+        notifications.queue(deposit.user, "refund_failed", ticket=refund.ticket, amount=refund.amount_cents)
+        return True
+
+
+def _find(update: card.RefundUpdate) -> CardRefund | None:
+    if update.refund_id:
+        found = CardRefund.get_or_none(CardRefund.processor_refund_id == update.refund_id)
+        if found:
+            return found
+    deposit = None
+    if update.deposit_reference:
+        deposit = Deposit.get_or_none(Deposit.reference == update.deposit_reference)
+    elif update.payment_intent:
+        deposit = Deposit.get_or_none(Deposit.payment_intent == update.payment_intent,
+                                      Deposit.method == CARD)
+    return CardRefund.get_or_none(CardRefund.deposit == deposit.id) if deposit else None
+
+
+def apply_update(update: card.RefundUpdate) -> CardRefund | None:
+    """Apply one verified refund event; the refund it concerns (None if not ours)."""
+    refund = _find(update)
+    if refund is None:
+        return None
+    if update.status in ("succeeded", "failed", "canceled"):
+        if update.event_type == "charge.refunded" and update.amount_cents < refund.amount_cents:
+            return refund  # a partial refund of the charge is not ours
+        settle(refund.id, update.status, (update.failure_reason or "")[:64])
+    return CardRefund.get_by_id(refund.id)
+
+
+def unsent(refund: CardRefund) -> bool:
+    """Approved, but the processor could not be reached: sending again is safe."""
+    return refund.state == "pending" and refund.processor_refund_id is None
+
+
+def for_deposit(deposit_id: int) -> CardRefund | None:
+    return CardRefund.get_or_none(CardRefund.deposit == deposit_id)
+
+
+@dataclass(frozen=True)
+class Meter:
+    """What a deposit's refund meter shows: the decision for a credited deposit (with the
+    days left while refundable) and the open refund request, if any."""
+
+    decision: Decision | None
+    days_left: int
+    request: Ticket | None
+
+
+def meter(deposit: Deposit, now: datetime | None = None) -> Meter:
+    now = now or utcnow()
+    if deposit.state != "succeeded":
+        return Meter(None, 0, None)
+    request = (Ticket.select().where(Ticket.deposit == deposit.id, Ticket.category == "card_refund",
+                                     Ticket.state.in_(OPEN_TICKET_STATES)).first())
+    decision = eligibility(deposit, now)
+    return Meter(decision, days_left(decision, now) if decision.allowed else 0, request)

@@ -1,0 +1,378 @@
+"""Renting numbers and refunding failed SMS to the balance.
+
+A rental moves only forward, by conditional UPDATEs (``WHERE state IN ...``)::
+
+    waiting -> received (an SMS came: final, not refundable)
+            -> expired  (the wait window passed with no SMS)
+    expired -> received (the SMS came late, found by a poll or by the cancel of a refund)
+    waiting | expired -> refunded (the price paid credited back, once; final)
+
+Renting asks the provider for a number first, then debits the wallet and records the
+rental in one database transaction; any provider error charges nothing, and a database
+failure after the provider answered cancels the number (best effort). A refund is decided
+by ``portal.policy.sms_refund_decision`` under the rental's own clock, then the number is
+cancelled at the provider first: if an SMS arrived meanwhile it is recorded and the refund
+refused; otherwise the rental moves to ``refunded`` and the price it was bought at is
+credited in the same transaction. The conditional UPDATE lets exactly one of any number of
+concurrent requests credit, and the ledger's idempotency key ``rental:<id>:refund`` backs
+it up. The database is the record; the provider is asked, never trusted to remember.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from peewee import IntegrityError
+
+from portal.numbers import catalog
+from portal.money import ledger
+from portal.store.db import money_transaction
+from portal.store.fields import utcnow
+from portal.store.models import Consent, Rental, Service, User
+from portal.policy import (
+    Decision, refund_abuse_decision, requires_withdrawal_waiver, sms_refund_decision,
+    terms_in_force,
+)
+from portal.site_versions import Published
+from portal.numbers.sms import (
+    Message, NoNumbers, ProviderError, Simulator, SmsActivateClient, SmsProvider,
+    provider_from_config,
+)
+
+log = logging.getLogger(__name__)
+
+WAITING, RECEIVED, EXPIRED, REFUNDED = "waiting", "received", "expired", "refunded"
+STATES = (WAITING, RECEIVED, EXPIRED, REFUNDED)
+OPEN = (WAITING, EXPIRED)  # no SMS recorded, not refunded: the provider is still asked
+FINAL = (RECEIVED, REFUNDED)
+TRANSITIONS = {
+    WAITING: frozenset({RECEIVED, EXPIRED, REFUNDED}),
+    EXPIRED: frozenset({RECEIVED, REFUNDED}),
+    RECEIVED: frozenset(),
+    REFUNDED: frozenset(),
+}
+TOKEN = re.compile(r"[A-Za-z0-9_-]{8,43}")
+
+
+class RentalRefused(Exception):
+    """Nothing was rented or charged; ``reason`` is a message code, ``values`` fill it."""
+
+    def __init__(self, reason: str, /, **values):
+        super().__init__(reason)
+        self.reason = reason
+        self.values = values
+
+
+@dataclass(frozen=True)
+class ConsentGiven:
+    """An EU consumer's consent to immediate performance, as the rent form recorded it."""
+
+    terms: Published
+    ip: str
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class RefundOutcome:
+    """What a refund request did: ``reason`` is a policy or message code."""
+
+    rental: Rental
+    reason: str
+    credited: bool = False
+    deadline: datetime | None = None
+    values: dict = field(default_factory=dict)
+
+
+# --- the provider --------------------------------------------------------------------
+
+
+def provider_for(app) -> SmsProvider:
+    """The app's SMS provider, built once from its config (tests may replace it in
+    ``app.extensions["sms_provider"]``)."""
+    if "sms_provider" not in app.extensions:
+        app.extensions["sms_provider"] = provider_from_config(app.config)
+    return app.extensions["sms_provider"]
+
+
+def _current_provider() -> SmsProvider:
+    from flask import current_app
+
+    return provider_for(current_app)
+
+
+def provider_name(provider: SmsProvider) -> str:
+    if isinstance(provider, Simulator):
+        return "simulator"
+    if isinstance(provider, SmsActivateClient):
+        return "sms-activate"
+    return type(provider).__name__.lower()[:16]
+
+
+def _cancel_quietly(provider: SmsProvider, activation_id: str) -> None:
+    try:
+        provider.cancel(activation_id)
+    except ProviderError as error:
+        log.warning("could not cancel activation %s: %s", activation_id, error)
+
+
+# --- renting -------------------------------------------------------------------------
+
+
+def new_reference() -> str:
+    return "rent_" + secrets.token_urlsafe(18)
+
+
+def make_request_key(user_id: int, token: str, country: str, service: str) -> str | None:
+    """The idempotency key of one rent request (a form token per offer), or None when the
+    token is missing or malformed."""
+    if not TOKEN.fullmatch(token or ""):
+        return None
+    return f"{user_id}:{token}:{country}:{service}"[:96]
+
+
+def _check_standing(user: User) -> None:
+    status, reason = (User.select(User.status, User.status_reason)
+                      .where(User.id == user.id).tuples().first())
+    if status != "active":
+        code = {"terminated": "rental.account_terminated",
+                "restricted": "rental.account_restricted"}.get(status, "rental.account_suspended")
+        raise RentalRefused(code, reason=reason or "-")
+
+
+def rent(user: User, country: str, service: str, *, consent: ConsentGiven | None = None,
+         provider: SmsProvider | None = None, request_key: str | None = None,
+         now: datetime | None = None) -> Rental:
+    """Rent a number of ``country`` for ``service`` at its current price: the one domain
+    entry point that debits a wallet for a number.
+
+    Raises ``RentalRefused`` (nothing charged, nothing recorded) for an account that is
+    not active, an offer not on sale, a missing EU consent, a short balance, or a provider
+    with no numbers or in trouble. With a ``request_key``, a repeated request returns the
+    rental the first one made.
+    """
+    now = now or utcnow()
+    provider = provider or _current_provider()
+    _check_standing(user)
+    offer = catalog.offer(country, service, now)
+    if offer is None:
+        raise RentalRefused("rental.unknown_service")
+    if requires_withdrawal_waiver(user.country) and consent is None:
+        raise RentalRefused("eu.withdrawal_waiver")
+    if request_key:
+        earlier = Rental.get_or_none(Rental.request_key == request_key, Rental.user == user.id)
+        if earlier is not None:
+            return earlier
+    if ledger.balance(user.id) < offer.price_cents:
+        raise RentalRefused("rental.insufficient_funds", price=offer.price_cents)
+    try:
+        activation = provider.rent(country=country, service=service)
+    except NoNumbers:
+        raise RentalRefused("rental.no_numbers") from None
+    except ProviderError as error:
+        log.warning("rent %s/%s failed at the provider: %s", country, service, error)
+        raise RentalRefused("rental.provider_unavailable") from None
+    try:
+        return _record(user, offer, activation, provider_name(provider), consent, request_key, now)
+    except IntegrityError:
+        _cancel_quietly(provider, activation.activation_id)
+        earlier = request_key and Rental.get_or_none(Rental.request_key == request_key)
+        if earlier:  # the same request, sent twice at once: the other one won
+            return earlier
+        raise
+    except ledger.InsufficientFunds:
+        _cancel_quietly(provider, activation.activation_id)
+        raise RentalRefused("rental.insufficient_funds", price=offer.price_cents) from None
+    except BaseException:
+        _cancel_quietly(provider, activation.activation_id)
+        raise
+
+
+def _record(user, offer, activation, provider: str, consent, key, now) -> Rental:
+    """Debit the wallet and create the rental (and the consent), all or nothing."""
+    terms = terms_in_force(now)
+    with money_transaction():
+        _check_standing(user)  # again, inside the transaction: a suspension may have just come
+        rental = Rental.create(
+            reference=new_reference(), user=user, request_key=key, country=offer.country,
+            service=offer.service, price=offer.price, price_cents=offer.price_cents,
+            window_seconds=offer.service.wait_seconds, terms_version=terms.version,
+            provider=provider, activation_id=activation.activation_id,
+            phone=activation.phone[:20], state=WAITING, rented_at=now,
+            ends_at=now + offer.window, updated_at=now,
+        )
+        posting = ledger.post(
+            f"rental:{rental.id}:charge", "rental",
+            [(ledger.wallet(user.id), -offer.price_cents),
+             (ledger.house("sales"), offer.price_cents)],
+            memo=f"number {offer.country}/{offer.service.code} {rental.reference}",
+        )
+        Rental.update(charge_txn=posting.txn).where(Rental.id == rental.id).execute()
+        if consent is not None:
+            Consent.create(user=user, action="rental", subject=rental.reference,
+                           terms_version=consent.terms.version, terms_sha256=consent.terms.sha256,
+                           created_at=now, ip=consent.ip, user_agent=consent.user_agent)
+    return Rental.get_by_id(rental.id)
+
+
+# --- following a rental --------------------------------------------------------------
+
+
+def _reload(rental: Rental) -> Rental:
+    return for_any_user().where(Rental.id == rental.id).get()
+
+
+def _receive(rental: Rental, message: Message, provider: SmsProvider, now: datetime) -> Rental:
+    """Record the SMS (once) and tell the provider the activation is done."""
+    won = Rental.update(
+        state=RECEIVED, sms_text=message.text, sms_code=(message.code or "")[:32] or None,
+        received_at=message.received_at or now, updated_at=now,
+    ).where(Rental.id == rental.id, Rental.state.in_(OPEN)).execute()
+    if won:
+        try:
+            provider.finish(rental.activation_id)
+        except ProviderError as error:
+            log.warning("could not finish activation %s: %s", rental.activation_id, error)
+    return _reload(rental)
+
+
+def _received_message(status) -> Message | None:
+    if status.state in ("received", "finished") and status.messages:
+        return status.messages[0]
+    return None
+
+
+def sync(rental: Rental, *, provider: SmsProvider | None = None,
+         now: datetime | None = None) -> Rental:
+    """Ask the provider about an open rental and record what changed; a final rental is
+    returned as it is. A provider error changes nothing but the clock's part (expiry)."""
+    if rental.state not in OPEN:
+        return rental
+    now = now or utcnow()
+    provider = provider or _current_provider()
+    try:
+        message = _received_message(provider.status(rental.activation_id))
+    except ProviderError as error:
+        log.warning("status of %s failed: %s", rental.reference, error)
+        message = None
+    if message is not None:
+        return _receive(rental, message, provider, now)
+    if rental.state == WAITING and now >= rental.ends_at:
+        Rental.update(state=EXPIRED, updated_at=now).where(
+            Rental.id == rental.id, Rental.state == WAITING).execute()
+        return _reload(rental)
+    return rental
+
+
+def refund_decision(rental: Rental, now: datetime) -> Decision:
+    """The policy's answer for this rental at ``now`` (from what the database records)."""
+    return sms_refund_decision(
+        rented_at=rental.rented_at, window=timedelta(seconds=rental.window_seconds),
+        sms_received=rental.state == RECEIVED, already_refunded=rental.state == REFUNDED,
+        now=now,
+    )
+
+
+def request_refund(user: User, reference: str, *, provider: SmsProvider | None = None,
+                   now: datetime | None = None) -> RefundOutcome | None:
+    """Refund a failed SMS to the balance, if the policy allows it; None when the user has
+    no such rental. Whatever the outcome, at most one credit per rental ever happens."""
+    rental = one_for_user(user.id, reference).first()
+    if rental is None:
+        return None
+    now = now or utcnow()
+    decision = refund_decision(rental, now)
+    if not decision.allowed:
+        return _refused(rental, decision, now)
+    provider = provider or _current_provider()
+    try:
+        status = provider.cancel(rental.activation_id)
+    except ProviderError as error:
+        log.warning("cancel of %s failed: %s", rental.reference, error)
+        return RefundOutcome(rental, "rental.refund_unavailable")
+    message = _received_message(status)
+    if message is not None:
+        rental = _receive(rental, message, provider, now)
+        return _refused(rental, refund_decision(rental, now), now)
+    if status.state != "cancelled":
+        return RefundOutcome(rental, "rental.refund_unavailable")
+    credited = _credit(rental, now)
+    rental = _reload(rental)
+    if not credited:  # another request won the race: say what happened instead
+        return _refused(rental, refund_decision(rental, now), now)
+    flag_if_abusive(user.id, now)
+    return RefundOutcome(rental, "sms_refund.allowed", credited=True,
+                         values={"price": rental.price_cents})
+
+
+def _refused(rental: Rental, decision: Decision, now: datetime) -> RefundOutcome:
+    values = {}
+    if decision.reason == "sms_refund.window_open":
+        values = {"left": max(decision.deadline - now, timedelta(0)), "opens": decision.deadline}
+    return RefundOutcome(rental, decision.reason, deadline=decision.deadline, values=values)
+
+
+def _credit(rental: Rental, now: datetime) -> bool:
+    """Move the rental to refunded and credit its price, in one transaction; True only for
+    the one caller whose conditional UPDATE won."""
+    with money_transaction():
+        won = Rental.update(state=REFUNDED, refunded_at=now, updated_at=now).where(
+            Rental.id == rental.id, Rental.state.in_(OPEN)).execute()
+        if not won:
+            return False
+        posting = ledger.post(
+            f"rental:{rental.id}:refund", "rental_refund",
+            [(ledger.house("refunds"), -rental.price_cents),
+             (ledger.wallet(rental.user_id), rental.price_cents)],
+            memo=f"failed SMS {rental.reference}",
+        )
+        Rental.update(refund_txn=posting.txn).where(Rental.id == rental.id).execute()
+        return posting.created
+
+
+def flag_if_abusive(user_id: int, now: datetime) -> Decision:
+    """Count the account's rentals and refunds within the Terms' abuse period; above the
+    thresholds, flag it for staff review (once, until staff clear the flag)."""
+    terms = terms_in_force(now)
+    recent = Rental.select().where(Rental.user == user_id,
+                                   Rental.rented_at >= now - terms.refund_abuse_period)
+    decision = refund_abuse_decision(
+        refunds=recent.where(Rental.state == REFUNDED).count(), rentals=recent.count(),
+        terms=terms,
+    )
+    if not decision.allowed:
+        User.update(flagged_at=now, flag_reason=decision.reason).where(
+            User.id == user_id, User.flagged_at.is_null()).execute()
+    return decision
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def for_any_user():
+    """Rentals with their service, newest first."""
+    return Rental.select(Rental, Service).join(Service).order_by(Rental.id.desc())
+
+
+def for_user(user_id: int):
+    """The user's rentals with their service, newest first."""
+    return for_any_user().where(Rental.user == user_id)
+
+
+def one_for_user(user_id: int, reference: str):
+    """A query for one rental of this user only (another user's reference finds nothing)."""
+    return for_user(user_id).where(Rental.reference == reference)
+
+
+def seconds_left(rental: Rental, now: datetime) -> int:
+    return max(0, int((rental.ends_at - now).total_seconds() + 0.999))
+
+
+def shown_state(rental: Rental, now: datetime) -> str:
+    """The state to show: a waiting rental whose window has passed shows as expired."""
+    if rental.state == WAITING and now >= rental.ends_at:
+        return EXPIRED
+    return rental.state

@@ -1,0 +1,1 @@
+"""The portal's storage: the database connection, the models and their migrations."""

@@ -1,0 +1,307 @@
+"""The portal's tables as peewee models on the shared ``DatabaseProxy``.
+
+The schema itself is created and evolved by the numbered scripts in ``portal/migrations``;
+these models must match the schema those scripts produce (a test checks it).
+"""
+
+from __future__ import annotations
+
+from peewee import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from portal.store.db import database
+from portal.store.fields import UtcDateTimeField, utcnow
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class User(BaseModel):
+    email = CharField(max_length=254, unique=True)
+    password_hash = CharField(max_length=255)
+    language = CharField(max_length=8, default="en")
+    country = CharField(max_length=2, default="")
+    is_staff = BooleanField(default=False)
+    session_version = IntegerField(default=1)  # read by no one since sessions are UserSession rows
+    terms_version = CharField(max_length=10)
+    terms_sha256 = CharField(max_length=64)
+    terms_accepted_at = UtcDateTimeField()
+    created_at = UtcDateTimeField(default=utcnow)
+    # Standing: "active", "suspended" (may read and open tickets, may not deposit or rent)
+    # or "terminated"; staff set it with a reason.
+    status = CharField(max_length=16, default="active")
+    status_reason = TextField(default="")
+    status_changed_at = UtcDateTimeField(null=True)
+    # Set when refund use passes the Terms' abuse thresholds: the account awaits staff review.
+    flagged_at = UtcDateTimeField(null=True)
+    flag_reason = CharField(max_length=64, default="")
+
+
+class Attempt(BaseModel):
+    """One attempt a rate limit counts: a sign-in that failed or is being checked, or a
+    registration; by ``scope`` (``portal.accounts.attempts``) and ``key`` (an email address or a
+    client address). Rows, so the limits hold across every worker and instance."""
+
+    scope = CharField(max_length=16)
+    key = CharField(max_length=254)
+    at = UtcDateTimeField()
+
+    class Meta:
+        indexes = ((("scope", "key", "at"), False),)
+
+
+class Account(BaseModel):
+    """A ledger account: a customer's wallet or one of the house accounts."""
+
+    code = CharField(max_length=64, unique=True)
+    user = ForeignKeyField(User, null=True, unique=True, backref="wallets", on_delete="RESTRICT")
+    currency = CharField(max_length=3, default="USD")
+    balance = BigIntegerField(default=0)
+    allow_negative = BooleanField(default=False)
+
+
+class LedgerTransaction(BaseModel):
+    """A balanced set of entries, posted once per idempotency key."""
+
+    idempotency_key = CharField(max_length=128, unique=True)
+    kind = CharField(max_length=32)
+    memo = CharField(max_length=255, default="")
+    created_at = UtcDateTimeField(default=utcnow)
+
+
+class Entry(BaseModel):
+    """One line of a transaction; never updated or deleted."""
+
+    txn = ForeignKeyField(LedgerTransaction, backref="entries", on_delete="RESTRICT")
+    account = ForeignKeyField(Account, backref="entries", on_delete="RESTRICT")
+    amount = BigIntegerField()
+    balance_after = BigIntegerField()
+    created_at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("account", "id"), False),)
+
+
+class Deposit(BaseModel):
+    """A top-up of a wallet by card or crypto, from creation to its final state."""
+
+    reference = CharField(max_length=40, unique=True)
+    user = ForeignKeyField(User, backref="deposits", on_delete="RESTRICT")
+    method = CharField(max_length=8)
+    amount_cents = BigIntegerField()
+    currency = CharField(max_length=3, default="USD")
+    state = CharField(max_length=16, default="created", index=True)
+    terms_version = CharField(max_length=10)
+    processor_ref = CharField(max_length=255, null=True, index=True)
+    checkout_url = TextField(null=True)
+    payment_intent = CharField(max_length=255, null=True)
+    processor_status = CharField(max_length=32, default="")
+    pay_currency = CharField(max_length=16, default="")
+    paid_minor = TextField(null=True)  # coin amount in its smallest unit, as digits (wei overflow BIGINT)
+    credited_cents = BigIntegerField(null=True)
+    txn = ForeignKeyField(LedgerTransaction, null=True, on_delete="RESTRICT")
+    created_at = UtcDateTimeField(default=utcnow)
+    updated_at = UtcDateTimeField(default=utcnow)
+    credited_at = UtcDateTimeField(null=True)
+
+
+class Consent(BaseModel):
+    """An EU consumer's express consent to immediate performance (waiving withdrawal)."""
+
+    user = ForeignKeyField(User, backref="consents", on_delete="RESTRICT")
+    action = CharField(max_length=16)
+    subject = CharField(max_length=40)
+    terms_version = CharField(max_length=10)
+    terms_sha256 = CharField(max_length=64)
+    created_at = UtcDateTimeField(default=utcnow)
+    ip = CharField(max_length=45)
+    user_agent = CharField(max_length=512)
+
+
+ALL_MODELS = (User, Attempt, Account, LedgerTransaction, Entry, Deposit, Consent)
+
+
+# --- the number catalog and rentals (issue 6) ---
+
+
+class Service(BaseModel):
+    """A service whose verification SMS a rented number receives (wa, tg, ...)."""
+
+    code = CharField(max_length=16, unique=True)
+    name = CharField(max_length=64)
+    wait_seconds = IntegerField()  # the wait window of its rentals
+
+
+class Price(BaseModel):
+    """The price of one country x service from ``effective_at`` on; a change is a new row."""
+
+    country = CharField(max_length=2)
+    service = ForeignKeyField(Service, backref="prices", on_delete="RESTRICT")
+    price_cents = BigIntegerField()
+    effective_at = UtcDateTimeField()
+    created_by = ForeignKeyField(User, null=True, on_delete="RESTRICT")
+    created_at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("country", "service", "effective_at"), False),)
+
+
+class Rental(BaseModel):
+    """A rented number: waiting -> received (final) | expired -> refunded (final)."""
+
+    reference = CharField(max_length=40, unique=True)
+    user = ForeignKeyField(User, backref="rentals", on_delete="RESTRICT")
+    request_key = CharField(max_length=96, null=True, unique=True)
+    country = CharField(max_length=2)
+    service = ForeignKeyField(Service, on_delete="RESTRICT")
+    price = ForeignKeyField(Price, on_delete="RESTRICT")
+    price_cents = BigIntegerField()
+    window_seconds = IntegerField()
+    terms_version = CharField(max_length=10)
+    provider = CharField(max_length=16)
+    activation_id = CharField(max_length=128)
+    phone = CharField(max_length=20)
+    state = CharField(max_length=16, default="waiting", index=True)
+    rented_at = UtcDateTimeField(index=True)
+    ends_at = UtcDateTimeField()
+    sms_text = TextField(null=True)
+    sms_code = CharField(max_length=32, null=True)
+    received_at = UtcDateTimeField(null=True)
+    refunded_at = UtcDateTimeField(null=True)
+    charge_txn = ForeignKeyField(LedgerTransaction, null=True, on_delete="RESTRICT")
+    refund_txn = ForeignKeyField(LedgerTransaction, null=True, on_delete="RESTRICT")
+    updated_at = UtcDateTimeField(default=utcnow)
+
+
+ALL_MODELS = ALL_MODELS + (Service, Price, Rental)
+
+# --- support tickets, card refunds, staff audit and the notification outbox (issue 7) ---
+
+
+class Ticket(BaseModel):
+    """A customer's support request; a card-refund ticket names the deposit it is about."""
+
+    user = ForeignKeyField(User, backref="tickets", on_delete="RESTRICT")
+    category = CharField(max_length=16)
+    subject = CharField(max_length=120)
+    state = CharField(max_length=16, default="open", index=True)
+    deposit = ForeignKeyField(Deposit, null=True, on_delete="RESTRICT")
+    opened_at = UtcDateTimeField(default=utcnow)
+    first_response_due = UtcDateTimeField(index=True)
+    first_response_at = UtcDateTimeField(null=True)
+    updated_at = UtcDateTimeField(default=utcnow)
+    decision_reason = CharField(max_length=64, default="")
+    decision_note = TextField(default="")
+
+
+class TicketMessage(BaseModel):
+    """One message of a ticket's thread, by the customer or by staff; plain text."""
+
+    ticket = ForeignKeyField(Ticket, backref="messages", on_delete="RESTRICT")
+    author = ForeignKeyField(User, on_delete="RESTRICT")
+    from_staff = BooleanField(default=False)
+    body = TextField()
+    created_at = UtcDateTimeField(default=utcnow)
+
+
+class CardRefund(BaseModel):
+    """A card deposit's refund: approved by staff, sent to Stripe, settled by webhook."""
+
+    deposit = ForeignKeyField(Deposit, unique=True, on_delete="RESTRICT")
+    ticket = ForeignKeyField(Ticket, on_delete="RESTRICT")
+    amount_cents = BigIntegerField()
+    state = CharField(max_length=16, default="pending")  # pending, succeeded, failed
+    processor_refund_id = CharField(max_length=255, null=True, index=True)
+    failure_reason = CharField(max_length=64, default="")
+    approved_by = ForeignKeyField(User, on_delete="RESTRICT")
+    txn = ForeignKeyField(LedgerTransaction, on_delete="RESTRICT")
+    reversal_txn = ForeignKeyField(LedgerTransaction, null=True, on_delete="RESTRICT")
+    created_at = UtcDateTimeField(default=utcnow)
+    updated_at = UtcDateTimeField(default=utcnow)
+
+
+class AuditEntry(BaseModel):
+    """One staff action, written in the same transaction as the action itself."""
+
+    actor = ForeignKeyField(User, on_delete="RESTRICT")
+    action = CharField(max_length=32)
+    subject_user = ForeignKeyField(User, null=True, on_delete="RESTRICT")
+    ticket = ForeignKeyField(Ticket, null=True, on_delete="RESTRICT")
+    reason = CharField(max_length=64, default="")
+    note = TextField(default="")
+    created_at = UtcDateTimeField(default=utcnow, index=True)
+
+
+class OutboxMessage(BaseModel):
+    """A notification email: queued with the event, sent by SMTP when configured."""
+
+    user = ForeignKeyField(User, on_delete="RESTRICT")
+    to_email = CharField(max_length=254)
+    kind = CharField(max_length=32)
+    subject = CharField(max_length=255)
+    body = TextField()
+    state = CharField(max_length=16, default="queued", index=True)  # queued, sending, sent, failed
+    error = CharField(max_length=255, default="")
+    created_at = UtcDateTimeField(default=utcnow)
+    sent_at = UtcDateTimeField(null=True)
+
+
+ALL_MODELS = ALL_MODELS + (Ticket, TicketMessage, CardRefund, AuditEntry, OutboxMessage)
+
+# --- sessions held by the server ---
+
+
+class UserSession(BaseModel):
+    """One signed-in browser: its session cookie carries this random ``id``. Signing out
+    deletes the row, so the cookie opens nothing after, wherever it was copied to."""
+
+    id = CharField(primary_key=True, max_length=64)
+    user = ForeignKeyField(User, backref="sessions", on_delete="RESTRICT")
+    created_at = UtcDateTimeField(default=utcnow)
+
+
+ALL_MODELS = ALL_MODELS + (UserSession,)
+
+# --- card disputes and reconciliation with the processors (issue 13) ---
+
+
+class Dispute(BaseModel):
+    """A chargeback of a card deposit, as Stripe reports it (``portal.money.disputes``)."""
+
+    processor_id = CharField(max_length=255, unique=True)
+    deposit = ForeignKeyField(Deposit, backref="disputes", on_delete="RESTRICT")
+    user = ForeignKeyField(User, backref="disputes", on_delete="RESTRICT")
+    amount_cents = BigIntegerField()
+    currency = CharField(max_length=3)
+    reason = CharField(max_length=64, default="")
+    state = CharField(max_length=16, index=True)  # portal.states.DISPUTE
+    processor_status = CharField(max_length=32, default="")
+    due_by = UtcDateTimeField(null=True)  # evidence_details.due_by
+    withdrawal_txn = ForeignKeyField(LedgerTransaction, null=True, on_delete="RESTRICT")
+    reinstatement_txn = ForeignKeyField(LedgerTransaction, null=True, on_delete="RESTRICT")
+    evidence = TextField(default="")  # the JSON submitted to the processor
+    evidence_submitted_at = UtcDateTimeField(null=True)
+    evidence_submitted_by = ForeignKeyField(User, null=True, on_delete="RESTRICT")
+    created_at = UtcDateTimeField(default=utcnow)
+    updated_at = UtcDateTimeField(default=utcnow)
+
+
+class ReconcileCheckpoint(BaseModel):
+    """Up to where reconciliation has read a processor's history (e.g. an event's time)."""
+
+    name = CharField(max_length=32, unique=True)
+    value = BigIntegerField()
+    updated_at = UtcDateTimeField(default=utcnow)
+
+
+ALL_MODELS = ALL_MODELS + (Dispute, ReconcileCheckpoint)

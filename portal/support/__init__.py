@@ -1,0 +1,1 @@
+"""Support: tickets, staff actions on accounts, the audit log and notifications."""

@@ -1,0 +1,104 @@
+"""Languages of the portal: flask-babel on the catalog shared with the site.
+
+The locale is the signed-in user's language, else the best match of ``Accept-Language``.
+Money and dates are formatted per locale with Babel (exposed to templates as filters).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from babel import Locale
+from flask import g, request
+from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+
+from portal.store.fields import utcnow
+from portal.web.messages import message
+from portal.money.amounts import format_coin, format_money
+from portal.policy import CLAUSE_ANCHORS, terms_in_force
+from sitegen.i18n import TRANSLATIONS, compile_catalogs, languages
+
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
+METHOD_NAMES = {"card": _l("Card"), "BTC": "Bitcoin (BTC)", "ETH": "Ether (ETH)", "USDT": "Tether (USDT)"}
+ENTRY_KINDS = {"deposit": _l("Deposit"), "card_refund": _l("Card refund"),
+               "card_refund_reversal": _l("Card refund failed, credited back"),
+               "dispute": _l("Card dispute: taken back by your card's issuer"),
+               "dispute_reversal": _l("Card dispute closed in our favour: credited back")}
+
+
+_SUPPORTED: list[tuple[str, ...]] = []
+
+
+def supported() -> tuple[str, ...]:
+    """The languages with a catalog (read once: the catalog folder is part of the release)."""
+    if not _SUPPORTED:
+        _SUPPORTED.append(languages())
+    return _SUPPORTED[0]
+
+
+def select_locale() -> str:
+    user = g.get("user")
+    if user is not None and user.language in supported():
+        return user.language
+    return request.accept_languages.best_match(supported()) or "en"
+
+
+def language() -> str:
+    """The current language code (``en``, ``de``)."""
+    return str(get_locale() or "en")
+
+
+def money(cents: int, currency: str = "USD") -> str:
+    return format_money(int(cents), currency, language())
+
+
+def coin(minor, currency: str) -> str:
+    return format_coin(int(minor), currency, language())
+
+
+def when(value) -> str:
+    return format_datetime(value, "medium") if value else ""
+
+
+def describe(code: str) -> str:
+    """The message of ``code`` with the values it cites (limits from the Terms in force)."""
+    in_force = terms_in_force(utcnow())
+    values = {
+        "deposit.below_minimum": {"minimum": money(in_force.deposit_min_cents)},
+        "deposit.above_maximum": {"maximum": money(in_force.deposit_max_cents)},
+    }.get(code, {})
+    return message(code, **values)
+
+
+def day(value) -> str:
+    return format_date(value, "long") if value else ""
+
+
+def country_name(code: str) -> str:
+    return Locale.parse(language()).territories.get(code, code)
+
+
+def by_country_name(codes) -> list[str]:
+    """Country codes sorted by their name in the current language (accents ignored)."""
+    return sorted(codes, key=lambda code: unicodedata.normalize("NFD", country_name(code)).casefold())
+
+
+def method_name(method: str) -> str:
+    return str(METHOD_NAMES.get(method, method))
+
+
+def entry_kind(kind: str) -> str:
+    return str(ENTRY_KINDS.get(kind, kind))
+
+
+def init_app(app) -> None:
+    compile_catalogs()
+    Babel(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
+    app.jinja_env.filters.update(money=money, coin=coin, when=when, day=day)
+    app.jinja_env.globals.update(
+        language=language, LANGUAGE_NAMES=LANGUAGE_NAMES, country_name=country_name,
+        by_country_name=by_country_name,
+        method_name=method_name, entry_kind=entry_kind, describe=describe,
+        clause_codes=frozenset(CLAUSE_ANCHORS),
+    )
