@@ -7,6 +7,8 @@ and registers one blueprint per area of ``portal/routes``.
 
 from __future__ import annotations
 
+import importlib
+
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
@@ -34,23 +36,15 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
 
     from portal import cli
+    from portal.routes import BLUEPRINTS, webhooks
     from portal.web import errors, i18n, security, views
-    from portal.routes import account, auth, dashboard, demo, deposits, policy, site, webhooks
 
     i18n.init_app(app)
     security.init_app(app)
     views.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
-    for module in (auth, dashboard, deposits, webhooks, account, demo, policy, site):
-        app.register_blueprint(module.bp)
-    from portal.routes import prices, rentals
-
-    for module in (rentals, prices):  # issue 6: numbers, refunds of failed SMS, prices
-        app.register_blueprint(module.bp)
+    for name in BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(f"portal.routes.{name}").bp)
     csrf.exempt(webhooks.bp)
-    from portal.routes import staff as staff_routes, staff_disputes, staff_held, tickets as ticket_routes
-
-    for module in (ticket_routes, staff_routes, staff_disputes, staff_held):
-        app.register_blueprint(module.bp)
     return app

@@ -92,13 +92,6 @@ def countries_on_sale(now: datetime | None = None) -> list[str]:
     return sorted({o.country for o in offers(now)})
 
 
-def history(country: str, service: str) -> list[Price]:
-    """Every price row of one country x service, newest first."""
-    return list(Price.select(Price, Service).join(Service)
-                .where(Price.country == country, Service.code == service)
-                .order_by(Price.effective_at.desc(), Price.id.desc()))
-
-
 def set_price(country: str, service: str, amount_text: str, *, by: User | None = None,
               now: datetime | None = None) -> Price:
     """A new price for one country x service, effective at ``now``; ``FormError`` (message

@@ -93,11 +93,9 @@ class IpnUpdate:
     pay_currency: str
     paid_minor: int
     pay_amount_minor: int
-    price_usd_cents: int
     settled_usd_cents: int
     is_finished: bool
     is_failed: bool
-    is_refunded: bool
 
 
 def normalize_currency(ticker: Any) -> str:
@@ -214,7 +212,6 @@ def parse_ipn(raw_body: bytes, signature_header: str | None, secret: str) -> Ipn
     - ``paid_minor = floor(actually_paid * 10**decimals)``; ``pay_amount_minor`` likewise.
       The processor quotes at most the coin's decimals, so the floor only ever drops
       digits finer than the smallest unit.
-    - ``price_usd_cents = floor(price_amount * 100)``: the invoice price we asked for.
     - ``settled_usd_cents = floor(price_amount * 100 * min(actually_paid, pay_amount)
       / pay_amount)``: the coins that arrived, valued at the payment's own quoted rate
       (``price_amount`` USD for ``pay_amount`` coins). Network fees are the user's: a
@@ -264,11 +261,9 @@ def read_payment(body: dict) -> IpnUpdate:
         pay_currency=coin.code,
         paid_minor=math.floor(actually_paid * coin.minor_per_coin),
         pay_amount_minor=math.floor(pay_amount * coin.minor_per_coin),
-        price_usd_cents=math.floor(price * 100),
         settled_usd_cents=math.floor(settled),
         is_finished=status == "finished",
         is_failed=status in FAILED_STATUSES,
-        is_refunded=status == "refunded",
     )
 
 

@@ -1,1 +1,5 @@
-"""One blueprint per area of the portal; each route parses, calls the domain, renders."""
+"""One blueprint per area of the portal, each in its own module; ``BLUEPRINTS`` names the
+modules the app factory registers."""
+
+BLUEPRINTS = ("auth", "dashboard", "deposits", "webhooks", "account", "demo", "policy", "site",
+              "rentals", "prices", "tickets", "staff", "staff_disputes", "staff_held")

@@ -128,10 +128,7 @@ class Consent(BaseModel):
     user_agent = CharField(max_length=512)
 
 
-ALL_MODELS = (User, Attempt, Account, LedgerTransaction, Entry, Deposit, Consent)
-
-
-# --- the number catalog and rentals (issue 6) ---
+# --- the number catalog and rentals ---
 
 
 class Service(BaseModel):
@@ -183,9 +180,7 @@ class Rental(BaseModel):
     updated_at = UtcDateTimeField(default=utcnow)
 
 
-ALL_MODELS = ALL_MODELS + (Service, Price, Rental)
-
-# --- support tickets, card refunds, staff audit and the notification outbox (issue 7) ---
+# --- support tickets, card refunds, staff audit and the notification outbox ---
 
 
 class Ticket(BaseModel):
@@ -256,8 +251,6 @@ class OutboxMessage(BaseModel):
     sent_at = UtcDateTimeField(null=True)
 
 
-ALL_MODELS = ALL_MODELS + (Ticket, TicketMessage, CardRefund, AuditEntry, OutboxMessage)
-
 # --- sessions held by the server ---
 
 
@@ -270,9 +263,7 @@ class UserSession(BaseModel):
     created_at = UtcDateTimeField(default=utcnow)
 
 
-ALL_MODELS = ALL_MODELS + (UserSession,)
-
-# --- card disputes and reconciliation with the processors (issue 13) ---
+# --- card disputes and reconciliation with the processors ---
 
 
 class Dispute(BaseModel):
@@ -304,4 +295,6 @@ class ReconcileCheckpoint(BaseModel):
     updated_at = UtcDateTimeField(default=utcnow)
 
 
-ALL_MODELS = ALL_MODELS + (Dispute, ReconcileCheckpoint)
+ALL_MODELS = (User, Attempt, Account, LedgerTransaction, Entry, Deposit, Consent, Service, Price, Rental,
+              Ticket, TicketMessage, CardRefund, AuditEntry, OutboxMessage, UserSession, Dispute,
+              ReconcileCheckpoint)

@@ -1,7 +1,7 @@
 """Account standing, set by staff with a reason: suspend, terminate, reactivate, and
 dismiss a refund-abuse flag after review. (A card dispute restricts an account by itself
 while it is open: ``portal.money.disputes``.) A suspended (or terminated) customer may sign
-in, read the balance and open tickets, but may not deposit or rent (``may_transact``)."""
+in, read the balance and open tickets, but may not deposit or rent."""
 
 from __future__ import annotations
 
@@ -19,11 +19,6 @@ ACTIONS = {
     "dismiss_flag": (("active", "restricted", "suspended", "terminated"), None),
 }
 MAX_REASON = 1000
-
-
-def may_transact(user: User) -> bool:
-    """Deposits and rentals need an active account."""
-    return user.status == "active"
 
 
 def set_standing(actor: User, user_id: int, action: str, reason: str) -> User:

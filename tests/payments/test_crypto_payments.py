@@ -144,16 +144,16 @@ def test_parse_ipn_without_secret_is_a_configuration_error():
 
 
 STATUS_FLAGS = {
-    # status: (is_finished, is_failed, is_refunded)
-    "waiting": (False, False, False),
-    "confirming": (False, False, False),
-    "confirmed": (False, False, False),
-    "sending": (False, False, False),
-    "partially_paid": (False, False, False),
-    "finished": (True, False, False),
-    "failed": (False, True, False),
-    "expired": (False, True, False),
-    "refunded": (False, False, True),
+    # status: (is_finished, is_failed)
+    "waiting": (False, False),
+    "confirming": (False, False),
+    "confirmed": (False, False),
+    "sending": (False, False),
+    "partially_paid": (False, False),
+    "finished": (True, False),
+    "failed": (False, True),
+    "expired": (False, True),
+    "refunded": (False, False),
 }
 
 
@@ -165,7 +165,7 @@ def test_every_documented_status_has_a_row():
 def test_every_status(status, flags):
     update = parse(payment_status=json.dumps(status))
     assert update.status == status
-    assert (update.is_finished, update.is_failed, update.is_refunded) == flags
+    assert (update.is_finished, update.is_failed) == flags
 
 
 @pytest.mark.parametrize("status", ['"FINISHED"', '"paid"', '""', "null", "1"])
@@ -207,7 +207,7 @@ def test_price_must_be_in_usd(price_currency):
 
 
 def test_price_currency_case_is_ignored():
-    assert parse(price_currency='"USD"').price_usd_cents == 2000
+    assert parse(price_currency='"USD"').settled_usd_cents == 2000
 
 
 def test_currencies_and_their_smallest_units():
@@ -220,40 +220,40 @@ def test_currencies_and_their_smallest_units():
 
 
 AMOUNT_CASES = [
-    # (coin, price_amount, pay_amount, actually_paid as JSON text) -> (paid_minor, pay_minor, price_cents, settled_cents)
-    ("btc", "20", "0.0003", "0.0003", (30_000, 30_000, 2000, 2000)),
+    # (coin, price_amount, pay_amount, actually_paid as JSON text) -> (paid_minor, pay_minor, settled_cents)
+    ("btc", "20", "0.0003", "0.0003", (30_000, 30_000, 2000)),
     # floats would give 28999999 satoshi and 28 cents here
-    ("btc", "0.29", "0.29", "0.29", (29_000_000, 29_000_000, 29, 29)),
-    ("btc", "0.3", "0.3", "0.30000000000000004", (30_000_000, 30_000_000, 30, 30)),
-    ("btc", "10.00", "0.001", "0.0005", (50_000, 100_000, 1000, 500)),
+    ("btc", "0.29", "0.29", "0.29", (29_000_000, 29_000_000, 29)),
+    ("btc", "0.3", "0.3", "0.30000000000000004", (30_000_000, 30_000_000, 30)),
+    ("btc", "10.00", "0.001", "0.0005", (50_000, 100_000, 500)),
     # a wallet deducted the network fee: 29000 of 30000 satoshi -> 19.333... USD, floored
-    ("btc", "20", "0.0003", "0.00029", (29_000, 30_000, 2000, 1933)),
+    ("btc", "20", "0.0003", "0.00029", (29_000, 30_000, 1933)),
     # overpaid: the coins are recorded, the credit stops at the price
-    ("btc", "20", "0.0003", "0.0006", (60_000, 30_000, 2000, 2000)),
-    ("btc", "20", "0.0003", "0", (0, 30_000, 2000, 0)),
-    ("btc", "20", "0.0003", "null", (0, 30_000, 2000, 0)),
-    ("btc", "20", "0.00001", "1e-5", (1_000, 1_000, 2000, 2000)),
-    ("btc", "20", "0.0003", "0.00005", (5_000, 30_000, 2000, 333)),
-    ("eth", "25", '"1.234567890123456789"', '"1.234567890123456789"', (1_234_567_890_123_456_789, 1_234_567_890_123_456_789, 2500, 2500)),
-    ("eth", "25", '"1.234567890123456789"', '"0.617283945061728394"', (617_283_945_061_728_394, 1_234_567_890_123_456_789, 2500, 1249)),
-    ("eth", "25", "0.01", "1e-18", (1, 10**16, 2500, 0)),
-    ("eth", "25", "0.01", "0.000000000000000001", (1, 10**16, 2500, 0)),
-    ("eth", "25", "0.0123456789012345", "0.0123456789012345", (12_345_678_901_234_500, 12_345_678_901_234_500, 2500, 2500)),
-    ("usdttrc20", "10.12", "10.123456", "10.123456", (10_123_456, 10_123_456, 1012, 1012)),
+    ("btc", "20", "0.0003", "0.0006", (60_000, 30_000, 2000)),
+    ("btc", "20", "0.0003", "0", (0, 30_000, 0)),
+    ("btc", "20", "0.0003", "null", (0, 30_000, 0)),
+    ("btc", "20", "0.00001", "1e-5", (1_000, 1_000, 2000)),
+    ("btc", "20", "0.0003", "0.00005", (5_000, 30_000, 333)),
+    ("eth", "25", '"1.234567890123456789"', '"1.234567890123456789"', (1_234_567_890_123_456_789, 1_234_567_890_123_456_789, 2500)),
+    ("eth", "25", '"1.234567890123456789"', '"0.617283945061728394"', (617_283_945_061_728_394, 1_234_567_890_123_456_789, 1249)),
+    ("eth", "25", "0.01", "1e-18", (1, 10**16, 0)),
+    ("eth", "25", "0.01", "0.000000000000000001", (1, 10**16, 0)),
+    ("eth", "25", "0.0123456789012345", "0.0123456789012345", (12_345_678_901_234_500, 12_345_678_901_234_500, 2500)),
+    ("usdttrc20", "10.12", "10.123456", "10.123456", (10_123_456, 10_123_456, 1012)),
     # digits finer than a micro-USDT are dropped, never rounded up
-    ("usdttrc20", "5", '"5.0000009"', '"4.9999999"', (4_999_999, 5_000_000, 500, 499)),
-    ("usdterc20", "0.1", "0.1", "0.1", (100_000, 100_000, 10, 10)),
-    ("usdttrc20", "1000000", "1000000", "999999.999999", (999_999_999_999, 1_000_000_000_000, 100_000_000, 99_999_999)),
-    ("btc", "19.999", "0.0003", "0.0003", (30_000, 30_000, 1999, 1999)),
-    ("btc", '"20.00"', '"0.0003"', '"0.0003"', (30_000, 30_000, 2000, 2000)),
-    ("btc", "20", "0", "0", (0, 0, 2000, 0)),
+    ("usdttrc20", "5", '"5.0000009"', '"4.9999999"', (4_999_999, 5_000_000, 499)),
+    ("usdterc20", "0.1", "0.1", "0.1", (100_000, 100_000, 10)),
+    ("usdttrc20", "1000000", "1000000", "999999.999999", (999_999_999_999, 1_000_000_000_000, 99_999_999)),
+    ("btc", "19.999", "0.0003", "0.0003", (30_000, 30_000, 1999)),
+    ("btc", '"20.00"', '"0.0003"', '"0.0003"', (30_000, 30_000, 2000)),
+    ("btc", "20", "0", "0", (0, 0, 0)),
 ]
 
 
 @pytest.mark.parametrize("ticker, price, pay, paid, expected", AMOUNT_CASES)
 def test_exact_amounts(ticker, price, pay, paid, expected):
     update = parse(pay_currency=json.dumps(ticker), price_amount=price, pay_amount=pay, actually_paid=paid)
-    got = (update.paid_minor, update.pay_amount_minor, update.price_usd_cents, update.settled_usd_cents)
+    got = (update.paid_minor, update.pay_amount_minor, update.settled_usd_cents)
     assert got == expected
     assert all(type(value) is int for value in got)
 

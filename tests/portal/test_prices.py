@@ -12,6 +12,7 @@ from portal.store import db
 from portal.store.fields import utcnow
 from portal.store.models import Price, User
 from portal_testing import Person
+from test_catalog import price_rows
 
 
 @pytest.fixture
@@ -51,8 +52,8 @@ def test_staff_set_a_new_price_from_now_on(staff):
     assert response.status_code == 200 and body.lstrip().startswith('<tr id="price-DE-wa">')
     assert "$2.35" in body and "Saved" in body
     with db.connection():
-        assert [p.price_cents for p in catalog.history("DE", "wa")] == [235, 110]
-        assert catalog.history("DE", "wa")[0].created_by.email == "sam@example.com"
+        assert [p.price_cents for p in price_rows("DE", "wa")] == [235, 110]
+        assert price_rows("DE", "wa")[0].created_by.email == "sam@example.com"
 
 
 @pytest.mark.parametrize("amount, message", [("", "Enter an amount."), ("-1", "Enter an amount in US dollars"),

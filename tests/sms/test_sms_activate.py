@@ -6,7 +6,6 @@ Each test asserts the exact query parameters sent and how many attempts were mad
 from __future__ import annotations
 
 import socket
-from decimal import Decimal
 
 import pytest
 
@@ -329,31 +328,12 @@ def test_finish_a_waiting_number_is_refused(client, upstream):
     assert raised.value.reason == "provider.bad_status"
 
 
-# --- getBalance and the URL -------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "answer, expected",
-    [
-        ("ACCESS_BALANCE:100.00", Decimal("100.00")),
-        ("ACCESS_BALANCE:0", Decimal("0")),
-        ("ACCESS_BALANCE:12.5", Decimal("12.5")),
-        ("ACCESS_BALANCE:abc", "provider.unavailable"),
-        ("ACCESS_BALANCE:NaN", "provider.unavailable"),
-        ("ACCESS_BALANCE:1e3", "provider.unavailable"),
-        ("ACCESS_BALANCE:١٠٠", "provider.unavailable"),
-        ("ACCESS_BALANCE:1_000", "provider.unavailable"),
-        ("ACCESS_BALANCE:", "provider.unavailable"),
-        ("BAD_KEY", "provider.bad_key"),
-    ],
-)
-def test_balance(client, upstream, answer, expected):
-    upstream.script("getBalance", answer)
-    assert outcome(client.get_balance) == expected
-    assert upstream.calls() == [{"api_key": KEY, "action": "getBalance"}]
+# --- the URL ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("suffix", ["", "/", "/stubs/handler_api.php"])
 def test_base_url_or_full_handler_url(upstream, suffix):
     client = SmsActivateClient(upstream.url + suffix, KEY, timeout=TIMEOUT)
-    assert client.get_balance() == Decimal("100.00")
+    upstream.script("getStatus", "STATUS_WAIT_CODE")
+    assert client.status("42").state == "waiting"
+    assert upstream.calls("getStatus") == [{"api_key": KEY, "action": "getStatus", "id": "42"}]

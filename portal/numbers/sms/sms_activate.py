@@ -9,7 +9,6 @@ line of text:
     getFullSms id                FULL_SMS:<text of the SMS> (not every upstream has it)
     setStatus  id, status=8      ACCESS_CANCEL (cancel) | EARLY_CANCEL_DENIED | BAD_STATUS
     setStatus  id, status=6      ACCESS_ACTIVATION (finish)
-    getBalance                   ACCESS_BALANCE:<amount>
 
 Errors are words (BAD_KEY, BAD_SERVICE, BAD_ACTION, NO_ACTIVATION, ERROR_SQL, ...), some
 upstreams with a 4xx status; the body decides, whatever the status.
@@ -35,7 +34,6 @@ from __future__ import annotations
 
 import re
 import time
-from decimal import Decimal
 from typing import Callable, NoReturn
 
 from .base import Activation, Message, NoNumbers, ProviderRejected, ProviderUnavailable, Status
@@ -59,11 +57,10 @@ REJECTIONS = {
 }
 _ACTIVATION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _PHONE = re.compile(r"\+?([0-9]{6,15})")
-_BALANCE = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,8})?")
 
 
 class SmsActivateClient:
-    """``SmsProvider`` over the handler protocol; also ``get_balance``."""
+    """``SmsProvider`` over the handler protocol."""
 
     def __init__(
         self,
@@ -130,16 +127,6 @@ class SmsActivateClient:
         answer = self._call("setStatus", status=FINISH, id=activation_id)
         if answer != "ACCESS_ACTIVATION":
             _raise_for("setStatus", answer)
-
-    def get_balance(self) -> Decimal:
-        """The upstream account's balance, in the upstream's currency."""
-        answer = self._call("getBalance")
-        word, _, amount = answer.partition(":")
-        if word != "ACCESS_BALANCE":
-            _raise_for("getBalance", answer)
-        if not _BALANCE.fullmatch(amount):  # Decimal() reads "1_0", "1e3" and any script's digits
-            raise ProviderUnavailable(f"getBalance: malformed answer {answer[:80]!r}")
-        return Decimal(amount)
 
     def _message(self, activation_id: str, code: str) -> Message:
         if self.full_sms:
