@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
 
     from portal import cli
+    from portal.money import gateways
     from portal.routes import BLUEPRINTS, webhooks
     from portal.web import errors, i18n, security, views
 
@@ -44,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     views.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    gateways.init_app(app)
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(f"portal.routes.{name}").bp)
     csrf.exempt(webhooks.bp)

@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from portal.store import db
-from portal.money import ledger, reconcile as reconciliation
+from portal.money import gateways, ledger, reconcile as reconciliation
 from portal.demo_seed import seed
 from portal.payments.errors import ProcessorError
 
@@ -36,7 +36,7 @@ def reconcile():
     is missing (idempotent); print what was healed."""
     try:
         with db.connection():
-            report = reconciliation.reconcile(current_app.config)
+            report = reconciliation.reconcile(gateways.card(), gateways.crypto())
     except ProcessorError as unreachable:
         click.echo(f"reconcile: FAILED: a processor could not be asked: {unreachable}", err=True)
         sys.exit(1)

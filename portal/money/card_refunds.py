@@ -23,7 +23,8 @@ from portal.money import ledger
 from portal.store.db import database, money_transaction
 from portal.store.fields import utcnow
 from portal.store.models import Account, CardRefund, Deposit, Dispute, Entry, LedgerTransaction, Ticket, User
-from portal.payments import card, demo
+from portal.payments import card
+from portal.payments.gateways import CardGateway
 from portal.payments.errors import ProcessorError
 from portal.policy import CARD, Decision, any_spend_after, card_refund_decision, terms
 from portal.states import CARD_REFUND, DEPOSIT
@@ -143,24 +144,19 @@ def _decide(ticket: Ticket, state: str, reason: str, note: str, now: datetime) -
     return bool(won)
 
 
-def send(refund: CardRefund, config) -> str:
-    """Ask the processor to refund the card (idempotent); the refund's state afterwards.
+def send(refund: CardRefund, gateway: CardGateway) -> str:
+    """Ask the card processor to refund the card (idempotent); the refund's state afterwards.
 
-    With no Stripe key the demo processor answers, and announces the outcome by a signed
-    event to our own webhook, as Stripe would. A processor that refuses the refund fails it
-    (the amount comes back to the wallet); one that cannot be reached leaves it pending,
-    and sending again is safe (same idempotency key).
+    The final status usually arrives by webhook (the demo processor announces it too, as
+    Stripe does). A processor that refuses the refund fails it (the amount comes back to the
+    wallet); one that cannot be reached leaves it pending, and sending again is safe (same
+    idempotency key).
     """
     deposit = Deposit.get_by_id(refund.deposit_id)
     try:
-        if config["CARD_PROCESSOR"] == "demo":
-            result = demo.demo_refund(payment_intent=deposit.payment_intent,
-                                      amount_cents=refund.amount_cents)
-        else:
-            result = card.create_refund(
-                api_key=config["STRIPE_SECRET_KEY"], payment_intent=deposit.payment_intent,
-                amount_cents=refund.amount_cents, idempotency_key=f"card-refund:{deposit.reference}",
-                api_base=config["STRIPE_API_BASE"], deposit_reference=deposit.reference)
+        result = gateway.refund(payment_intent=deposit.payment_intent, amount_cents=refund.amount_cents,
+                                idempotency_key=f"card-refund:{deposit.reference}",
+                                deposit_reference=deposit.reference)
     except ProcessorError as refused:
         if refused.http_status is None:
             return "pending"
@@ -170,11 +166,7 @@ def send(refund: CardRefund, config) -> str:
         return "pending"
     CardRefund.update(processor_refund_id=result.id).where(
         CardRefund.id == refund.id, CardRefund.processor_refund_id.is_null()).execute()
-    if config["CARD_PROCESSOR"] == "demo":
-        from portal.money import demo_processor
-
-        demo_processor.refund_outcome(deposit, result.id, refund.amount_cents, "succeeded")
-    elif result.status in ("succeeded", "failed", "canceled"):
+    if result.status in ("succeeded", "failed", "canceled"):
         settle(refund.id, result.status, "")
     return CardRefund.get_by_id(refund.id).state
 

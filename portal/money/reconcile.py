@@ -22,7 +22,7 @@ from portal.store.db import database
 from portal.money.deposits import CRYPTO
 from portal.store.fields import utcnow
 from portal.store.models import CardRefund, Deposit, Dispute, LedgerTransaction, ReconcileCheckpoint
-from portal.payments import card, crypto
+from portal.payments.gateways import CardGateway, CryptoGateway
 from portal.payments.errors import InvalidWebhook
 from portal.states import DEPOSIT_PENDING
 
@@ -69,31 +69,28 @@ def _save_checkpoint(value: int) -> None:
             ReconcileCheckpoint.create(name=STRIPE_CHECKPOINT, value=value)
 
 
-def reconcile_stripe(config: dict, report: Report, now: int | None = None) -> None:
+def reconcile_card(gateway: CardGateway, report: Report, now: int | None = None) -> None:
     now = int(time.time()) if now is None else now
-    if config["CARD_PROCESSOR"] == "demo":
+    if not gateway.keeps_history:
         report.skipped.append("card: the demo processor keeps no history")
         return
     last = _checkpoint()
     since = now - FIRST_LOOK_BACK_SECONDS if last is None else last - OVERLAP_SECONDS
-    events = card.events_since(api_key=config["STRIPE_SECRET_KEY"], created_from=since,
-                               api_base=config["STRIPE_API_BASE"])
+    events = gateway.events_since(since)
     for event in events:
         _apply(report, f"stripe {event.type} {event.id}", lambda: processor_events.apply_stripe(event))
     _save_checkpoint(max([last or since, *(event.created for event in events)]))
 
 
-def reconcile_crypto(config: dict, report: Report) -> None:
-    if config["CRYPTO_PROCESSOR"] == "demo":
+def reconcile_crypto(gateway: CryptoGateway, report: Report) -> None:
+    if not gateway.keeps_history:
         report.skipped.append("crypto: the demo processor keeps no history")
         return
-    extra = {"api_base": config["CRYPTO_API_BASE"]} if config["CRYPTO_API_BASE"] else {}
     open_invoices = (Deposit.select().where(Deposit.method.in_(CRYPTO), Deposit.state.in_(DEPOSIT_PENDING),
                                             Deposit.processor_ref.is_null(False)).order_by(Deposit.id))
     for deposit in open_invoices:
         try:
-            payments = crypto.invoice_payments(api_key=config["CRYPTO_API_KEY"],
-                                               invoice_id=deposit.processor_ref, **extra)
+            payments = gateway.invoice_payments(deposit.processor_ref)
         except InvalidWebhook as invalid:
             report.refused.append(f"crypto invoice {deposit.processor_ref}: {invalid}")
             continue
@@ -102,10 +99,10 @@ def reconcile_crypto(config: dict, report: Report) -> None:
                    lambda: processor_events.apply_crypto(payment))
 
 
-def reconcile(config: dict, now: int | None = None) -> Report:
-    """Ask each configured processor for what happened and apply what is missing.
-    ``ProcessorError`` when a processor cannot be asked (the checkpoint stays)."""
+def reconcile(card: CardGateway, crypto: CryptoGateway, now: int | None = None) -> Report:
+    """Ask each processor for what happened and apply what is missing. ``ProcessorError``
+    when a processor cannot be asked (the checkpoint stays)."""
     report = Report()
-    reconcile_stripe(config, report, now)
-    reconcile_crypto(config, report)
+    reconcile_card(card, report, now)
+    reconcile_crypto(crypto, report)
     return report

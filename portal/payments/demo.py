@@ -1,25 +1,28 @@
-"""The embedded demo processor's signing side: what Stripe and NOWPayments would send.
+"""The embedded demo processor: the card and crypto gateways used when no processor keys
+are configured, and the events they send, exactly as Stripe and NOWPayments would send them.
 
-With no processor keys configured the portal serves its own checkout and invoice pages
-(``/demo/checkout/<session_id>``, ``/demo/invoice/<invoice_id>``). Their "pay" buttons post
-the bodies built here, signed with the configured webhook secrets, to the real webhook
-endpoints, which parse them with ``card.parse_event`` and ``crypto.parse_ipn`` like any
-production event. Nothing here is trusted by the webhooks: only the signature is.
+The portal serves the demo's checkout and invoice pages (``/demo/checkout/<session_id>``,
+``/demo/invoice/<invoice_id>``); what a customer does there, a refund, and what the demo
+bank does to a dispute become correctly signed events that the gateway hands to its
+``deliver`` function (the portal posts them to its own webhook endpoints), which parse them
+with ``card.parse_event`` and ``crypto.parse_ipn`` like any production event. Nothing here
+is trusted by the webhooks: only the signature is. No Flask, no database.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 import stripe
 
 from .amounts import positive_cents
 from .card import DEFAULT_PRODUCT_NAME, CheckoutSession, RefundResult
-from .crypto import CURRENCIES, Invoice, canonical_json, js_number, signature
+from .crypto import CURRENCIES, SIGNATURE_HEADER, Invoice, canonical_json, js_number, signature
 
 DEMO_PAY_ADDRESS = "demo-address-not-a-real-wallet"
 # The Stripe event type a refund's status is announced with.
@@ -29,6 +32,14 @@ REFUND_EVENT_TYPES = {
     "canceled": "refund.updated",
     "failed": "refund.failed",
 }
+# Demo exchange rates (US cents per coin) and the network fee a wallet deducts (per mille
+# of the coins sent): the user's fee, so less is credited than invoiced.
+DEMO_RATES_CENTS = {"BTC": 9_000_000, "ETH": 300_000, "USDT": 100}
+DEMO_NETWORK_FEE_PER_MILLE = {"BTC": 10, "ETH": 5, "USDT": 2}
+DEMO_EVIDENCE_DAYS = 7  # Stripe's evidence deadline is usually 7 to 21 days away
+
+# POST (path, body, headers) to the portal's webhook; the status it answered.
+Deliver = Callable[[str, bytes, dict], int]
 
 
 def new_id(prefix: str) -> str:
@@ -36,24 +47,126 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_demo_{secrets.token_hex(12)}"
 
 
-def demo_checkout_session(*, deposit_reference: str, amount_cents: int, currency: str) -> CheckoutSession:
-    """A demo Checkout Session; the portal keeps the (reference, amount) it was made for."""
-    positive_cents(amount_cents)
-    session_id = new_id("cs")
-    return CheckoutSession(id=session_id, url=f"/demo/checkout/{session_id}")
+@dataclass(frozen=True)
+class DemoCardGateway:
+    """The demo card processor (``gateways.CardGateway``), plus what its checkout page and
+    the demo bank do."""
+
+    webhook_secret: str
+    deliver: Deliver
+    keeps_history = False
+
+    def _send(self, payload: bytes, now: int) -> int:
+        header = stripe_signature_header(payload, self.webhook_secret, now)
+        return self.deliver("/webhooks/stripe", payload, {"Stripe-Signature": header})
+
+    def start_checkout(self, *, deposit_reference, amount_cents, currency, success_url, cancel_url,
+                       customer_email):
+        positive_cents(amount_cents)
+        session_id = new_id("cs")
+        return CheckoutSession(id=session_id, url=f"/demo/checkout/{session_id}")
+
+    def refund(self, *, payment_intent, amount_cents, idempotency_key, deposit_reference):
+        """Accepted at once; the outcome (succeeded) is announced by a signed event."""
+        refund_id, now = new_id("re"), int(time.time())
+        self._send(refund_event(
+            refund_id=refund_id, payment_intent=payment_intent, amount_cents=positive_cents(amount_cents),
+            currency="usd", status="succeeded", event_id=new_id("evt"), created=now,
+            deposit_reference=deposit_reference), now)
+        return RefundResult(id=refund_id, status="pending")
+
+    def submit_dispute_evidence(self, *, dispute_id, payment_intent, amount_cents, currency, evidence):
+        """Evidence received: the dispute is under review."""
+        self._dispute(dispute_id, payment_intent, amount_cents, currency,
+                      "charge.dispute.updated", "under_review")
+
+    def events_since(self, created_from):
+        return []
+
+    # What the customer does on the demo checkout page, and what the demo bank does.
+
+    def pay_checkout(self, *, session_id: str, deposit_reference: str, amount_cents: int,
+                     currency: str) -> int:
+        """A signed, paid ``checkout.session.completed`` for the session."""
+        now = int(time.time())
+        return self._send(checkout_completed_event(
+            deposit_reference=deposit_reference, session_id=session_id, payment_intent=new_id("pi"),
+            amount_cents=amount_cents, currency=currency, event_id=new_id("evt"), created=now), now)
+
+    def cancel_checkout(self, *, session_id: str, deposit_reference: str, amount_cents: int,
+                        currency: str) -> int:
+        """A signed ``checkout.session.expired``: the customer gave up."""
+        now = int(time.time())
+        return self._send(checkout_expired_event(
+            deposit_reference=deposit_reference, session_id=session_id, amount_cents=amount_cents,
+            currency=currency, event_id=new_id("evt"), created=now), now)
+
+    def open_dispute(self, *, payment_intent: str, amount_cents: int, currency: str) -> str:
+        """The customer's bank disputes the payment: Stripe announces the dispute and
+        withdraws the funds. The new dispute's id."""
+        dispute_id = new_id("dp")
+        for event_type in ("charge.dispute.created", "charge.dispute.funds_withdrawn"):
+            self._dispute(dispute_id, payment_intent, amount_cents, currency, event_type, "needs_response")
+        return dispute_id
+
+    def decide_dispute(self, *, dispute_id: str, payment_intent: str, amount_cents: int,
+                       currency: str, won: bool) -> None:
+        """The bank decides: won (the funds are reinstated) or lost."""
+        status = "won" if won else "lost"
+        self._dispute(dispute_id, payment_intent, amount_cents, currency, "charge.dispute.closed", status)
+        if won:
+            self._dispute(dispute_id, payment_intent, amount_cents, currency,
+                          "charge.dispute.funds_reinstated", status)
+
+    def _dispute(self, dispute_id, payment_intent, amount_cents, currency, event_type, status) -> int:
+        now = int(time.time())
+        return self._send(dispute_event(
+            event_type, dispute_id=dispute_id, payment_intent=payment_intent, amount_cents=amount_cents,
+            currency=currency, status=status, event_id=new_id("evt"), created=now,
+            due_by=now + DEMO_EVIDENCE_DAYS * 86400), now)
 
 
-def demo_invoice(*, deposit_reference: str, amount_cents: int, pay_currency: str) -> Invoice:
-    """A demo crypto invoice, shown by the portal at its own ``/demo/invoice/<id>``."""
-    positive_cents(amount_cents)
-    CURRENCIES[pay_currency]  # KeyError for a coin the processor would refuse
-    invoice_id = new_id("inv")
-    return Invoice(id=invoice_id, url=f"/demo/invoice/{invoice_id}")
+@dataclass(frozen=True)
+class Quote:
+    coin: str
+    pay_minor: int  # what the invoice asks for, in the coin's smallest unit
+    fee_minor: int  # what the demo wallet's network fee takes off on the way
 
 
-def demo_refund(*, payment_intent: str, amount_cents: int) -> RefundResult:
-    """A demo refund, pending until the portal sends its ``refund_event``."""
-    return RefundResult(id=new_id("re"), status="pending")
+@dataclass(frozen=True)
+class DemoCryptoGateway:
+    """The demo crypto processor (``gateways.CryptoGateway``), plus its invoice page's wallet."""
+
+    ipn_secret: str
+    deliver: Deliver
+    keeps_history = False
+
+    def create_invoice(self, *, deposit_reference, amount_cents, pay_currency, ipn_callback_url,
+                       success_url, cancel_url):
+        positive_cents(amount_cents)
+        CURRENCIES[pay_currency]  # KeyError for a coin the processor would refuse
+        invoice_id = new_id("inv")
+        return Invoice(id=invoice_id, url=f"/demo/invoice/{invoice_id}")
+
+    def invoice_payments(self, invoice_id):
+        return []
+
+    @staticmethod
+    def quote(coin: str, amount_cents: int) -> Quote:
+        """The coin amount of a demo invoice: the USD price at the demo rate, rounded up."""
+        pay = -(-amount_cents * CURRENCIES[coin].minor_per_coin // DEMO_RATES_CENTS[coin])
+        return Quote(coin, pay, pay * DEMO_NETWORK_FEE_PER_MILLE[coin] // 1000)
+
+    def pay_invoice(self, *, deposit_reference: str, coin: str, amount_cents: int,
+                    status: str = "finished") -> int:
+        """A signed IPN: the coins arrived (less the wallet's network fee) with ``status``."""
+        offer = self.quote(coin, amount_cents)
+        body = ipn_body(
+            payment_id=secrets.randbelow(10**12), order_id=deposit_reference, status=status,
+            pay_currency=coin, price_amount_cents=amount_cents, pay_amount_minor=offer.pay_minor,
+            actually_paid_minor=offer.pay_minor - offer.fee_minor if status == "finished" else 0)
+        signed = signed_ipn(body, self.ipn_secret)
+        return self.deliver("/webhooks/crypto", signed.body, {SIGNATURE_HEADER: signed.signature})
 
 
 def stripe_signature_header(payload: bytes, secret: str, timestamp: int) -> str:

@@ -1,65 +1,76 @@
-"""The demo processor's pages, offered only when no real processor keys are configured:
-a checkout page for card deposits and an invoice page for crypto deposits. Their buttons
-send signed events to the real webhook endpoints (see ``portal.money.demo_processor``)."""
+"""The demo processor's pages, offered only while the demo gateways are in use: a checkout
+page for card deposits and an invoice page for crypto deposits. Their buttons make the demo
+gateway send signed events to the real webhook endpoints (``portal.payments.demo``)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g
+from flask import Blueprint, abort, g
 
-from portal.money import demo_processor
-from portal.web import views
+from portal.money import gateways
 from portal.store.models import Deposit
+from portal.web import views
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
+COINS = ("BTC", "ETH", "USDT")
 
 
-def _deposit(processor: str, processor_ref: str, methods) -> Deposit:
-    if current_app.config[processor] != "demo":
+def _gateway(found):
+    if found is None:
         abort(404)
+    return found
+
+
+def _deposit(processor_ref: str, methods) -> Deposit:
     return views.owned_or_404(Deposit.select().where(
-        Deposit.user == g.user.id, Deposit.processor_ref == processor_ref,
-        Deposit.method.in_(methods),
+        Deposit.user == g.user.id, Deposit.processor_ref == processor_ref, Deposit.method.in_(methods),
     ))
 
 
 def _page(template: str, deposit: Deposit, status: int = 200, **context):
     changed = "balance-changed" if deposit.state == "succeeded" else None
     return views.render(f"pages/{template}.html", "fragments/demo_result.html", status,
-                      trigger=changed, deposit=deposit,
-                      **context)
+                        trigger=changed, deposit=deposit, **context)
 
 
 @bp.get("/checkout/<session_id>")
 @views.login_required
 def checkout(session_id: str):
-    return _page("demo_checkout", _deposit("CARD_PROCESSOR", session_id, ("card",)))
+    _gateway(gateways.demo_card())
+    return _page("demo_checkout", _deposit(session_id, ("card",)))
 
 
 @bp.post("/checkout/<session_id>/<action>")
 @views.login_required
 def checkout_action(session_id: str, action: str):
-    deposit = _deposit("CARD_PROCESSOR", session_id, ("card",))
+    gateway = _gateway(gateways.demo_card())
+    deposit = _deposit(session_id, ("card",))
     if action not in ("pay", "cancel"):
         abort(404)
     if deposit.state in ("created", "checkout"):
-        (demo_processor.pay_card if action == "pay" else demo_processor.cancel_card)(deposit)
+        (gateway.pay_checkout if action == "pay" else gateway.cancel_checkout)(
+            session_id=session_id, deposit_reference=deposit.reference,
+            amount_cents=deposit.amount_cents, currency=deposit.currency)
     return _page("demo_checkout", Deposit.get_by_id(deposit.id))
 
 
 @bp.get("/invoice/<invoice_id>")
 @views.login_required
 def invoice(invoice_id: str):
-    deposit = _deposit("CRYPTO_PROCESSOR", invoice_id, ("BTC", "ETH", "USDT"))
-    return _page("demo_invoice", deposit, quote=demo_processor.quote(deposit))
+    gateway = _gateway(gateways.demo_crypto())
+    deposit = _deposit(invoice_id, COINS)
+    return _page("demo_invoice", deposit, quote=gateway.quote(deposit.method, deposit.amount_cents))
 
 
 @bp.post("/invoice/<invoice_id>/<action>")
 @views.login_required
 def invoice_action(invoice_id: str, action: str):
-    deposit = _deposit("CRYPTO_PROCESSOR", invoice_id, ("BTC", "ETH", "USDT"))
+    gateway = _gateway(gateways.demo_crypto())
+    deposit = _deposit(invoice_id, COINS)
     if action not in ("pay", "expire"):
         abort(404)
     if deposit.state in ("created", "checkout"):
-        demo_processor.pay_invoice(deposit, "finished" if action == "pay" else "expired")
+        gateway.pay_invoice(deposit_reference=deposit.reference, coin=deposit.method,
+                            amount_cents=deposit.amount_cents,
+                            status="finished" if action == "pay" else "expired")
     deposit = Deposit.get_by_id(deposit.id)
-    return _page("demo_invoice", deposit, quote=demo_processor.quote(deposit))
+    return _page("demo_invoice", deposit, quote=gateway.quote(deposit.method, deposit.amount_cents))

@@ -9,7 +9,7 @@ import functools
 from flask import Blueprint, abort, current_app, g, request, url_for
 
 from portal.support import audit, notifications, staff, tickets
-from portal.money import card_refunds, deposits, ledger
+from portal.money import card_refunds, deposits, gateways, ledger
 from portal.store import db
 from portal.web import views
 from portal.accounts.users import FormError
@@ -99,7 +99,7 @@ def decide(ticket_id: int):
         outcome = card_refunds.approve(found.id, g.user, note)
         if not outcome.decision.allowed:
             return _ticket_page(_ticket(ticket_id), 409, {"decision": outcome.decision.reason})
-        card_refunds.send(outcome.refund, current_app.config)
+        card_refunds.send(outcome.refund, gateways.card())
         result = "approved"
     elif action == "deny":
         reason = request.form.get("reason", "")
@@ -124,7 +124,7 @@ def resend(ticket_id: int):
         abort(404)
     with db.database.atomic():
         audit.record(g.user, "refund.resend", subject_user=found.user_id, ticket=found)
-    card_refunds.send(refund, current_app.config)
+    card_refunds.send(refund, gateways.card())
     return _ticket_page(_ticket(ticket_id), result="approved")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, request
 
-from portal.money import dispute_evidence, disputes, ledger, processors
+from portal.money import dispute_evidence, disputes, gateways, ledger, processors
 from portal.web import views
 from portal.store.fields import utcnow
 from portal.store.models import Deposit, Dispute, User
@@ -18,7 +18,7 @@ bp = Blueprint("staff_disputes", __name__, url_prefix="/staff/disputes")
 
 
 def _demo() -> bool:
-    return current_app.config["CARD_PROCESSOR"] == "demo"
+    return gateways.demo_card() is not None
 
 
 def _list(status: int = 200, errors: dict | None = None, opened: str | None = None):
@@ -83,9 +83,8 @@ def demo_open():
                                   Deposit.state.in_(DEPOSIT_CREDITED))
     if deposit is None or disputes.for_deposit(deposit.id):
         return _list(422, {"deposit": "dispute.deposit_invalid"})
-    from portal.money import demo_processor
-
-    demo_processor.open_dispute(deposit)
+    gateways.demo_card().open_dispute(payment_intent=deposit.payment_intent,
+                                      amount_cents=deposit.credited_cents, currency=deposit.currency)
     return _list(opened=reference)
 
 
@@ -98,7 +97,8 @@ def demo_decide(dispute_id: int, outcome: str):
         abort(404)
     if not disputes.is_open(dispute):
         return _page(dispute, 409, {"evidence": "dispute.not_open"})
-    from portal.money import demo_processor
-
-    demo_processor.close_dispute(dispute, won=outcome == "won")
+    deposit = Deposit.get_by_id(dispute.deposit_id)
+    gateways.demo_card().decide_dispute(dispute_id=dispute.processor_id, payment_intent=deposit.payment_intent,
+                                        amount_cents=dispute.amount_cents, currency=dispute.currency,
+                                        won=outcome == "won")
     return _page(dispute, result=outcome)

@@ -117,27 +117,70 @@ def test_refund_event_round_trip(status, event_type):
     assert (update.failure_reason is not None) is (status == "failed")
 
 
+class Recorder:
+    """A ``deliver`` that keeps what the demo gateways send, and answers 200."""
+
+    def __init__(self):
+        self.sent = []
+
+    def __call__(self, path, body, headers):
+        self.sent.append((path, body, headers))
+        return 200
+
+
+def card_gateway():
+    return demo.DemoCardGateway("whsec_demo", Recorder())
+
+
+def crypto_gateway():
+    return demo.DemoCryptoGateway(IPN_SECRET, Recorder())
+
+
+CHECKOUT = dict(success_url="/back", cancel_url="/back", customer_email=None)
+INVOICE = dict(ipn_callback_url="/webhooks/crypto", success_url="/back", cancel_url="/back")
+
+
 def test_demo_checkout_session_and_invoice_urls():
-    session = demo.demo_checkout_session(deposit_reference="dep_1", amount_cents=500, currency="usd")
-    invoice = demo.demo_invoice(deposit_reference="dep_1", amount_cents=500, pay_currency="ETH")
+    gateway = card_gateway()
+    session = gateway.start_checkout(deposit_reference="dep_1", amount_cents=500, currency="usd", **CHECKOUT)
+    invoice = crypto_gateway().create_invoice(deposit_reference="dep_1", amount_cents=500, pay_currency="ETH",
+                                              **INVOICE)
     assert re.fullmatch(r"cs_demo_[0-9a-f]{24}", session.id)
     assert re.fullmatch(r"inv_demo_[0-9a-f]{24}", invoice.id)
     assert session.url == f"/demo/checkout/{session.id}"
     assert invoice.url == f"/demo/invoice/{invoice.id}"
-    assert demo.demo_checkout_session(deposit_reference="dep_1", amount_cents=500, currency="usd").id != session.id
+    again = gateway.start_checkout(deposit_reference="dep_1", amount_cents=500, currency="usd", **CHECKOUT)
+    assert again.id != session.id
 
 
-def test_demo_refund_is_pending():
-    refund = demo.demo_refund(payment_intent="pi_demo_1", amount_cents=100)
+def test_a_demo_refund_is_pending_and_its_success_is_announced_by_a_signed_event():
+    gateway = card_gateway()
+    refund = gateway.refund(payment_intent="pi_demo_1", amount_cents=100, idempotency_key="k",
+                            deposit_reference="dep_1")
     assert refund.status == "pending" and refund.id.startswith("re_demo_")
+    [(path, body, headers)] = gateway.deliver.sent
+    event = card.parse_event(body, headers["Stripe-Signature"], "whsec_demo")
+    update = card.refund_outcome(event)
+    assert (path, update.refund_id, update.status, update.amount_cents) == ("/webhooks/stripe", refund.id,
+                                                                              "succeeded", 100)
+
+
+def test_a_demo_invoice_payment_is_a_signed_ipn_of_the_quoted_coins_less_the_fee():
+    gateway = crypto_gateway()
+    quote = gateway.quote("BTC", 9000)
+    gateway.pay_invoice(deposit_reference="dep_1", coin="BTC", amount_cents=9000)
+    [(path, body, headers)] = gateway.deliver.sent
+    update = crypto.parse_ipn(body, headers[crypto.SIGNATURE_HEADER], IPN_SECRET)
+    assert (path, quote.pay_minor, update.paid_minor) == ("/webhooks/crypto", 100_000, 100_000 - 1_000)
 
 
 @pytest.mark.parametrize(
     "call",
     [
-        lambda: demo.demo_checkout_session(deposit_reference="d", amount_cents=0, currency="usd"),
-        lambda: demo.demo_checkout_session(deposit_reference="d", amount_cents=1.5, currency="usd"),
-        lambda: demo.demo_invoice(deposit_reference="d", amount_cents=-1, pay_currency="BTC"),
+        lambda: card_gateway().start_checkout(deposit_reference="d", amount_cents=0, currency="usd", **CHECKOUT),
+        lambda: card_gateway().start_checkout(deposit_reference="d", amount_cents=1.5, currency="usd", **CHECKOUT),
+        lambda: crypto_gateway().create_invoice(deposit_reference="d", amount_cents=-1, pay_currency="BTC",
+                                                **INVOICE),
     ],
 )
 def test_demo_refuses_bad_amounts(call):
@@ -147,7 +190,7 @@ def test_demo_refuses_bad_amounts(call):
 
 def test_demo_invoice_refuses_unknown_coin():
     with pytest.raises(KeyError):
-        demo.demo_invoice(deposit_reference="d", amount_cents=100, pay_currency="LTC")
+        crypto_gateway().create_invoice(deposit_reference="d", amount_cents=100, pay_currency="LTC", **INVOICE)
 
 
 def ipn(coin: str, paid_minor: int, pay_minor: int = 10**6, status: str = "finished", cents: int = 1000):

@@ -16,6 +16,7 @@ from portal.store.models import CardRefund, Deposit, Ticket
 from portal.payments import demo
 from portal_pg import free_port
 from portal_testing import Person, make_app
+from portal.payments.gateways import StripeGateway
 
 SECRET = "whsec_test"
 
@@ -93,13 +94,14 @@ def test_a_refund_stripe_refuses_is_credited_back_and_the_ticket_reopened(stripe
 
 def test_a_refund_that_could_not_be_sent_stays_pending_and_is_sent_again(stripe_app, fake_api):
     _, deposit, ticket_id = refund_ticket(stripe_app, fake_api)
-    stripe_app.config["STRIPE_API_BASE"] = f"http://127.0.0.1:{free_port()}"  # Stripe unreachable
+    reachable = stripe_app.extensions["card_gateway"]
+    stripe_app.extensions["card_gateway"] = StripeGateway("sk_test_123", f"http://127.0.0.1:{free_port()}")
     staff, response = approve(stripe_app, ticket_id)
     assert response.status_code == 200 and balance() == 0
     assert "Send the refund again" in response.get_data(as_text=True)
     with db.connection():
         assert CardRefund.get().processor_refund_id is None
-    stripe_app.config["STRIPE_API_BASE"] = fake_api.url
+    stripe_app.extensions["card_gateway"] = reachable
     fake_api.answer(200, {"id": "re_live_2", "object": "refund", "status": "succeeded"})
     staff.refresh_token(f"/staff/tickets/{ticket_id}")
     resent = staff.post(f"/staff/tickets/{ticket_id}/refund", {}, htmx=True)

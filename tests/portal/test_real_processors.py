@@ -62,3 +62,20 @@ def test_a_real_processor_needs_its_webhook_secret(db_url, site_dir):
 
     with pytest.raises(RuntimeError, match="STRIPE_WEBHOOK_SECRET"):
         make_app(db_url, site_dir, STRIPE_SECRET_KEY="sk_test_123", STRIPE_WEBHOOK_SECRET="")
+
+
+def test_the_factory_chooses_one_gateway_of_each_kind_from_the_settings(db_url, site_dir):
+    from portal.payments.demo import DemoCardGateway, DemoCryptoGateway
+    from portal.payments.gateways import NowPaymentsGateway, StripeGateway
+
+    demo_app = make_app(db_url, site_dir)
+    assert isinstance(demo_app.extensions["card_gateway"], DemoCardGateway)
+    assert isinstance(demo_app.extensions["crypto_gateway"], DemoCryptoGateway)
+    real = make_app(db_url, site_dir, STRIPE_SECRET_KEY="sk_test_1", STRIPE_WEBHOOK_SECRET="whsec_1",
+                    CRYPTO_API_KEY="np_1", CRYPTO_IPN_SECRET="ipn_1", CRYPTO_API_BASE="http://127.0.0.1:9")
+    assert real.extensions["card_gateway"] == StripeGateway("sk_test_1", None)
+    assert real.extensions["crypto_gateway"] == NowPaymentsGateway("np_1", "http://127.0.0.1:9")
+    someone = Person(real.test_client())
+    someone.register()
+    assert someone.get("/demo/checkout/cs_demo_x").status_code == 404
+    assert someone.get("/demo/invoice/inv_demo_x").status_code == 404
