@@ -13,7 +13,7 @@ from pathlib import Path
 
 from portal import policy
 from portal.policy import Terms
-from sitegen.content import PAGES_DIR, SOURCE_LANGUAGE, Document
+from sitegen.read import PAGES_DIR, SOURCE_LANGUAGE, Document
 from sitegen.problems import Problem
 
 TERMS_BY_POLICY: dict[str, tuple[Terms, ...]] = {policy.POLICY_SLUG: policy.TERMS}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from portal.policy import _SEED_TERMS, Terms
 from sitegen import checks
-from sitegen.content import SOURCE_LANGUAGE, SUMMARY_TO_WRITE, load
+from sitegen.read import SOURCE_LANGUAGE, SUMMARY_TO_WRITE, load
 from sitegen.model import DEFAULT_NOTICE_PERIOD, TERMS_BY_POLICY, build_model
 from sitegen.options import Options
 from sitegen.problems import BuildFailed, Problem

@@ -20,10 +20,9 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from sitegen import records, render
-from sitegen.builder import build
 from sitegen.i18n import TRANSLATIONS
 from sitegen.options import ROOT, Options
+from sitegen.pipeline import build
 from sitegen.problems import BuildFailed
 
 POLICY_MODULE = ROOT / "portal" / "policy.py"
@@ -31,11 +30,7 @@ SETTLE_SECONDS = 0.02  # editors write a file in several steps; wait for the las
 
 
 def serve(options: Options, host: str, port: int, now_fixed: bool = False) -> None:
-    records.KEEP_IN_MEMORY = True  # this process builds again and again
     _rebuild(options, now_fixed)
-    # and renders an edited text itself: made once here (a build forks a process to load
-    # Markdown beside its other work only when this process has no converter yet).
-    render.converter()
     server = http.server.ThreadingHTTPServer((host, port), functools.partial(SiteHandler, site=options.out))
     watched = [options.content, options.beside_content("templates"), options.beside_content("static"), TRANSLATIONS]
     rebuilder = Rebuilder(options, now_fixed)

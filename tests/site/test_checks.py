@@ -202,7 +202,7 @@ def test_front_matter_that_cites_terms(site):
 
 
 def test_a_summary_left_as_new_version_wrote_it(site):
-    from sitegen.content import SUMMARY_TO_WRITE
+    from sitegen.read import SUMMARY_TO_WRITE
 
     summary = site.path(V1_DE).read_text().split("summary: ")[1].split("\n")[0]
     line = site.edit(V1_DE, summary, SUMMARY_TO_WRITE)
@@ -330,7 +330,7 @@ def test_a_draft_may_change_until_it_is_published(site):
 def test_check_with_preview_checks_a_draft_as_it_will_be_published(site):
     """Drafts are not built at the real clock: `check --preview --now <publication>` is how
     an editor finds a broken link in one before publication day."""
-    from sitegen.builder import check
+    from sitegen.pipeline import check
     from sitegen.checks import write_lock
 
     v2 = policy.TERMS[1]
