@@ -43,6 +43,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         parser.add_argument("--effective", type=date.fromisoformat, required=True)
         parser.add_argument("--published", type=date.fromisoformat, default=None,
                             help="publication date (default: tomorrow; until then the version is a draft)")
+        parser.add_argument("--terms", type=Path, default=None, help="the Terms file (default: portal/terms.toml)")
     args = parser.parse_args(rest)
     args.command = command
     return args
@@ -81,7 +82,9 @@ def main(argv: list[str]) -> int:
         elif args.command == "new-version":
             from sitegen.newversion import new_version
 
-            print(new_version(options, args.policy, args.effective, args.published))
+            from portal.policy import TERMS_FILE
+
+            print(new_version(options, args.policy, args.effective, args.published, args.terms or TERMS_FILE))
         elif args.command == "lock":
             from sitegen.newversion import lock
 

@@ -1,7 +1,7 @@
 """`build.py serve`: build the site, serve it on localhost, rebuild when a source changes.
 
 Content, template, static and translation edits are rebuilt in this process (an
-incremental build renders only what the edit touched). An edit of ``portal/policy.py``
+incremental build renders only what the edit touched). An edit of ``portal/policy.py`` or ``portal/terms.toml``
 restarts the process, because the Terms are Python code.
 """
 
@@ -26,6 +26,7 @@ from sitegen.pipeline import build
 from sitegen.problems import BuildFailed
 
 POLICY_MODULE = ROOT / "portal" / "policy.py"
+TERMS_FILE = ROOT / "portal" / "terms.toml"  # read by policy.py when it is imported
 SETTLE_SECONDS = 0.02  # editors write a file in several steps; wait for the last one
 
 
@@ -75,8 +76,8 @@ class Rebuilder(FileSystemEventHandler):
         # An editor that saves atomically writes a temporary file and renames it over the
         # file: what was saved is then the event's destination.
         paths = [Path(str(path)) for path in (event.src_path, getattr(event, "dest_path", "")) if path]
-        if POLICY_MODULE in paths:
-            print("portal/policy.py changed: restarting", flush=True)
+        if POLICY_MODULE in paths or TERMS_FILE in paths:
+            print("the Terms changed: restarting", flush=True)
             os.execv(sys.executable, [sys.executable, *sys.argv])
         if any(_affects_site(path) for path in paths):
             self.pending.set()

@@ -217,41 +217,54 @@ def cli(*args):
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
-def test_new_version_copies_every_language_and_names_what_is_left(site):
+def test_new_version_copies_every_language_and_adds_its_terms(site, tmp_path):
+    terms = tmp_path / "terms.toml"
+    shutil.copy(policy.TERMS_FILE, terms)
     result = cli("new-version", "payment-refund", "--effective", "2027-03-01", "--published", "2026-12-01",
-                 "--content", str(site.content))
+                 "--content", str(site.content), "--terms", str(terms))
     assert result.returncode == 0, result.stderr
     for lang in ("en", "de"):
         text = site.path(f"payment-refund/2027-03-01.{lang}.md").read_text()
         assert 'version: "2027-03-01"' in text
         assert "Describe what this version changes" in text
-    assert 'Terms(version="2027-03-01", published_at=_utc(2026, 12, 1)' in result.stdout
-    # Until its Terms exist, the build says exactly that.
-    site.unlock()
-    from sitegen.problems import BuildFailed
-
-    with pytest.raises(BuildFailed, match="version 2027-03-01 has no Terms"):
-        site.build()
+    added = policy.load_terms(terms)[-1]
+    assert added == replace(policy.TERMS[-1], version="2027-03-01", published_at=datetime(2026, 12, 1, tzinfo=timezone.utc),
+                            effective_at=datetime(2027, 3, 1, tzinfo=timezone.utc), material=True)
+    assert terms.read_text().startswith(policy.TERMS_FILE.read_text())  # the file's comments are kept
 
 
 @pytest.mark.parametrize("changes", [
-    {},  # the numbers of the seed: printed as **_SEED_TERMS
+    {},
     {"card_refund_window": timedelta(days=14), "support_email": "help@1001sms.com",
      "failed_sms_credit_within": timedelta(hours=36), "business_days": (0, 1, 2, 3)},
 ])
-def test_new_version_prints_terms_with_the_latest_versions_values(site, monkeypatch, changes):
-    """The printed Terms keep every number of the latest version: pasted as they are, they
-    must not quietly bring back an older value."""
+def test_new_terms_keep_the_latest_versions_values(site, monkeypatch, tmp_path, changes):
+    """The Terms added keep every number of the latest version: they must not quietly bring
+    back an older value."""
     from sitegen.newversion import new_version
 
+    terms = tmp_path / "terms.toml"
+    shutil.copy(policy.TERMS_FILE, terms)
     latest = replace(policy.TERMS[-1], **changes)
     monkeypatch.setitem(model.TERMS_BY_POLICY, "payment-refund", (*policy.TERMS[:-1], latest))
-    printed = new_version(site.options(), "payment-refund", date(2027, 6, 1), date(2027, 4, 1))
-    entry = next(line.strip() for line in printed.splitlines() if line.strip().startswith("Terms("))
-    pasted = eval(entry.removesuffix(","), vars(policy))  # as if pasted into TERMS in portal/policy.py
-    assert pasted == replace(latest, version="2027-06-01", published_at=datetime(2027, 4, 1, tzinfo=timezone.utc),
-                             effective_at=datetime(2027, 6, 1, tzinfo=timezone.utc), material=True)
-    assert entry.endswith("**_SEED_TERMS),") == (not changes)
+    new_version(site.options(), "payment-refund", date(2027, 6, 1), date(2027, 4, 1), terms)
+    assert policy.load_terms(terms)[-1] == replace(
+        latest, version="2027-06-01", published_at=datetime(2027, 4, 1, tzinfo=timezone.utc),
+        effective_at=datetime(2027, 6, 1, tzinfo=timezone.utc), material=True)
+
+
+@pytest.mark.parametrize("mistake, message", [
+    ('card_refund_window = "7 days"', 'card_refund_window = "a week"'),
+    ("deposit_min_cents = 500", 'deposit_min_cents = "500"'),
+    ("deposit_min_cents = 500", ""),
+    ("currency = \"USD\"", 'currency = "USD"\ncolour = "red"'),
+])
+def test_a_mistake_in_the_terms_file_is_refused_on_loading(tmp_path, mistake, message):
+    text = policy.TERMS_FILE.read_text()
+    assert mistake in text
+    (tmp_path / "terms.toml").write_text(text.replace(mistake, message, 1))
+    with pytest.raises(ValueError):
+        policy.load_terms(tmp_path / "terms.toml")
 
 
 def test_new_version_refuses_an_earlier_date(site):
