@@ -32,7 +32,7 @@ bench: setup
 	$(PY) bench/run.py
 
 i18n: setup
-	$(PY) -m sitegen.i18n extract
+	$(PY) -m translations.catalog extract
 
 clean:
 	rm -rf build .cache .venv .venv-bench

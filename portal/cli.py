@@ -53,7 +53,7 @@ def reconcile():
 @click.command("seed-demo")
 def seed_demo():
     """Create the demo users (idempotent) and print their logins; demo mode only."""
-    if "demo" not in (current_app.config["CARD_PROCESSOR"], current_app.config["CRYPTO_PROCESSOR"]):
+    if gateways.demo_card() is None and gateways.demo_crypto() is None:
         click.echo("seed-demo: a real processor is configured; no demo users created")
         return
     with db.connection():

@@ -20,7 +20,7 @@ from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal
 
 from portal.policy import Terms
-from sitegen.i18n import translations
+from translations.catalog import translations
 from sitegen.incremental import body_key, body_key_of
 from sitegen.model import Site
 from sitegen.problems import Problem

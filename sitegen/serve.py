@@ -20,7 +20,7 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from sitegen.i18n import TRANSLATIONS
+from translations.catalog import TRANSLATIONS
 from sitegen.options import ROOT, Options
 from sitegen.pipeline import build
 from sitegen.problems import BuildFailed

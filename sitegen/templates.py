@@ -18,7 +18,7 @@ from babel.core import Locale
 from babel.dates import format_date, format_datetime
 from jinja2 import meta
 
-from sitegen.i18n import SOURCE_LANGUAGE, TRANSLATIONS, translations
+from translations.catalog import SOURCE_LANGUAGE, TRANSLATIONS, translations
 from sitegen.problems import BuildFailed, Problem
 
 

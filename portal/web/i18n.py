@@ -17,7 +17,7 @@ from portal.store.fields import utcnow
 from portal.web.messages import message
 from portal.money.amounts import format_coin, format_money
 from portal.policy import CLAUSE_ANCHORS, terms_in_force
-from sitegen.i18n import TRANSLATIONS, compile_catalogs, languages
+from translations.catalog import TRANSLATIONS, compile_catalogs, languages
 
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
 METHOD_NAMES = {"card": _l("Card"), "BTC": "Bitcoin (BTC)", "ETH": "Ether (ETH)", "USDT": "Tether (USDT)"}

@@ -3,7 +3,7 @@
 English is the source language; ``translations/<lang>/LC_MESSAGES/messages.po`` holds each
 other language. ``compile_catalogs`` turns stale ``.po`` files into the ``.mo`` files that
 Babel, Jinja2 and flask-babel load, so no build step is needed before running.
-``python -m sitegen.i18n extract`` refreshes the catalog from the sources.
+``python -m translations.catalog extract`` (``make i18n``) refreshes the catalog from the sources.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import gettext
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-TRANSLATIONS = ROOT / "translations"
+TRANSLATIONS = Path(__file__).resolve().parent
+ROOT = TRANSLATIONS.parent
 DOMAIN = "messages"
 SOURCE_LANGUAGE = "en"
 
@@ -68,5 +68,5 @@ def extract() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["extract"]:
-        sys.exit("usage: python -m sitegen.i18n extract")
+        sys.exit("usage: python -m translations.catalog extract")
     extract()
