@@ -8,7 +8,7 @@ import re
 
 from flask import Blueprint, Response, current_app, g, request
 
-from portal.money import deposits, ledger
+from portal.money import card_refunds, deposits, ledger
 from portal.web import views
 
 bp = Blueprint("dashboard", __name__)
@@ -22,24 +22,30 @@ def _page_number() -> int:
     return int(raw) if _PAGE.fullmatch(raw) else 1
 
 
+def _deposits(page: str, limit: int):
+    """A page listing the user's newest deposits, each with its refund meter."""
+    shown = list(deposits.for_user(g.user.id).limit(limit))
+    return views.render(page, "fragments/deposit_list.html", deposits=shown,
+                        meters=card_refunds.meters(shown))
+
+
 @bp.get("/dashboard")
 @views.login_required
 def index():
-    return views.render("pages/dashboard.html", "fragments/deposit_list.html",
-                      deposits=list(deposits.for_user(g.user.id).limit(10)))
+    return _deposits("pages/dashboard.html", 10)
 
 
 @bp.get("/dashboard/balance")
 @views.login_required
 def balance():
-    return views.render("fragments/balance.html", "fragments/balance.html")
+    return views.render("fragments/balance.html", "fragments/balance.html",
+                        header_balance=ledger.balance(g.user.id))
 
 
 @bp.get("/deposits")
 @views.login_required
 def deposit_list():
-    return views.render("pages/deposits.html", "fragments/deposit_list.html",
-                      deposits=list(deposits.for_user(g.user.id).limit(200)))
+    return _deposits("pages/deposits.html", 200)
 
 
 @bp.get("/statement")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, redirect, request, url_for
 from htmx_flask import make_response
 
-from portal.money import deposits, processors
+from portal.money import card_refunds, deposits, processors
 from portal.web import views
 from portal.accounts.users import FormError
 from portal.store.fields import utcnow
@@ -62,4 +62,4 @@ def show(reference: str):
     # The status poll tells the page to refresh the balance once the deposit is credited.
     trigger = "balance-changed" if request.htmx and deposit.state == "succeeded" else None
     return views.render("pages/deposit.html", "fragments/deposit_status.html", trigger=trigger,
-                      deposit=deposit)
+                        deposit=deposit, meters=card_refunds.meters([deposit]))

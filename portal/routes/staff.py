@@ -49,6 +49,7 @@ def _ticket_page(ticket: Ticket, status=200, errors=None, fragment="fragments/st
     return views.render(
         "pages/staff_ticket.html", fragment, status, ticket=ticket, customer=customer,
         messages=tickets.thread(ticket), deposits=customer_deposits, entries=entries,
+        meters=card_refunds.meters(customer_deposits),
         balance=ledger.balance(customer.id), overdue=tickets.is_overdue(ticket),
         errors=errors or {}, form=form or {}, result=result, deny_reasons=card_refunds.DENY_REASONS,
         actions=staff.ACTIONS,

@@ -6,10 +6,12 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, request, url_for
 from htmx_flask import make_response
 
-from portal.money import deposits
+from portal.money import card_refunds, deposits
 from portal.support import notifications, tickets
 from portal.web import views
 from portal.accounts.users import FormError
+from portal.policy import terms_in_force
+from portal.store.fields import utcnow
 
 bp = Blueprint("tickets", __name__)
 
@@ -18,7 +20,8 @@ def _form(form, errors, status=200):
     return views.render("pages/ticket_new.html", "fragments/ticket_form.html", status, form=form,
                       errors=errors, categories=tickets.CATEGORIES,
                       deposits=list(tickets.card_deposits(g.user.id).where(
-                          tickets.Deposit.state == "succeeded")))
+                          tickets.Deposit.state == "succeeded")),
+                      terms=terms_in_force(utcnow()))
 
 
 @bp.get("/tickets")
@@ -92,20 +95,5 @@ def reply(ticket_id: int):
 @views.login_required
 def meter(reference: str):
     deposit = views.owned_or_404(deposits.one_for_user(g.user.id, reference))
-    return views.render("fragments/refund_meter.html", "fragments/refund_meter.html", deposit=deposit)
-
-
-@bp.app_template_global()
-def refund_meter(deposit):
-    """The refund meter of a deposit, for ``fragments/refund_meter.html``."""
-    from portal.money import card_refunds
-
-    return card_refunds.meter(deposit)
-
-
-@bp.app_template_global()
-def terms_now():
-    """The Terms in force now (for the support hours the ticket form cites)."""
-    from portal.policy import terms_in_force
-
-    return terms_in_force(tickets.utcnow())
+    return views.render("fragments/refund_meter.html", "fragments/refund_meter.html", deposit=deposit,
+                        meters=card_refunds.meters([deposit]))

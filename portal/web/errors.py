@@ -21,8 +21,9 @@ RETRY_AFTER_SECONDS = 5
 
 def page(code: int, reason: str):
     """The error page of ``reason`` (a key of ``fragments/problem.html``) with status ``code``."""
+    # No balance in the header: the error may be the database's own.
     response = views.render("pages/error.html", "fragments/problem.html", code, code=code,
-                          reason=reason, retarget="#problem")
+                            reason=reason, retarget="#problem", header_balance=None)
     response.headers["Cache-Control"] = "no-store"
     return response
 

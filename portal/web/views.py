@@ -105,10 +105,13 @@ def render(page: str, fragment: str, /, status: int = 200, trigger=None, retarge
     into the element ``retarget`` names, when given, instead of the request's target).
 
     The page template includes the very same fragment, so both always agree. A history
-    restore (the back button after ``hx-push-url``) gets the whole page.
+    restore (the back button after ``hx-push-url``) gets the whole page. A whole page gets
+    the signed-in user's balance for its header (``header_balance``) unless given.
     """
     wants_fragment = request.htmx and not request.htmx.history_restore_request
     template = fragment if wants_fragment else page
+    if not wants_fragment and g.get("user") is not None:
+        context.setdefault("header_balance", ledger.balance(g.user.id))  # the layout shows it
     retarget = retarget if wants_fragment else None
     response = make_response(render_template(template, **context), status, trigger=trigger,
                              retarget=retarget, reswap="innerHTML" if retarget else None)
@@ -132,15 +135,9 @@ def user_agent() -> str:
     return (request.user_agent.string or "")[:512]
 
 
-def wallet_balance() -> int:
-    """The signed-in user's balance, for the balance fragment."""
-    return ledger.balance(g.user.id) if g.get("user") else 0
-
-
 def init_app(app) -> None:
     """Before the blueprints: their rules read the ``id`` converter when registered."""
     app.url_map.converters["id"] = IdConverter
-    app.jinja_env.globals["wallet_balance"] = wallet_balance
     app.before_request(_open_db)
     app.before_request(_load_user)
     app.teardown_request(_close_db)

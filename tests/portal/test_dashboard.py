@@ -103,3 +103,29 @@ def test_demo_pages_do_not_exist_when_a_real_processor_is_configured(db_url, sit
 def test_a_history_restore_gets_the_whole_page(customer):
     response = customer.get("/statement?page=1", htmx=True, headers={"HX-History-Restore-Request": "true"})
     assert "<html" in response.get_data(as_text=True)
+
+
+def queries_of(person, path, caplog) -> int:
+    import logging
+
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        assert person.get(path).status_code == 200
+    return sum(1 for record in caplog.records if record.name == "peewee")
+
+
+@pytest.mark.parametrize("path", ["/dashboard", "/deposits"])
+def test_the_deposit_pages_run_as_many_queries_for_one_deposit_as_for_many(app, customer, path, caplog):
+    from card_refund_steps import paid_card_deposit, purchase, request_refund
+
+    first = paid_card_deposit(customer, "10")
+    with_one = queries_of(customer, path, caplog)
+    for amount in ("11", "12", "13", "14"):
+        paid_card_deposit(customer, amount)
+    with db.connection():
+        purchase(first.user_id, 100)
+    assert request_refund(customer, paid_card_deposit(customer, "15")).status_code == 204
+    paid_card_deposit(customer, "16", method="ETH")
+    page = customer.get(path).get_data(as_text=True)
+    assert page.count('class="refund-meter"') == 6 and "Refund requested" in page  # the card deposits
+    assert queries_of(customer, path, caplog) == with_one
