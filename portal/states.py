@@ -84,4 +84,18 @@ DISPUTE = Machine(
 )
 DISPUTE_OPEN = ("needs_response", "under_review")
 
+# A ticket: open -> answered (a customer's reply opens it again) -> closed; a card-refund
+# ticket ends approved or denied. Not a forward-only machine: these are its states.
+TICKET_STATES = ("open", "answered", "closed", "approved", "denied")
+TICKET_OPEN = ("open", "answered")
+
+# An account's standing (set by staff, or restricted while a card dispute is open): only an
+# active account may deposit or rent.
+STANDINGS = ("active", "restricted", "suspended", "terminated")
+
+
+def may_transact(standing: str) -> bool:
+    return standing == "active"
+
+
 MACHINES = (DEPOSIT, CARD_REFUND, DISPUTE)

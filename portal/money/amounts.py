@@ -12,7 +12,9 @@ from functools import lru_cache
 
 from babel.numbers import format_currency, format_decimal
 
-COIN_DECIMALS = {"BTC": 8, "ETH": 18, "USDT": 6}
+from portal.payments.crypto import CURRENCIES
+
+COIN_DECIMALS = {code: coin.decimals for code, coin in CURRENCIES.items()}
 _AMOUNT = re.compile(r"([0-9]{1,9})(?:[.,]([0-9]{1,2}))?")  # ASCII digits: \d takes any script's
 
 

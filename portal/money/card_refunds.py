@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from portal.support import audit, notifications
-from portal.money import ledger
+from portal.money import ledger, postings
 from portal.store.db import database, money_transaction
 from portal.store.fields import utcnow
 from portal.store.models import Account, CardRefund, Deposit, Dispute, Entry, LedgerTransaction, Ticket, User
@@ -27,12 +27,8 @@ from portal.payments import card
 from portal.payments.gateways import CardGateway
 from portal.payments.errors import ProcessorError
 from portal.policy import CARD, Decision, any_spend_after, card_refund_decision, terms
-from portal.states import CARD_REFUND, DEPOSIT
+from portal.states import CARD_REFUND, DEPOSIT, TICKET_OPEN
 
-REFUND_KIND = "card_refund"
-REVERSAL_KIND = "card_refund_reversal"
-NOT_SPENDING = (REFUND_KIND,)
-OPEN_TICKET_STATES = ("open", "answered")
 # Reasons staff may give: the policy's own codes, and one for "outside the criteria".
 DENY_REASONS = ("card_refund.spent_since", "card_refund.window_passed",
                 "card_refund.crypto_final", "card_refund.outside_criteria")
@@ -73,7 +69,7 @@ def _facts(deposits: list[Deposit]) -> _Facts:
                       .join(Account, on=(Entry.account == Account.id))
                       .switch(Entry).join(LedgerTransaction)
                       .where(Account.code.in_(wallets), Entry.id > min(credit_entry.values()),
-                             Entry.amount < 0, LedgerTransaction.kind.not_in(NOT_SPENDING))
+                             Entry.amount < 0, LedgerTransaction.kind.not_in(postings.NOT_SPENDING))
                       .tuples())
     spent = {}
     for deposit in credited:
@@ -84,7 +80,7 @@ def _facts(deposits: list[Deposit]) -> _Facts:
         spent=spent,
         disputed={row[0] for row in Dispute.select(Dispute.deposit).where(Dispute.deposit.in_(ids)).tuples()},
         requests={t.deposit_id: t for t in Ticket.select().where(
-            Ticket.deposit.in_(ids), Ticket.category == "card_refund", Ticket.state.in_(OPEN_TICKET_STATES))},
+            Ticket.deposit.in_(ids), Ticket.category == "card_refund", Ticket.state.in_(TICKET_OPEN))},
     )
 
 
@@ -114,17 +110,14 @@ def approve(ticket_id: int, staff: User, note: str = "", now: datetime | None = 
         ticket = Ticket.get_by_id(ticket_id)
         ledger.lock_wallet(ticket.user_id)
         deposit = Deposit.get_by_id(ticket.deposit_id)
-        if ticket.state not in OPEN_TICKET_STATES or deposit.state != "succeeded":
+        if ticket.state not in TICKET_OPEN or deposit.state != "succeeded":
             return Outcome(Decision(False, "card_refund.already_decided"))
         decision = eligibility(deposit, now)
         if not decision.allowed:
             return Outcome(decision)
         amount = deposit.credited_cents
         try:
-            posting = ledger.post(
-                f"card-refund:{deposit.reference}:approve", REFUND_KIND,
-                [(ledger.wallet(deposit.user_id), -amount), (ledger.house("card_clearing"), amount)],
-                memo=f"card refund of {deposit.reference}")
+            posting = postings.card_refund(deposit, amount)
         except ledger.InsufficientFunds:
             return Outcome(Decision(False, "card_refund.spent_since", decision.deadline))
         DEPOSIT.advance(Deposit, deposit.id, "refund_approved")
@@ -157,7 +150,7 @@ def deny(ticket_id: int, staff: User, reason: str, note: str = "",
 def _decide(ticket: Ticket, state: str, reason: str, note: str, now: datetime) -> bool:
     won = Ticket.update(state=state, decision_reason=reason, decision_note=note,
                         updated_at=now).where(
-        Ticket.id == ticket.id, Ticket.state.in_(OPEN_TICKET_STATES)).execute()
+        Ticket.id == ticket.id, Ticket.state.in_(TICKET_OPEN)).execute()
     if won:
         Ticket.update(first_response_at=now).where(
             Ticket.id == ticket.id, Ticket.first_response_at.is_null()).execute()
@@ -207,11 +200,7 @@ def settle(refund_id: int, status: str, failure_reason: str) -> bool:
                                    failure_reason=failure_reason or status):
             return False
         deposit = Deposit.get_by_id(refund.deposit_id)
-        posting = ledger.post(
-            f"card-refund:{deposit.reference}:reverse", REVERSAL_KIND,
-            [(ledger.house("card_clearing"), -refund.amount_cents),
-             (ledger.wallet(deposit.user_id), refund.amount_cents)],
-            memo=f"card refund of {deposit.reference} failed")
+        posting = postings.card_refund_reversal(deposit, refund.amount_cents)
         CardRefund.update(reversal_txn=posting.txn).where(CardRefund.id == refund.id).execute()
         DEPOSIT.advance(Deposit, deposit.id, "refund_failed")
         Ticket.update(state="open", updated_at=now).where(

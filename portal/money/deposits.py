@@ -14,18 +14,19 @@ import secrets
 from dataclasses import dataclass
 
 from portal.support import audit
-from portal.money import ledger
+from portal.money import postings
 from portal.accounts.users import FormError
 from portal.store.db import money_transaction
 from portal.store.fields import utcnow
 from portal.store.models import Consent, Deposit, User
 from portal.money.amounts import AmountError, parse_cents
+from portal.payments.crypto import CURRENCIES
 from portal.policy import CARD, deposit_amount_decision, requires_withdrawal_waiver, terms_in_force
 from portal.site_versions import Published
-from portal.states import DEPOSIT, DEPOSIT_PENDING
+from portal.states import DEPOSIT, DEPOSIT_PENDING, may_transact
 
-CRYPTO = ("BTC", "ETH", "USDT")
-METHODS = (CARD, *CRYPTO)
+# Every coin the crypto processor settles (a deposit keeps its coin if the Terms drop it).
+CRYPTO = tuple(CURRENCIES)
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,15 @@ def new_reference() -> str:
     return "dep_" + secrets.token_urlsafe(18)
 
 
+def methods(now) -> tuple[str, ...]:
+    """The payment methods the Terms in force accept: card and their coins."""
+    return (CARD, *terms_in_force(now).crypto_currencies)
+
+
 def validate(*, method: str, amount_text: str, consent: bool, country: str, now) -> int:
     """The amount in cents, or ``FormError`` naming every problem (policy reason codes)."""
     errors = {}
-    if method not in METHODS:
+    if method not in methods(now):
         errors["method"] = "method.invalid"
     amount = None
     try:
@@ -64,7 +70,7 @@ def open_deposit(user: User, *, method: str, amount_text: str, consent: bool,
     """Record a new deposit (and its consent, if the user must give one); nothing is
     written when the input is refused."""
     now = now or utcnow()
-    if user.status != "active":  # restricted, suspended or terminated: may read, not deposit
+    if not may_transact(user.status):  # restricted, suspended or terminated: may read, not deposit
         raise FormError({"form": "account.restricted" if user.status == "restricted"
                          else "account.not_active"})
     amount = validate(method=method, amount_text=amount_text, consent=consent,
@@ -105,11 +111,7 @@ def _credit(deposit: Deposit, cents: int, clearing: str, changes: dict,
         deposit = Deposit.get_by_id(deposit.id)
         if not won:
             return Settlement(deposit, False)
-        posting = ledger.post(
-            f"deposit:{deposit.reference}", "deposit",
-            [(ledger.house(clearing), -cents), (ledger.wallet(deposit.user_id), cents)],
-            memo=f"{deposit.method} deposit {deposit.reference}",
-        )
+        posting = postings.deposit_credit(deposit, cents, clearing)
         Deposit.update(txn=posting.txn).where(Deposit.id == deposit.id).execute()
         return Settlement(Deposit.get_by_id(deposit.id), posting.created)
 

@@ -21,17 +21,15 @@ from datetime import datetime, timezone
 from peewee import IntegrityError
 
 from portal.support import audit
-from portal.money import ledger
+from portal.money import ledger, postings
 from portal.store.db import database, money_transaction
 from portal.store.fields import utcnow
-from portal.store.models import Deposit, Dispute, Entry, User
+from portal.store.models import Deposit, Dispute, User
 from portal.payments.card import DisputeUpdate
 from portal.payments.errors import InvalidWebhook
 from portal.policy import CARD
 from portal.states import DEPOSIT_CREDITED, DISPUTE, DISPUTE_OPEN
 
-WITHDRAWAL_KIND = "dispute"
-REINSTATEMENT_KIND = "dispute_reversal"
 # Stripe's status -> the dispute machine's state.
 STATE_OF_STATUS = {
     "warning_needs_response": "needs_response",
@@ -108,14 +106,7 @@ def _withdraw(dispute: Dispute) -> None:
     if dispute.withdrawal_txn_id is not None:
         return
     ledger.lock_wallet(dispute.user_id)
-    from_wallet = min(ledger.balance(dispute.user_id), dispute.amount_cents)
-    lines = [(ledger.house("card_clearing"), dispute.amount_cents)]
-    if from_wallet:
-        lines.append((ledger.wallet(dispute.user_id), -from_wallet))
-    if dispute.amount_cents > from_wallet:
-        lines.append((ledger.receivable(dispute.user_id), from_wallet - dispute.amount_cents))
-    posting = ledger.post(f"dispute:{dispute.processor_id}:withdrawn", WITHDRAWAL_KIND, lines,
-                          memo=f"card dispute {dispute.processor_id}")
+    posting = postings.dispute_withdrawal(dispute, min(ledger.balance(dispute.user_id), dispute.amount_cents))
     Dispute.update(withdrawal_txn=posting.txn).where(Dispute.id == dispute.id).execute()
 
 
@@ -123,10 +114,7 @@ def _reinstate(dispute: Dispute) -> None:
     """Give back exactly what the withdrawal took, entry by entry (once)."""
     if dispute.withdrawal_txn_id is None or dispute.reinstatement_txn_id is not None:
         return
-    taken = Entry.select().where(Entry.txn == dispute.withdrawal_txn_id)
-    posting = ledger.post(f"dispute:{dispute.processor_id}:reinstated", REINSTATEMENT_KIND,
-                          [(entry.account, -entry.amount) for entry in taken],
-                          memo=f"card dispute {dispute.processor_id} won")
+    posting = postings.dispute_reinstatement(dispute)
     Dispute.update(reinstatement_txn=posting.txn).where(Dispute.id == dispute.id).execute()
 
 

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from peewee import IntegrityError
 
 from portal.numbers import catalog
-from portal.money import ledger
+from portal.money import ledger, postings
 from portal.store.db import money_transaction
 from portal.store.fields import utcnow
 from portal.store.models import Consent, Rental, Service, User
@@ -38,6 +38,7 @@ from portal.policy import (
     terms_in_force,
 )
 from portal.site_versions import Published
+from portal.states import may_transact
 from portal.numbers.sms import (
     Message, NoNumbers, ProviderError, Simulator, SmsActivateClient, SmsProvider,
     provider_from_config,
@@ -137,7 +138,7 @@ def make_request_key(user_id: int, token: str, country: str, service: str) -> st
 def _check_standing(user: User) -> None:
     status, reason = (User.select(User.status, User.status_reason)
                       .where(User.id == user.id).tuples().first())
-    if status != "active":
+    if not may_transact(status):
         code = {"terminated": "rental.account_terminated",
                 "restricted": "rental.account_restricted"}.get(status, "rental.account_suspended")
         raise RentalRefused(code, reason=reason or "-")
@@ -204,12 +205,7 @@ def _record(user, offer, activation, provider: str, consent, key, now) -> Rental
             phone=activation.phone[:20], state=WAITING, rented_at=now,
             ends_at=now + offer.window, updated_at=now,
         )
-        posting = ledger.post(
-            f"rental:{rental.id}:charge", "rental",
-            [(ledger.wallet(user.id), -offer.price_cents),
-             (ledger.house("sales"), offer.price_cents)],
-            memo=f"number {offer.country}/{offer.service.code} {rental.reference}",
-        )
+        posting = postings.rental_charge(rental, offer.country, offer.service.code)
         Rental.update(charge_txn=posting.txn).where(Rental.id == rental.id).execute()
         if consent is not None:
             Consent.create(user=user, action="rental", subject=rental.reference,
@@ -323,12 +319,7 @@ def _credit(rental: Rental, now: datetime) -> bool:
             Rental.id == rental.id, Rental.state.in_(OPEN)).execute()
         if not won:
             return False
-        posting = ledger.post(
-            f"rental:{rental.id}:refund", "rental_refund",
-            [(ledger.house("refunds"), -rental.price_cents),
-             (ledger.wallet(rental.user_id), rental.price_cents)],
-            memo=f"failed SMS {rental.reference}",
-        )
+        posting = postings.rental_refund(rental)
         Rental.update(refund_txn=posting.txn).where(Rental.id == rental.id).execute()
         return posting.created
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g
 
-from portal.money import gateways
+from portal.money import deposits, gateways
 from portal.store.models import Deposit
 from portal.web import views
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
-COINS = ("BTC", "ETH", "USDT")
 
 
 def _gateway(found):
@@ -57,7 +56,7 @@ def checkout_action(session_id: str, action: str):
 @views.login_required
 def invoice(invoice_id: str):
     gateway = _gateway(gateways.demo_crypto())
-    deposit = _deposit(invoice_id, COINS)
+    deposit = _deposit(invoice_id, deposits.CRYPTO)
     return _page("demo_invoice", deposit, quote=gateway.quote(deposit.method, deposit.amount_cents))
 
 
@@ -65,7 +64,7 @@ def invoice(invoice_id: str):
 @views.login_required
 def invoice_action(invoice_id: str, action: str):
     gateway = _gateway(gateways.demo_crypto())
-    deposit = _deposit(invoice_id, COINS)
+    deposit = _deposit(invoice_id, deposits.CRYPTO)
     if action not in ("pay", "expire"):
         abort(404)
     if deposit.state in ("created", "checkout"):

@@ -18,7 +18,7 @@ bp = Blueprint("deposits", __name__)
 
 def _form_context(form, errors):
     in_force = terms_in_force(utcnow())
-    return dict(form=form, errors=errors, methods=deposits.METHODS, terms=in_force,
+    return dict(form=form, errors=errors, methods=deposits.methods(utcnow()), terms=in_force,
                 needs_consent=requires_withdrawal_waiver(g.user.country),
                 policy=published(current_app.config["SITE_DIR"], in_force.version, language()))
 

@@ -15,6 +15,7 @@ from portal.web import views
 from portal.accounts.users import FormError
 from portal.store.fields import utcnow
 from portal.store.models import Ticket, User
+from portal.states import TICKET_OPEN
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -49,7 +50,7 @@ def _ticket_page(ticket: Ticket, status=200, errors=None, fragment="fragments/st
     return views.render(
         "pages/staff_ticket.html", fragment, status, ticket=ticket, customer=customer,
         messages=tickets.thread(ticket), deposits=customer_deposits, entries=entries,
-        meters=card_refunds.meters(customer_deposits),
+        meters=card_refunds.meters(customer_deposits), ticket_open=ticket.state in TICKET_OPEN,
         balance=ledger.balance(customer.id), overdue=tickets.is_overdue(ticket),
         errors=errors or {}, form=form or {}, result=result, deny_reasons=card_refunds.DENY_REASONS,
         actions=staff.ACTIONS,

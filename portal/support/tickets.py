@@ -17,9 +17,10 @@ from portal.store.db import database
 from portal.store.fields import utcnow
 from portal.store.models import Deposit, Ticket, TicketMessage, User
 from portal.policy import CARD, first_response_due
+from portal.states import TICKET_OPEN, TICKET_STATES
 
 CATEGORIES = ("card_refund", "failed_sms", "payment", "other")
-STATES = ("open", "answered", "closed", "approved", "denied")
+STATES = TICKET_STATES
 MAX_SUBJECT, MAX_BODY = 120, 5000
 
 
@@ -48,7 +49,7 @@ def refundable_deposit(user: User, reference: str, now: datetime) -> tuple[Depos
     if not decision.allowed:
         return None, decision.reason
     already = Ticket.select().where(Ticket.deposit == deposit.id, Ticket.category == "card_refund",
-                                    Ticket.state.in_(card_refunds.OPEN_TICKET_STATES)).exists()
+                                    Ticket.state.in_(TICKET_OPEN)).exists()
     return (None, "ticket.refund_requested") if already else (deposit, None)
 
 
@@ -110,7 +111,7 @@ def close(ticket: Ticket, staff: User, now: datetime | None = None) -> bool:
     now = now or utcnow()
     with database.atomic():
         closed = Ticket.update(state="closed", updated_at=now).where(
-            Ticket.id == ticket.id, Ticket.state.in_(("open", "answered"))).execute()
+            Ticket.id == ticket.id, Ticket.state.in_(TICKET_OPEN)).execute()
         if closed:
             audit.record(staff, "ticket.close", subject_user=ticket.user_id, ticket=ticket)
     return bool(closed)

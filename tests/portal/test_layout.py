@@ -31,3 +31,8 @@ def test_only_the_factory_and_the_settings_know_which_processor_is_configured():
     asking = [str(p.relative_to(PORTAL)) for p in MODULES
               if "CARD_PROCESSOR" in p.read_text() or "CRYPTO_PROCESSOR" in p.read_text()]
     assert asking == ["config.py"]
+
+
+def test_every_money_movement_is_posted_by_the_postings_module():
+    posting = [str(p.relative_to(PORTAL)) for p in MODULES if "ledger.post(" in p.read_text()]
+    assert posting == ["money/postings.py"]
