@@ -1,5 +1,5 @@
-"""Links to the published policy: the footer's version in force, the account page's
-accepted, newer and upcoming versions, and a refusal's clause."""
+"""Links to the published policy: the account page's accepted, newer and upcoming versions
+(a refusal's clause: ``portal.web.reasons``)."""
 
 from __future__ import annotations
 
@@ -7,27 +7,14 @@ from flask import Blueprint, current_app, g
 
 from portal.store.fields import utcnow
 from portal.web.i18n import language
-from portal.policy import CLAUSE_ANCHORS, terms, terms_in_force, upcoming_terms
-from portal.site_versions import SiteNotBuilt, clause_url, published
+from portal.policy import terms, terms_in_force, upcoming_terms
+from portal.site_versions import published
 
 bp = Blueprint("policy", __name__)
 
 
 def _site() -> str:
     return current_app.config["SITE_DIR"]
-
-
-def in_force_url() -> str:
-    return f"/{language()}/payment-refund/"
-
-
-def clause_link(reason: str, version: str | None = None) -> str:
-    """The policy clause explaining ``reason``, in the version that governs it."""
-    version = version or terms_in_force(utcnow()).version
-    try:
-        return clause_url(_site(), version, language(), CLAUSE_ANCHORS[reason])
-    except SiteNotBuilt:
-        return f"{in_force_url()}#{CLAUSE_ANCHORS[reason]}"
 
 
 def account_terms() -> dict:
@@ -46,6 +33,4 @@ def account_terms() -> dict:
 @bp.record_once
 def _register(state) -> None:
     # Globals, not a context processor: imported macros see them too.
-    state.app.jinja_env.globals.update(
-        policy_url=in_force_url, clause_link=clause_link, account_terms=account_terms
-    )
+    state.app.jinja_env.globals.update(account_terms=account_terms)

@@ -4,18 +4,14 @@ while waiting) and "Request refund". The decisions are in ``portal.numbers.renta
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, g, redirect, request, url_for
-from flask_babel import gettext as _
 
 from portal.numbers import catalog, rentals
-from portal.web import views
+from portal.web import reasons, views
 from portal.store.fields import utcnow
-from portal.web.i18n import language, money, when
-from portal.web.messages import message
-from portal.policy import CLAUSE_ANCHORS, requires_withdrawal_waiver, terms_in_force
-from portal.routes.policy import clause_link
+from portal.web.i18n import language
+from portal.policy import requires_withdrawal_waiver, terms_in_force
 from portal.site_versions import published
 
 bp = Blueprint("rentals", __name__)
@@ -38,35 +34,10 @@ STATUS = {
 GOOD = frozenset({"rental.rented", "sms_refund.allowed"})
 
 
-def clock(seconds: int) -> str:
-    """A countdown: ``m:ss``, or ``h:mm:ss`` from an hour on."""
-    minutes, secs = divmod(max(0, int(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def window(seconds: int) -> str:
-    """A wait window in words: whole minutes, else seconds."""
-    if seconds % 60:
-        return _("%(seconds)s s", seconds=seconds)
-    return _("%(minutes)s min", minutes=seconds // 60)
-
-
-def _shown(name: str, value) -> str:
-    if name == "price":
-        return money(value)
-    if name == "left":
-        return clock(value.total_seconds() if isinstance(value, timedelta) else value)
-    if name == "opens":
-        return when(value)
-    return str(value)
-
-
 def notice(code: str, version: str | None = None, **values) -> dict:
-    """A message for the user, translated, with the clause of the governing Terms."""
-    text = message(code, **{name: _shown(name, value) for name, value in values.items()})
-    link = clause_link(code, version) if code in CLAUSE_ANCHORS else None
-    return {"code": code, "text": text, "link": link, "good": code in GOOD}
+    """What a rental's answer tells the user (``reasons.explain``), and whether it is good news."""
+    reason = reasons.explain(code, version, **values)
+    return {"code": code, "text": reason.text, "link": reason.link, "good": code in GOOD}
 
 
 def _filters() -> tuple[str, str]:
@@ -85,7 +56,7 @@ def _page_context(**extra) -> dict:
         country=country, service=service,
         offers=catalog.offers(country=country, service=service),
         needs_consent=needs_consent, token=secrets.token_urlsafe(16),
-        policy_link=clause_link("eu.withdrawal_waiver"), notice=None, rental=None,
+        policy_link=reasons.clause_link("eu.withdrawal_waiver"), notice=None, rental=None,
     )
     context.update(extra)
     return context
@@ -163,4 +134,3 @@ def _register(state) -> None:
         return rentals.seconds_left(rental, utcnow())
 
     state.app.jinja_env.globals.update(rental_state=rental_state, rental_left=rental_left)
-    state.app.jinja_env.filters.update(clock=clock, window=window)

@@ -11,12 +11,9 @@ import unicodedata
 from babel import Locale
 from flask import g, request
 from flask_babel import Babel, format_date, format_datetime, get_locale
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext, lazy_gettext as _l
 
-from portal.store.fields import utcnow
-from portal.web.messages import message
 from portal.money.amounts import format_coin, format_money
-from portal.policy import CLAUSE_ANCHORS, terms_in_force
 from translations.catalog import TRANSLATIONS, compile_catalogs, languages
 
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
@@ -61,14 +58,18 @@ def when(value) -> str:
     return format_datetime(value, "medium") if value else ""
 
 
-def describe(code: str) -> str:
-    """The message of ``code`` with the values it cites (limits from the Terms in force)."""
-    in_force = terms_in_force(utcnow())
-    values = {
-        "deposit.below_minimum": {"minimum": money(in_force.deposit_min_cents)},
-        "deposit.above_maximum": {"maximum": money(in_force.deposit_max_cents)},
-    }.get(code, {})
-    return message(code, **values)
+def clock(seconds: int) -> str:
+    """A countdown: ``m:ss``, or ``h:mm:ss`` from an hour on."""
+    minutes, secs = divmod(max(0, int(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def window(seconds: int) -> str:
+    """A wait window in words: whole minutes, else seconds."""
+    if seconds % 60:
+        return gettext("%(seconds)s s", seconds=seconds)
+    return gettext("%(minutes)s min", minutes=seconds // 60)
 
 
 def day(value) -> str:
@@ -95,10 +96,9 @@ def entry_kind(kind: str) -> str:
 def init_app(app) -> None:
     compile_catalogs()
     Babel(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
-    app.jinja_env.filters.update(money=money, coin=coin, when=when, day=day)
+    app.jinja_env.filters.update(money=money, coin=coin, when=when, day=day, clock=clock, window=window)
     app.jinja_env.globals.update(
         language=language, LANGUAGE_NAMES=LANGUAGE_NAMES, country_name=country_name,
         by_country_name=by_country_name,
-        method_name=method_name, entry_kind=entry_kind, describe=describe,
-        clause_codes=frozenset(CLAUSE_ANCHORS),
+        method_name=method_name, entry_kind=entry_kind,
     )

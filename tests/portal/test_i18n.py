@@ -108,3 +108,20 @@ def test_the_account_page_shows_the_accepted_version_and_links_the_next_ones_cha
     # 2027-01-01 is published and upcoming (or in force) while the user accepted 2026-11-24.
     assert 'href="/de/payment-refund/2027-01-01/changes/"' in page
     assert "1. Januar 2027" in page
+
+
+@pytest.mark.parametrize("code, version, text, anchor", [
+    ("deposit.below_minimum", None, "The minimum deposit is $5.00.", "/en/payment-refund/2026-11-24/#deposit-limits"),
+    ("card_refund.window_passed", "2026-11-24", "Not refundable: the refund window has passed.",
+     "/en/payment-refund/2026-11-24/#card-deposit-refunds"),
+    ("sms_refund.allowed", None, "$0.45 was credited to your balance.", "#failed-sms-refunds"),
+    ("login.failed", None, "Wrong email address or password.", None),
+])
+def test_a_reason_code_becomes_its_text_and_clause_in_one_place(app, code, version, text, anchor):
+    from portal.web.reasons import explain
+
+    values = {"price": 45} if code == "sms_refund.allowed" else {}
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        reason = explain(code, version, **values)
+    assert reason.text == text
+    assert (reason.link is None) if anchor is None else reason.link.endswith(anchor)
