@@ -7,10 +7,12 @@ Money and dates are formatted per locale with Babel (exposed to templates as fil
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from babel import Locale
 from flask import g, request
-from flask_babel import Babel, format_date, format_datetime, get_locale
+from babel import dates
+from flask_babel import Babel, format_date, get_locale, get_timezone
 from flask_babel import gettext, lazy_gettext as _l
 
 from portal.money.amounts import format_coin, format_money
@@ -55,7 +57,15 @@ def coin(minor, currency: str) -> str:
 
 
 def when(value) -> str:
-    return format_datetime(value, "medium") if value else ""
+    """A moment in the user's language and time zone, as flask-babel's ``format_datetime``."""
+    return _moment(value, language(), get_timezone()) if value else ""
+
+
+@lru_cache(maxsize=8192)
+def _moment(value, locale: str, zone) -> str:
+    # A pure function of its arguments, and Babel's formatting is costly: remember it (the
+    # dashboard shows two moments per deposit).
+    return dates.format_datetime(value, "medium", tzinfo=zone, locale=locale)
 
 
 def clock(seconds: int) -> str:

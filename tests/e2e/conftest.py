@@ -10,14 +10,15 @@ from __future__ import annotations
 import functools
 import http.server
 import shutil
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
+
+from tests.loopback import Loopback
+from tests.portal.portal_testing import make_app
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,16 +91,8 @@ def serve_directory():
 
 
 def _serve(root: Path):
-    handler = functools.partial(QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-
-    def stop():
-        server.shutdown()
-        server.server_close()
-
-    return f"http://127.0.0.1:{server.server_address[1]}", stop
+    served = Loopback(functools.partial(QuietHandler, directory=str(root)), poll_interval=0.5)
+    return served.url, served.stop
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -107,33 +100,20 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def portal_site(tmp_path_factory) -> Path:
-    """The policy site built once for every portal test in the browser."""
-    site = tmp_path_factory.mktemp("portal-site")
-    subprocess.run([sys.executable, "build.py", "--out", str(site)], cwd=ROOT, check=True,
-                   capture_output=True, timeout=300)
-    return site
-
-
 @pytest.fixture(scope="module")
-def start_portal(tmp_path_factory, portal_site):
+def start_portal(tmp_path_factory, built_site):
     """A function that starts the portal (demo processor, fresh SQLite database, the built
     site) on 127.0.0.1 and a free port and returns its URL. ``config`` adds settings;
     ``prepare`` runs with a database connection before the first request. Every portal it
     started stops with the test module."""
-    from portal import create_app
     from portal.store import db
 
     servers = []
 
     def start(config: dict | None = None, prepare=None) -> str:
         data = tmp_path_factory.mktemp("portal-db")
-        app = create_app({
-            "DATABASE_URL": f"sqlite:///{data / 'portal.sqlite3'}", "SITE_DIR": str(portal_site),
-            "SECRET_KEY": "e2e-secret", "ARGON2": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
-            "STRIPE_SECRET_KEY": "", "CRYPTO_API_KEY": "", **(config or {}),
-        })
+        app = make_app(f"sqlite:///{data / 'portal.sqlite3'}", str(built_site), TESTING=False,
+                       SECRET_KEY="e2e-secret", **(config or {}))
         if prepare:
             with db.connection():
                 prepare()

@@ -1,13 +1,11 @@
-"""Fixtures of the portal tests: the built policy site, a PostgreSQL server started for
+"""Fixtures of the portal tests: the built policy site (``site_dir``), a PostgreSQL server started for
 the session, ``db_url`` over SQLite and PostgreSQL, a fresh ``app`` per test, and a
 ``person``, ``customer`` and ``other_person``: test clients that act like people with a
 browser (CSRF token included; see ``portal_testing.Person``)."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -19,28 +17,15 @@ from portal.store import db
 sys.path.insert(0, str(Path(__file__).parent))
 import portal_pg as pg  # noqa: E402
 from portal_testing import Person, make_app  # noqa: E402,F401
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _payments_fixtures():
-    """The payments tests' local fake of the processors' APIs (one fake, shared)."""
-    spec = importlib.util.spec_from_file_location("payments_fakes", ROOT / "tests/payments/conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+from tests.payments.fake_api import fake_api  # noqa: E402,F401 (a fixture)
 
 
-fake_api = _payments_fixtures().fake_api
+
 
 
 @pytest.fixture(scope="session")
-def site_dir(tmp_path_factory) -> str:
-    out = tmp_path_factory.mktemp("site")
-    subprocess.run([sys.executable, "build.py", "--out", str(out)], cwd=ROOT, check=True,
-                   capture_output=True, timeout=300)
-    return str(out)
+def site_dir(built_site) -> str:
+    return str(built_site)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 """Helpers of the portal tests (imported by name: a module called ``conftest`` is ambiguous
-when several test folders have one): ``make_app`` and ``Person``."""
+when several test folders have one): ``make_app``, ``run_cli`` and ``Person``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,15 @@ def make_app(db_url: str, site_dir: str, **overrides):
     }
     config.update(overrides)
     return create_app(config)
+
+
+def run_cli(app, *args):
+    """``flask --app portal ARGS`` against ``app``; its result (exit code and output). An
+    exception other than the command's exit fails the test with its own traceback."""
+    result = app.test_cli_runner().invoke(args=list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
 
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

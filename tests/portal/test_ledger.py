@@ -13,6 +13,7 @@ from portal.store import db
 from portal.money import ledger
 from portal.store.fields import utcnow
 from portal.store.models import Account, Entry, LedgerTransaction, User
+from portal_testing import run_cli
 
 
 def make_user(email="u@example.com") -> User:
@@ -156,14 +157,13 @@ def test_check_names_an_unbalanced_transaction(connected):
 
 
 def test_ledger_check_command_exits_non_zero_naming_the_violation(app):
-    runner = app.test_cli_runner()
-    ok = runner.invoke(args=["ledger-check"])
+    ok = run_cli(app, "ledger-check")
     assert ok.exit_code == 0 and "ok" in ok.output
     with db.connection():
         user = make_user()
         fund(user, 100)
         Account.update(balance=7).where(Account.code == f"wallet:{user.id}").execute()
-    failed = runner.invoke(args=["ledger-check"])
+    failed = run_cli(app, "ledger-check")
     assert failed.exit_code == 1
     assert f"account wallet:{user.id}: stored balance 7 != sum of entries 100" in failed.output
 

@@ -16,7 +16,7 @@ from portal.store import db
 from portal.money import ledger
 from portal.store.models import CardRefund, Deposit, Dispute, LedgerTransaction, ReconcileCheckpoint, Ticket, User
 from portal.payments import demo
-from portal_testing import Person, make_app
+from portal_testing import Person, make_app, run_cli
 
 WEBHOOK_SECRET = "whsec_test"
 IPN_SECRET = "ipn_secret"
@@ -85,10 +85,7 @@ def processor_app(db_url, site_dir, fake_api):
 
 
 def reconcile(app):
-    result = app.test_cli_runner().invoke(args=["reconcile"])
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
+    return run_cli(app, "reconcile")
 
 
 def pay(stripe, deposit, n):

@@ -23,9 +23,11 @@ import time
 import urllib.parse
 from collections import defaultdict, deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+
+from tests.loopback import Loopback
 
 HANDLER_PATH = "/stubs/handler_api.php"
 
@@ -57,20 +59,17 @@ class FakeUpstream:
         self._scripts: dict[str, deque[Reply]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._next_id = 70_000_000
-        self._server: ThreadingHTTPServer | None = None
+        self._server: Loopback | None = None
 
     # --- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> FakeUpstream:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True).start()
+        self._server = Loopback(_handler_for(self), poll_interval=0.01)
         return self
 
     def stop(self) -> None:
         if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
 
     def __enter__(self) -> FakeUpstream:
@@ -82,7 +81,7 @@ class FakeUpstream:
     @property
     def url(self) -> str:
         assert self._server, "start() the fake upstream first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     # --- what tests do -----------------------------------------------------------------
 
