@@ -110,8 +110,8 @@ def render(page: str, fragment: str, /, status: int = 200, trigger=None, retarge
     """
     wants_fragment = request.htmx and not request.htmx.history_restore_request
     template = fragment if wants_fragment else page
-    if not wants_fragment and g.get("user") is not None:
-        context.setdefault("header_balance", ledger.balance(g.user.id))  # the layout shows it
+    if not wants_fragment and g.get("user") is not None and "header_balance" not in context:
+        context["header_balance"] = ledger.balance(g.user.id)  # the layout shows it
     retarget = retarget if wants_fragment else None
     response = make_response(render_template(template, **context), status, trigger=trigger,
                              retarget=retarget, reswap="innerHTML" if retarget else None)

@@ -12,6 +12,7 @@ import psycopg2
 import pytest
 
 from portal.accounts import users
+from portal.money import ledger
 from portal.store import db
 from portal_testing import Person, make_app
 
@@ -111,3 +112,14 @@ def test_a_page_that_does_not_exist_answers_404_in_the_layout(customer, htmx):
     body = response.get_data(as_text=True)
     assert response.status_code == 404 and "There is nothing here" in body
     assert ("<html" in body) != htmx
+
+
+def test_an_error_page_reads_nothing_from_the_database(german, monkeypatch):
+    """The header's balance is left out: the error may be that the database cannot be read."""
+    def unreadable(_user_id):
+        raise AssertionError("the error page read the balance")
+
+    with broken(monkeypatch):
+        monkeypatch.setattr(ledger, "balance", unreadable)
+        response = german.post("/account/preferences", {"language": "de", "country": "DE"})
+    assert response.status_code == 500 and BROKEN in response.get_data(as_text=True)
