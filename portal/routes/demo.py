@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, g
 
 from portal.money import deposits, gateways
+from portal.states import DEPOSIT_PENDING
 from portal.store.models import Deposit
 from portal.web import views
 
@@ -45,7 +46,7 @@ def checkout_action(session_id: str, action: str):
     deposit = _deposit(session_id, ("card",))
     if action not in ("pay", "cancel"):
         abort(404)
-    if deposit.state in ("created", "checkout"):
+    if deposit.state in DEPOSIT_PENDING:
         (gateway.pay_checkout if action == "pay" else gateway.cancel_checkout)(
             session_id=session_id, deposit_reference=deposit.reference,
             amount_cents=deposit.amount_cents, currency=deposit.currency)
@@ -67,7 +68,7 @@ def invoice_action(invoice_id: str, action: str):
     deposit = _deposit(invoice_id, deposits.CRYPTO)
     if action not in ("pay", "expire"):
         abort(404)
-    if deposit.state in ("created", "checkout"):
+    if deposit.state in DEPOSIT_PENDING:
         gateway.pay_invoice(deposit_reference=deposit.reference, coin=deposit.method,
                             amount_cents=deposit.amount_cents,
                             status="finished" if action == "pay" else "expired")
