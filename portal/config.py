@@ -23,7 +23,8 @@ ENV_KEYS = (
     "CRYPTO_API_KEY", "CRYPTO_IPN_SECRET", "CRYPTO_API_BASE",
     "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM",
     "SMS_PROVIDER", "SMS_SIMULATOR", "SMS_ACTIVATE_URL", "SMS_ACTIVATE_KEY",
-    "SMS_TIMEOUT_SECONDS", "SMS_RETRIES",
+    "SMS_TIMEOUT_SECONDS", "SMS_RETRIES", "SMS_PUSH_ALLOWED", "REDIS_URL", "QUEUE_FILE",
+    "OUTBOX_CLAIM_SECONDS",
 )
 
 
@@ -92,6 +93,16 @@ def defaults() -> dict:
         "SMS_ACTIVATE_KEY": "",
         "SMS_TIMEOUT_SECONDS": 5,
         "SMS_RETRIES": 2,
+        # Upstream pushes (POST /webhooks/sms/<provider>): the client addresses or networks
+        # allowed to push, comma-separated (e.g. "203.0.113.0/24, 198.51.100.7"); empty: any
+        "SMS_PUSH_ALLOWED": "",
+        # The queue (portal.jobs.queue): Redis when REDIS_URL is set, else a SQLite file
+        "REDIS_URL": "",
+        "QUEUE_FILE": str(INSTANCE / "queue.sqlite3"),
+        "QUEUE_IMMEDIATE": False,
+        # How long a consumer may take to deliver one outbox row before another may take it
+        # over (a consumer killed mid-delivery): well above an SMTP or webhook timeout
+        "OUTBOX_CLAIM_SECONDS": 60,
     }
 
 

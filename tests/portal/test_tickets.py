@@ -78,7 +78,7 @@ def test_every_ticket_shows_its_first_response_due_time(customer, monkeypatch, c
     assert shown in customer.get("/tickets").get_data(as_text=True)
     with db.connection():
         notice = OutboxMessage.get(OutboxMessage.kind == "ticket_received")
-    assert shown in notice.body and notice.to_email == "ann@example.com"
+    assert shown in notice.body and notice.target == "ann@example.com"
 
 
 def test_without_htmx_a_new_ticket_leads_to_its_page(customer):
