@@ -29,5 +29,14 @@ def add(rental_id: int, kind: str, at: datetime, detail: str = "") -> None:
 
 def of(rental_id: int) -> list[RentalEvent]:
     """The rental's events in the order they happened."""
-    return list(RentalEvent.select().where(RentalEvent.rental == rental_id)
-                .order_by(RentalEvent.at, RentalEvent.id))
+    return of_many([rental_id])[rental_id]
+
+
+def of_many(rental_ids) -> dict[int, list[RentalEvent]]:
+    """The events of each of these rentals, in order, by rental id (one query)."""
+    found: dict[int, list[RentalEvent]] = {rental_id: [] for rental_id in rental_ids}
+    if found:
+        for event in (RentalEvent.select().where(RentalEvent.rental.in_(list(found)))
+                      .order_by(RentalEvent.at, RentalEvent.id)):
+            found[event.rental_id].append(event)
+    return found
