@@ -209,3 +209,19 @@ def test_demo_checkouts_unpaid_for_a_day_expire(connected):
     card = DemoCard()
     assert demo_expiry.expire_stale(card, None, now) == 1
     assert card.expired == [stale.reference] and fresh.reference not in card.expired
+
+
+def test_dispute_evidence_tells_each_rentals_timeline(ann, upstream, clock):
+    from portal.money import dispute_evidence
+    rental = rent(ann, upstream, clock)
+    upstream.says[rental.activation_id] = sms("777")
+    poll(upstream, clock, 30)
+    deposit = Deposit(reference="dep_x", user=ann, method="card", amount_cents=1000, currency="usd",
+                      state="succeeded", terms_version="2026-11-24", created_at=T0, credited_at=T0)
+    facts = dispute_evidence.Facts(
+        customer=ann, deposit=deposit, terms_url="https://x/t", deposit_terms_url="https://x/t",
+        consents=[], rentals=list(rentals.for_user(ann.id)), entries=[], refund_tickets=[],
+        timelines=timeline.of_many([rental.id]))
+    log = dispute_evidence.evidence_fields(facts)["access_activity_log"]
+    assert "timeline: 2026-11-24 12:00:00 UTC requested (US/wa); 2026-11-24 12:00:00 UTC issued" in log
+    assert "2026-11-24 12:00:30 UTC sms (poll)" in log
