@@ -20,10 +20,6 @@ from translations.catalog import TRANSLATIONS, compile_catalogs, languages
 
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
 METHOD_NAMES = {"card": _l("Card"), "BTC": "Bitcoin (BTC)", "ETH": "Ether (ETH)", "USDT": "Tether (USDT)"}
-ENTRY_KINDS = {"deposit": _l("Deposit"), "card_refund": _l("Card refund"),
-               "card_refund_reversal": _l("Card refund failed, credited back"),
-               "dispute": _l("Card dispute: taken back by your card's issuer"),
-               "dispute_reversal": _l("Card dispute closed in our favour: credited back")}
 
 
 _SUPPORTED: list[tuple[str, ...]] = []
@@ -99,10 +95,6 @@ def method_name(method: str) -> str:
     return str(METHOD_NAMES.get(method, method))
 
 
-def entry_kind(kind: str) -> str:
-    return str(ENTRY_KINDS.get(kind, kind))
-
-
 def init_app(app) -> None:
     compile_catalogs()
     Babel(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
@@ -110,5 +102,5 @@ def init_app(app) -> None:
     app.jinja_env.globals.update(
         language=language, LANGUAGE_NAMES=LANGUAGE_NAMES, country_name=country_name,
         by_country_name=by_country_name,
-        method_name=method_name, entry_kind=entry_kind,
+        method_name=method_name,
     )
