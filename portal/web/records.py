@@ -27,11 +27,12 @@ CONSENT_ACTIONS = {
 
 
 def entry_kind(kind: str) -> str:
-    return str(ENTRY_KINDS[kind])
+    """The words of a ledger kind (the code itself only for a kind no posting makes)."""
+    return str(ENTRY_KINDS.get(kind, kind))
 
 
 def consent_action(action: str) -> str:
-    return str(CONSENT_ACTIONS[action])
+    return str(CONSENT_ACTIONS.get(action, action))
 
 
 def init_app(app) -> None:
