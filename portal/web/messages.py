@@ -15,7 +15,7 @@ MESSAGES = {
     "password.mismatch": _l("The two new passwords differ."),
     "language.invalid": _l("Choose one of the offered languages."),
     "country.invalid": _l("Choose your country from the list."),
-    "terms.not_accepted": _l("You must accept the Payment & Refund Policy to open an account."),
+    "terms.not_accepted": _l("You must accept the %(policy)s to open an account."),
     "login.failed": _l("Wrong email address or password."),
     "login.limited": _l("Too many failed attempts. Wait a minute and try again."),
     "registration.limited": _l("Too many new accounts from your network in the last hour. Try again later."),
