@@ -15,6 +15,7 @@ MESSAGES = {
     "password.mismatch": _l("The two new passwords differ."),
     "language.invalid": _l("Choose one of the offered languages."),
     "country.invalid": _l("Choose your country from the list."),
+    "time_zone.invalid": _l("Choose your time zone from the list."),
     "terms.not_accepted": _l("You must accept the %(policy)s to open an account."),
     "login.failed": _l("Wrong email address or password."),
     "login.limited": _l("Too many failed attempts. Wait a minute and try again."),

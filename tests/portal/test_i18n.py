@@ -33,7 +33,10 @@ def portal_messages() -> set[str]:
 def german() -> dict[str, str]:
     with (ROOT / "translations/de/LC_MESSAGES/messages.po").open("rb") as handle:
         catalog = read_po(handle, locale="de")
-    return {m.id: m.string for m in catalog if m.id and not m.fuzzy}
+    # A plural's id is (singular, plural): found by its singular, translated when every form is.
+    return {(m.id[0] if m.pluralizable else m.id): (m.string if not m.pluralizable else
+                                                    ("" if not all(m.string) else m.string[0]))
+            for m in catalog if m.id and not m.fuzzy}
 
 
 def test_every_portal_string_has_a_german_translation():
