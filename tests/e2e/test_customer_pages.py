@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.numbers import catalog
 from portal.store import db
@@ -198,3 +199,55 @@ def test_every_site_page_fits_a_phone_and_axe_finds_nothing(audited, portal_url,
         url = portal_url + path.format(lang=lang)
         visit(audited, url, f"{lang} {path.format(lang=lang)}", problems)
     assert problems == [], "\n".join(problems)
+
+
+def focused(page) -> str:
+    return page.evaluate("""() => { const e = document.activeElement;
+        return e === document.body ? 'body' : e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+               (e.name ? '[name=' + e.name + ']' : '') + (e.value && e.tagName === 'BUTTON' ? '=' + e.value : ''); }""")
+
+
+def focus_settles(page) -> str:
+    """Where the focus is once htmx has settled (polled from Python: the page's CSP forbids
+    the evaluated predicates of wait_for_function)."""
+    for _ in range(50):
+        where = focused(page)
+        if where != "body":
+            return where
+        page.wait_for_timeout(100)
+    return "body"
+
+
+def test_the_keyboard_keeps_its_place(page, portal_url):
+    page.goto(f"{portal_url}/register")
+    page.keyboard.press("Tab")
+    assert focused(page) == "a" and page.evaluate("document.activeElement.getAttribute('href')") == "#main"
+    page.keyboard.press("Enter")
+    assert focused(page) == "main#main"
+
+    page.fill("#email", "keys@example.com")
+    page.fill("#password", "short")
+    page.select_option("#country", "US")
+    page.focus("#password")
+    page.keyboard.press("Enter")  # refused: the form comes back, focus on the first refused field
+    page.wait_for_selector("#password-error")
+    assert focus_settles(page) == "input#password[name=password]"
+    page.problems[:] = [p for p in page.problems if "status of 422" not in p]
+    page.fill("#password", PASSWORD)
+    page.check("input[name=accept_terms]")
+    page.click("#register-form button[type=submit]")
+    page.wait_for_url(f"{portal_url}/dashboard")
+
+    with db.connection():
+        from portal.money import ledger
+        from portal.store.models import User
+        user = User.get(User.email == "keys@example.com")
+        ledger.post("e2e:keys", "deposit", [(ledger.house("card_clearing"), -1000), (ledger.wallet(user.id), 1000)])
+    page.goto(f"{portal_url}/rentals")
+    page.select_option("#filter-service", "tg")
+    expect(page.locator("#offers tbody tr")).to_have_count(1)  # the filtered list is swapped in
+    page.focus("#offers button[value='US:tg']")
+    page.keyboard.press("Enter")  # the button is disabled while the rental is made
+    page.wait_for_selector("#rental-list .rental")
+    page.wait_for_timeout(300)  # the swaps have settled
+    assert focus_settles(page) == "button[name=offer]=US:tg"
