@@ -4,6 +4,9 @@ site's fingerprinted assets are cached for a year, its pages briefly."""
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 import pytest
 from lxml import html
 
@@ -40,3 +43,26 @@ def test_a_signed_in_customer_at_the_root_reaches_the_dashboard(customer):
 
 def test_the_root_is_not_cached_across_signing_in(person):
     assert "no-cache" in person.get("/").headers["Cache-Control"]
+
+
+def test_the_sites_stylesheets_are_fingerprinted_and_cached_for_a_year(person):
+    page = person.get("/en/payment-refund/").get_data(as_text=True)
+    stylesheets = [link.get("href") for link in html.fromstring(page).iter("link") if link.get("rel") == "stylesheet"]
+    assert len(stylesheets) == 2
+    for href in stylesheets:
+        assert re.fullmatch(r"/assets/(site|print)\.[0-9a-f]{16}\.css", href)
+        response = person.get(href)
+        assert response.status_code == 200
+        assert hashlib.sha256(response.get_data()).hexdigest()[:16] == href.rsplit(".", 2)[1]
+        assert response.cache_control.max_age == 365 * 24 * 3600 and response.cache_control.immutable
+    assert person.get("/en/payment-refund/").cache_control.max_age == 300
+
+
+@pytest.mark.parametrize("path, seconds", [
+    ("assets/site.0123456789abcdef.css", 365 * 24 * 3600), ("assets/site.css", 300), ("assets/favicon.svg", 300),
+    ("en/index.html", 300), ("index.html", 0), ("assets/x.0123456789ABCDEF.css", 300),
+])
+def test_how_long_a_browser_keeps_each_file(path, seconds):
+    from portal.routes.site import max_age
+
+    assert max_age(path) == seconds
