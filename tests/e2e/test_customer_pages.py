@@ -42,9 +42,13 @@ def portal_url(start_portal):
 
 
 @pytest.fixture
-def audited(browser):
-    """A page whose scripts may be joined by axe (the portal's CSP forbids injected ones)."""
-    context = browser.new_context(bypass_csp=True, viewport={"width": DESKTOP, "height": 900})
+def audited(browser, request):
+    """A page whose scripts may be joined by axe (the portal's CSP forbids injected ones),
+    in a browser whose time zone is the test's ``zone`` parameter, if it has one."""
+    zone = getattr(request, "param", None) or (request.node.callspec.params.get("zone")
+                                                if hasattr(request.node, "callspec") else None)
+    context = browser.new_context(bypass_csp=True, viewport={"width": DESKTOP, "height": 900},
+                                  timezone_id=zone or "UTC")
     page = context.new_page()
     yield page
     context.close()
@@ -135,8 +139,10 @@ def rent(page, base, country, service, lang, problems):
     page.wait_for_selector("#rental-list .rental")
 
 
-@pytest.mark.parametrize("lang, country", [("en", "US"), ("de", "DE")])
-def test_every_customer_page_fits_a_phone_and_axe_finds_nothing(audited, portal_url, lang, country):
+@pytest.mark.parametrize("lang, country, zone, shown_zone", [("en", "US", "America/New_York", "EST"),
+                                                             ("de", "DE", "Europe/Berlin", "MEZ")])
+def test_every_customer_page_fits_a_phone_and_axe_finds_nothing(audited, portal_url, lang, country, zone,
+                                                                 shown_zone):
     page, base, problems = audited, portal_url, []
     register(page, base, f"audit-{lang}@example.com", lang, country, problems)
     deposit(page, base, lang, problems)
@@ -178,6 +184,8 @@ def test_every_customer_page_fits_a_phone_and_axe_finds_nothing(audited, portal_
     page.goto(f"{base}/dashboard")
     page.wait_for_load_state("networkidle")
     shoot(page, f"dashboard-{lang}")
+    # The account took the browser's time zone at registration; every time names it.
+    assert page.locator("#deposit-list a").first.inner_text().endswith(shown_zone)
     deposit_link = page.locator("#deposit-list a").first.get_attribute("href")
     visit(page, base + deposit_link, f"{lang} a deposit", problems)
 
