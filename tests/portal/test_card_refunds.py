@@ -135,7 +135,7 @@ def test_approval_refunds_the_card_and_takes_the_amount_from_the_wallet(app, cus
     assert kinds == ["ticket_received", "refund_approved"]
     assert "Refunded to your card" in customer.get("/deposits").get_data(as_text=True)
     assert "Refund approved" in customer.get(f"/tickets/{ticket_id}").get_data(as_text=True)
-    assert "<td>Card refund: <a" in customer.get("/statement").get_data(as_text=True)
+    assert "Card refund: <a href=\"/deposits/" in customer.get("/statement").get_data(as_text=True)
     # approving again moves nothing
     again = decide(staff, ticket_id, action="approve")
     assert again.status_code == 409 and "already been decided" in again.get_data(as_text=True)
@@ -208,7 +208,7 @@ def test_a_failed_refund_credits_the_amount_back_once_and_reopens_the_ticket(app
         assert ledger.check() == []
         assert OutboxMessage.select().where(OutboxMessage.kind == "refund_failed").count() == 1
     assert "The card refund failed" in customer.get("/deposits").get_data(as_text=True)
-    assert "<td>Card refund failed, credited back: <a" in customer.get("/statement").get_data(as_text=True)
+    assert "Card refund failed, credited back: <a href=\"/deposits/" in customer.get("/statement").get_data(as_text=True)
 
 
 def test_refund_events_for_unknown_refunds_are_acknowledged_and_ignored(app, customer):
