@@ -39,10 +39,11 @@ def create_app(config: dict | None = None) -> Flask:
     from portal import cli, jobs
     from portal.money import gateways
     from portal.routes import BLUEPRINTS, webhooks
-    from portal.web import errors, i18n, reasons, security, views
+    from portal.web import errors, i18n, reasons, records, security, views
 
     i18n.init_app(app)
     reasons.init_app(app)
+    records.init_app(app)
     security.init_app(app)
     views.init_app(app)
     errors.init_app(app)

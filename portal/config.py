@@ -79,6 +79,9 @@ def defaults() -> dict:
         "STATEMENT_PAGE_SIZE": 25,
         "TRUST_PROXY": 0,
         "DEMO_SEED": False,
+        # seed-demo makes every demo service's wait window this many seconds (0: the
+        # catalog's own windows), to try a failed-SMS refund within a minute
+        "DEMO_WAIT_SECONDS": 0,
         # Notification email (portal.support.notifications): none sent while SMTP_HOST is empty
         "SMTP_HOST": "",
         "SMTP_PORT": 25,
@@ -114,6 +117,7 @@ def load(overrides: dict | None) -> dict:
             config[key] = os.environ[key]
     config["TRUST_PROXY"] = int(os.environ.get("PORTAL_TRUST_PROXY", config["TRUST_PROXY"]))
     config["DEMO_SEED"] = _flag(os.environ.get("PORTAL_DEMO_SEED"), config["DEMO_SEED"])
+    config["DEMO_WAIT_SECONDS"] = _seconds("PORTAL_DEMO_WAIT_SECONDS", config["DEMO_WAIT_SECONDS"])
     config["SMTP_STARTTLS"] = _flag(os.environ.get("SMTP_STARTTLS"), config["SMTP_STARTTLS"])
     config.update(overrides or {})
     if not config.get("SECRET_KEY"):
@@ -132,6 +136,16 @@ def load(overrides: dict | None) -> dict:
         _flag(os.environ.get("PORTAL_SECURE_COOKIES"), config["PUBLIC_URL"].startswith("https:")),
     )
     return config
+
+
+def _seconds(variable: str, default: int) -> int:
+    """A whole number of seconds from the environment, refused clearly when it is not one."""
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit() or not 0 <= int(raw) <= 86_400:
+        raise RuntimeError(f"{variable} must be a whole number of seconds from 0 to 86400, not {raw!r}")
+    return int(raw)
 
 
 def _derived(secret_key: str, name: str) -> str:

@@ -31,6 +31,7 @@ class User(BaseModel):
     password_hash = CharField(max_length=255)
     language = CharField(max_length=8, default="en")
     country = CharField(max_length=2, default="")
+    time_zone = CharField(max_length=64, default="UTC")  # IANA name; times are shown in it
     is_staff = BooleanField(default=False)
     session_version = IntegerField(default=1)  # read by no one since sessions are UserSession rows
     terms_version = CharField(max_length=10)

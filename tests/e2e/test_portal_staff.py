@@ -56,7 +56,7 @@ def test_refund_requested_from_the_meter_and_approved_by_staff(browser, page, po
     deposit_by_demo_card(page, portal_url)
     goto(page, f"{portal_url}/deposits")
     meter = page.locator(".refund-meter").first
-    assert "Refundable until" in meter.inner_text() and "(7 days left)" in meter.inner_text()
+    assert "Refundable until" in meter.inner_text() and "(6 days 23 hours left)" in meter.inner_text()
     meter.locator("a.refund-request").click()
     page.wait_for_url("**/tickets/new?deposit=dep_*")
     assert page.locator("#category").input_value() == "card_refund"

@@ -112,7 +112,7 @@ def test_replies_form_a_thread_and_staff_answers_are_recorded(app, customer):
     staff.refresh_token("/staff" + location)
     answered = staff.post("/staff" + location + "/replies", {"body": "We are on it."}, htmx=True)
     assert answered.status_code == 200
-    assert answered.get_data(as_text=True).lstrip().startswith('<section id="ticket-thread">')
+    assert answered.get_data(as_text=True).lstrip().startswith('<div id="ticket-thread">')
     with db.connection():
         ticket = Ticket.get()
         assert ticket.state == "answered" and ticket.first_response_at is not None
