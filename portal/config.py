@@ -126,6 +126,8 @@ def load(overrides: dict | None) -> dict:
         config["SECRET_KEY"] = _instance_secret()
     config["CARD_PROCESSOR"] = "stripe" if config["STRIPE_SECRET_KEY"] else "demo"
     config["CRYPTO_PROCESSOR"] = "nowpayments" if config["CRYPTO_API_KEY"] else "demo"
+    # No real processor: the demo, where customers' webhooks may go to this machine (loopback)
+    config["DEMO_MODE"] = config["CARD_PROCESSOR"] == "demo" and config["CRYPTO_PROCESSOR"] == "demo"
     for name, key, real in (
         ("stripe", "STRIPE_WEBHOOK_SECRET", config["CARD_PROCESSOR"] != "demo"),
         ("crypto", "CRYPTO_IPN_SECRET", config["CRYPTO_PROCESSOR"] != "demo"),

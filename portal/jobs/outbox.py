@@ -5,7 +5,8 @@ later by a job, at least once.
 when its cause committed; its ``key`` is unique, so a cause that runs twice writes one row.
 ``deliver`` claims a due row by a conditional UPDATE (one consumer wins), hands it to the
 sender of its channel and records the outcome: ``sent``, or back to ``pending`` with the
-next try ``backoff(tries)`` later, or ``dead`` after ``MAX_TRIES``. A consumer killed in the
+next try ``backoff(tries)`` later, or ``dead`` after ``MAX_TRIES`` (customers' webhooks:
+after a day of tries, ``GIVE_UP_AFTER``). A consumer killed in the
 middle leaves its claim to lapse after ``CLAIM_SECONDS``; the row is then delivered again,
 which is why every receiver gets the row's ``key`` to deduplicate by.
 """
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 MAX_TRIES = 8
+# Channels retried for a time rather than a number of tries (customers' webhooks: a day)
+GIVE_UP_AFTER = {"webhook": timedelta(hours=24)}
 CLAIM_SECONDS = 60
 FIRST_RETRY = timedelta(seconds=5)
 LONGEST_WAIT = timedelta(hours=1)
@@ -113,7 +116,8 @@ def deliver(row_id: int, senders: Mapping[str, Sender], now: datetime | None = N
 
 def _failed(row: OutboxMessage, error: str, now: datetime) -> str:
     log.warning("outbox %s: try %d failed: %s", row.key, row.tries, error)
-    if row.tries >= MAX_TRIES:
+    window = GIVE_UP_AFTER.get(row.channel)
+    if (now - row.created_at >= window) if window else row.tries >= MAX_TRIES:
         _move(row, DEAD, error=error[:255], claimed_until=None)
         return DEAD
     _move(row, PENDING, error=error[:255], claimed_until=None,

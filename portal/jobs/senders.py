@@ -3,6 +3,7 @@
 - ``email``: by SMTP, when ``SMTP_HOST`` is configured (otherwise the channel has no
   sender and its rows wait in the outbox, shown to staff). The row's key becomes the
   mail's ``Message-ID``, so a mail sent twice is one message to the receiving side.
+- ``webhook``: a customer's webhook, signed (``portal.api.webhooks``).
 - ``loopback``: a signed request to one of the portal's own webhook endpoints, through
   the whole WSGI stack of the consumer's app, as the outside processor would send it (the
   demo processor's events). The row's key travels as ``Idempotency-Key``; the endpoints
@@ -64,7 +65,10 @@ def loopback_sender(app: Flask) -> Sender:
 
 def senders_for(app: Flask) -> dict[str, Sender]:
     """Every channel ``app`` can deliver now."""
-    found = {"loopback": loopback_sender(app)}
+    from portal.api import webhooks
+
+    found = {"loopback": loopback_sender(app),
+             webhooks.CHANNEL: webhooks.sender(demo=app.config["DEMO_MODE"])}
     email = email_sender(app.config)
     if email is not None:
         found["email"] = email

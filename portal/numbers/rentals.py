@@ -37,6 +37,7 @@ from datetime import datetime, timedelta
 
 from peewee import IntegrityError
 
+from portal.api import webhooks
 from portal.numbers import catalog, health, timeline
 from portal.money import ledger, postings
 from portal.store.db import database, money_transaction
@@ -252,13 +253,14 @@ def record(rental: Rental, status: Status, source: str, now: datetime) -> Rental
         for message in status.messages:
             try:
                 with database.atomic():
-                    RentalMessage.create(
+                    stored = RentalMessage.create(
                         rental=rental.id, fingerprint=fingerprint(message), text=message.text,
                         code=(message.code or "")[:32] or None,
                         received_at=message.received_at or now, recorded_at=now, source=source)
             except IntegrityError:  # recorded already (by a poll, a push or a cancel)
                 continue
             timeline.add(rental.id, "sms", now, source)
+            webhooks.queue_sms(rental, stored)  # the customer's webhook hears of it, once
             fresh += 1
         first = status.messages[0]
         Rental.update(

@@ -6,11 +6,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, request
 
 from portal.accounts import time_zones, users
-from portal.api import actions, keys
+from portal.api import actions, keys, webhooks
+from portal import jobs
 from portal.policy import requires_withdrawal_waiver, terms_in_force
 from portal.site_versions import published
 from portal.store.fields import utcnow
-from portal.store.models import Consent
+from portal.store.models import ApiKey, Consent
 from portal.web import views
 from portal.web.i18n import language
 
@@ -24,7 +25,7 @@ def _page(status=200, fragment="fragments/preferences_form.html", **context):
     consents = list(Consent.select().where(Consent.user == g.user.id).order_by(Consent.id.desc()))
     return views.render("pages/account.html", fragment, status, countries=users.COUNTRIES,
                         time_zones=time_zones.choices(), consents=consents,
-                        api_keys=keys.of_user(g.user.id),
+                        api_keys=keys.of_user(g.user.id), deliveries=webhooks.deliveries(g.user.id),
                         needs_api_consent=requires_withdrawal_waiver(g.user.country),
                         has_api_consent=actions.api_consent(g.user) is not None, **context)
 
@@ -93,3 +94,28 @@ def api_consent():
     Consent.create(user=g.user, action="api", subject="api", terms_version=terms.version,
                    terms_sha256=terms.sha256, ip=views.client_ip(), user_agent=views.user_agent())
     return _page(fragment="fragments/api_keys.html", api_consented=True)
+
+
+@bp.post("/account/api-keys/<id:key_id>/webhook")
+@views.login_required
+def api_key_webhook(key_id: int):
+    """Set (or clear, when empty) the webhook URL of one of the customer's live keys."""
+    key = views.owned_or_404(ApiKey.select().where(ApiKey.id == key_id, ApiKey.user == g.user.id,
+                                                   ApiKey.revoked_at.is_null()))
+    url = request.form.get("webhook_url", "").strip()
+    if url:
+        try:
+            url = webhooks.check_url(url, demo=current_app.config["DEMO_MODE"])
+        except webhooks.BadUrl as bad:
+            return _page(422, "fragments/api_keys.html", api_errors={f"webhook_{key.id}": bad.reason})
+    ApiKey.update(webhook_url=url).where(ApiKey.id == key.id).execute()
+    return _page(fragment="fragments/api_keys.html", webhook_saved=True)
+
+
+@bp.post("/account/webhooks/<id:delivery_id>/again")
+@views.login_required
+def webhook_again(delivery_id: int):
+    if not webhooks.send_again(g.user.id, delivery_id):
+        return _page(409, "fragments/api_keys.html", api_errors={"name": "webhook.not_resendable"})
+    jobs.deliver_soon()
+    return _page(fragment="fragments/api_keys.html", sent_again=True)

@@ -33,7 +33,7 @@ from portal.store.models import Rental, Service
 from portal.accounts import users
 from portal_pg import free_port
 from portal_testing import FAST_ARGON2, make_app
-from tests import gunicorn
+from tests import gunicorn_server as gunicorn
 from tests.sms.fake_upstream import FakeUpstream
 
 WINDOW = 60  # seconds: wa's wait window here; pass_window moves a rental past it

@@ -31,7 +31,7 @@ from portal.store.models import Entry, LedgerTransaction, Rental, RentalMessage,
 import portal_pg as pg
 from portal_pg import free_port
 from portal_testing import FAST_ARGON2, PASSWORD, make_app, run_cli
-from tests import gunicorn
+from tests import gunicorn_server as gunicorn
 from tests.sms.fake_upstream import FakeUpstream
 
 CUSTOMERS = 16

@@ -20,7 +20,7 @@ from portal.store import db
 from portal.config import defaults
 from portal_pg import free_port
 from portal_testing import PASSWORD, make_app
-from tests import gunicorn
+from tests import gunicorn_server as gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 
