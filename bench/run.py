@@ -14,7 +14,7 @@ import importlib
 import sys
 
 BENCHMARKS = {"site": "site_bench", "portal": "portal_bench", "rentals": "portal_rentals_bench",
-              "jobs": "jobs_bench"}  # name -> module
+              "jobs": "jobs_bench", "api": "api_bench"}  # name -> module
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
 
     from portal import cli, jobs
+    from portal.api import limits
     from portal.money import gateways
     from portal.routes import BLUEPRINTS, api, webhooks
     from portal.web import errors, i18n, reasons, records, security, views
@@ -49,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     jobs.init_app(app)
+    limits.init_app(app)
     gateways.init_app(app)
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(f"portal.routes.{name}").bp)

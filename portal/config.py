@@ -24,7 +24,7 @@ ENV_KEYS = (
     "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM",
     "SMS_PROVIDER", "SMS_SIMULATOR", "SMS_ACTIVATE_URL", "SMS_ACTIVATE_KEY",
     "SMS_TIMEOUT_SECONDS", "SMS_RETRIES", "SMS_PUSH_ALLOWED", "REDIS_URL", "QUEUE_FILE",
-    "OUTBOX_CLAIM_SECONDS", "API_RATE_PER_SECOND",
+    "OUTBOX_CLAIM_SECONDS", "API_RATE_PER_SECOND", "API_RATE_FILE",
 )
 
 
@@ -108,6 +108,8 @@ def defaults() -> dict:
         "OUTBOX_CLAIM_SECONDS": 60,
         # The customer API: requests per second per key, across every worker and instance
         "API_RATE_PER_SECOND": 20,
+        # Where that count is kept without Redis (portal.api.limits): empty for its default
+        "API_RATE_FILE": "",
     }
 
 

@@ -66,12 +66,21 @@ def check_standing(user: User) -> None:
         raise ProtocolError("ACCOUNT_INACTIVE")
 
 
-def _rental(caller: Caller, params) -> Rental:
+MAX_ID = 2**63 - 1  # a larger id is no row's (and no database's integer)
+
+
+def _activation_id(params) -> int:
     try:
         rental_id = int(params.get("id", ""))
     except ValueError:
         raise ProtocolError("NO_ACTIVATION") from None
-    found = rentals.for_user(caller.user.id).where(Rental.id == rental_id).first()
+    if not 0 < rental_id <= MAX_ID:
+        raise ProtocolError("NO_ACTIVATION")
+    return rental_id
+
+
+def _rental(caller: Caller, params) -> Rental:
+    found = rentals.for_user(caller.user.id).where(Rental.id == _activation_id(params)).first()
     if found is None:
         raise ProtocolError("NO_ACTIVATION")
     return found
@@ -129,16 +138,17 @@ def get_number_v2(caller: Caller, params, now) -> dict:
 
 
 def get_status(caller: Caller, params, now) -> str:
-    rental = _rental(caller, params)
-    if rental.state == rentals.REFUNDED:
+    found = rentals.sms_summary(caller.user.id, _activation_id(params))
+    if found is None:
+        raise ProtocolError("NO_ACTIVATION")
+    state, retry_after, count, last = found
+    if state == rentals.REFUNDED:
         return "STATUS_CANCEL"
-    messages = _messages(rental)
-    if not messages:
+    if not count:
         return "STATUS_WAIT_CODE"
-    last = messages[-1]
-    if rental.retry_after is not None and len(messages) <= rental.retry_after:
-        return f"STATUS_WAIT_RETRY:{last.code or last.text}"
-    return f"STATUS_OK:{last.code or last.text}"
+    if retry_after is not None and count <= retry_after:
+        return f"STATUS_WAIT_RETRY:{last}"
+    return f"STATUS_OK:{last}"
 
 
 def _policy(rental: Rental, now) -> dict:

@@ -9,6 +9,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from portal.store import db
 from portal.store.fields import utcnow
 from portal.store.models import ApiKey, User
 
@@ -30,11 +31,22 @@ def create(user: User, name: str = "", now: datetime | None = None) -> tuple[Api
 
 
 def find(key: str | None) -> ApiKey | None:
-    """The live key ``key`` names (with its user), or None."""
+    """The live key ``key`` names (its ``id``, ``user`` and ``last_used_at``), or None.
+
+    Every API request starts here: one query, its SQL generated once (as the signed-in
+    user's is, ``portal.accounts.sessions``), because generating it cost more than running it
+    (getStatus at 16 connections, ``bench/api_bench.py``: see the module ``portal.api``).
+    """
     if not key or len(key) > 128:
         return None
-    return (ApiKey.select(ApiKey, User).join(User)
-            .where(ApiKey.digest == digest(key), ApiKey.revoked_at.is_null()).first())
+    sql = db.compiled_sql("user_by_api_key", lambda: User.select(
+        User, ApiKey.id.alias("api_key_id"), ApiKey.last_used_at.alias("api_key_used_at"),
+    ).join(ApiKey).where(ApiKey.digest == "", ApiKey.revoked_at.is_null()))
+    user = next(iter(User.raw(sql, digest(key))), None)
+    if user is None:
+        return None
+    return ApiKey(id=user.api_key_id, user=user,
+                  last_used_at=ApiKey.last_used_at.python_value(user.api_key_used_at))
 
 
 def touch(row: ApiKey, now: datetime | None = None) -> None:

@@ -35,12 +35,12 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from peewee import IntegrityError
+from peewee import IntegrityError, fn
 
 from portal.api import webhooks
 from portal.numbers import catalog, health, timeline
 from portal.money import ledger, postings
-from portal.store.db import database, money_transaction
+from portal.store.db import compiled_sql, database, money_transaction
 from portal.store.fields import utcnow
 from portal.store.models import Consent, Rental, RentalMessage, Service, User
 from portal.policy import (
@@ -450,6 +450,25 @@ def for_user(user_id: int):
 def one_for_user(user_id: int, reference: str):
     """A query for one rental of this user only (another user's reference finds nothing)."""
     return for_user(user_id).where(Rental.reference == reference)
+
+
+def sms_summary(user_id: int, rental_id: int) -> tuple[str, int | None, int, str | None] | None:
+    """The user's rental ``rental_id`` as an API status needs it: its state, the SMS count
+    when another SMS was asked for, how many SMS it has and the last one's code (or text);
+    None when the user has no such rental. The API's most frequent read (a client polls it),
+    so its SQL is generated once (``compiled_sql``: generating it cost more than running it).
+    """
+    def build():
+        count = RentalMessage.select(fn.COUNT(RentalMessage.id)).where(RentalMessage.rental == Rental.id)
+        last = (RentalMessage.select(fn.COALESCE(RentalMessage.code, RentalMessage.text))
+                .where(RentalMessage.rental == Rental.id)
+                .order_by(RentalMessage.received_at.desc(), RentalMessage.id.desc()).limit(1))
+        return Rental.select(Rental.state, Rental.retry_after, count, last).where(
+            Rental.id == 0, Rental.user == 0)
+
+    sql = compiled_sql("rental_sms_summary", build)
+    row = database.execute_sql(sql, (1, rental_id, user_id)).fetchone()
+    return None if row is None else (row[0], row[1], row[2], row[3])
 
 
 def seconds_left(rental: Rental, now: datetime) -> int:

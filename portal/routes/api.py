@@ -5,8 +5,6 @@ session; the key is the caller."""
 
 from __future__ import annotations
 
-import time
-
 from flask import Blueprint, Response, current_app, request
 
 from portal.api import actions, keys, limits, protocol
@@ -30,7 +28,7 @@ def handler():
         key = keys.find(params["api_key"])
         if key is None:
             raise ProtocolError("BAD_KEY")
-        if not limits.allow(key.id, time.time(), int(current_app.config["API_RATE_PER_SECOND"])):
+        if not limits.allow(key.id, int(current_app.config["API_RATE_PER_SECOND"])):
             raise ProtocolError("TOO_MANY_REQUESTS")
         now = utcnow()
         keys.touch(key, now)

@@ -144,15 +144,6 @@ class ApiKey(BaseModel):
     revoked_at = UtcDateTimeField(null=True)
 
 
-class ApiRate(BaseModel):
-    """Requests of one key in the current second (``window``, epoch seconds), shared by every
-    worker and instance."""
-
-    key = ForeignKeyField(ApiKey, primary_key=True, on_delete="RESTRICT")
-    window = IntegerField()
-    count = IntegerField()
-
-
 # --- the number catalog and rentals ---
 
 
@@ -387,4 +378,4 @@ class ReconcileCheckpoint(BaseModel):
 
 ALL_MODELS = (User, Attempt, Account, LedgerTransaction, Entry, Deposit, Consent, Service, Price, Rental,
               Ticket, TicketMessage, CardRefund, AuditEntry, OutboxMessage, UserSession, Dispute,
-              ReconcileCheckpoint, RentalMessage, RentalEvent, Lease, UpstreamHealth, ApiKey, ApiRate)
+              ReconcileCheckpoint, RentalMessage, RentalEvent, Lease, UpstreamHealth, ApiKey)

@@ -88,6 +88,8 @@ def test_the_cli_prints_a_key_that_is_kept_hashed(api):
     ({"action": "getNumber", "service": "wa", "country": "16", "maxPrice": "0.50"}, "WRONG_MAX_PRICE:1.20"),
     ({"action": "getStatus", "id": "424242"}, "NO_ACTIVATION"),
     ({"action": "getStatus", "id": "nope"}, "NO_ACTIVATION"),
+    ({"action": "getStatus", "id": "9" * 30}, "NO_ACTIVATION"),
+    ({"action": "getStatusV2", "id": "-1"}, "NO_ACTIVATION"),
     ({"action": "setStatus", "id": "424242", "status": "8"}, "NO_ACTIVATION"),
 ])
 def test_errors_are_the_protocols_words(api, params, answer):

@@ -1,13 +1,13 @@
 """The customer API: keys (stored hashed, named, revocable, each with an optional webhook),
-their per-second request counters, and which key rented a number (its webhook hears of it)
-and whether its customer asked for another SMS."""
+and which key rented a number (its webhook hears of it) and whether its customer asked for
+another SMS."""
 from peewee import CharField, ForeignKeyField, IntegerField
 from playhouse.migrate import migrate
 
 from portal.store.fields import UtcDateTimeField
 from portal.store.migrations import frozen_base
 
-TABLES = ("api_rate", "api_key")
+TABLES = ("api_key",)
 
 
 def up(migrator, db):
@@ -27,12 +27,7 @@ def up(migrator, db):
         last_used_at = UtcDateTimeField(null=True)
         revoked_at = UtcDateTimeField(null=True)
 
-    class ApiRate(Base):
-        key = ForeignKeyField(ApiKey, primary_key=True, on_delete="RESTRICT")
-        window = IntegerField()
-        count = IntegerField()
-
-    db.create_tables([ApiKey, ApiRate])
+    db.create_tables([ApiKey])
     migrate(
         migrator.add_column("rental", "api_key_id", ForeignKeyField(ApiKey, ApiKey.id, null=True, on_delete="RESTRICT")),
         migrator.add_column("rental", "retry_after", IntegerField(null=True)),
