@@ -28,6 +28,8 @@ def run_consumer(workers: int) -> None:
     click.echo(f"jobs: consuming the {backend(queue)} queue with {workers} workers")
     # Ctrl-C (SIGINT) stops at once: every job's work is safe to cut short (an outbox claim
     # lapses, the ticker's lease too); SIGTERM lets running jobs finish, for 5 s at most.
+    # An idle worker asks the embedded queue again within half a second (Huey's default backs
+    # off to 10 s: a demo payment waited that long for its event); Redis answers at once.
     queue.create_consumer(workers=max(2, workers), worker_type="thread", periodic=True,
-                          scheduler_interval=1, check_worker_health=True,
+                          scheduler_interval=1, check_worker_health=True, max_delay=0.5,
                           graceful_signal="TERM", shutdown_timeout=5).run()
