@@ -1,4 +1,6 @@
-"""Dashboard: the balance fragment, the deposits list, the statement and its CSV export."""
+"""Dashboard: the balance fragment, the recent numbers (with their refund buttons: the policy
+says failed-SMS refunds are asked for from the dashboard), the deposits list, the statement
+and its CSV export."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import re
 from flask import Blueprint, Response, current_app, g, request
 
 from portal.money import card_refunds, deposits, ledger
+from portal.numbers import rentals
 from portal.web import views
 from portal.money.statement import page as statement_page
 
@@ -23,17 +26,22 @@ def _page_number() -> int:
     return int(raw) if _PAGE.fullmatch(raw) else 1
 
 
-def _deposits(page: str, limit: int):
+RECENT_NUMBERS = 5
+
+
+def _deposits(page: str, limit: int, **context):
     """A page listing the user's newest deposits, each with its refund meter."""
     shown = list(deposits.for_user(g.user.id).limit(limit))
     return views.render(page, "fragments/deposit_list.html", deposits=shown,
-                        meters=card_refunds.meters(shown))
+                        meters=card_refunds.meters(shown), **context)
 
 
 @bp.get("/dashboard")
 @views.login_required
 def index():
-    return _deposits("pages/dashboard.html", 10)
+    numbers = list(rentals.for_user(g.user.id).limit(RECENT_NUMBERS))
+    return _deposits("pages/dashboard.html", 10, rentals=numbers,
+                     sms=rentals.messages_of([rental.id for rental in numbers]))
 
 
 @bp.get("/dashboard/balance")

@@ -114,8 +114,10 @@ def create():
 @views.login_required
 def show(reference: str):
     rental = views.owned_or_404(rentals.one_for_user(g.user.id, reference))
-    if request.htmx:  # the row polling itself
-        return _row(rental)
+    if request.htmx:  # the row polling itself (keeping "Number rented" while it waits)
+        waiting = rentals.shown_state(rental, utcnow()) == rentals.WAITING
+        shown = notice("rental.rented", phone=rental.phone) if request.args.get("rented") and waiting else None
+        return _row(rental, notice=shown)
     return _row(rental, events=timeline.of(rental.id))
 
 
@@ -126,9 +128,9 @@ def refund(reference: str):
     if outcome is None:
         abort(404)
     shown = notice(outcome.reason, outcome.rental.terms_version, **outcome.values)
+    # Every answer refreshes the balance: another tab's request may have moved the money.
     return _row(outcome.rental, 200 if outcome.credited else STATUS[outcome.reason], shown,
-                "balance-changed" if outcome.credited else None,
-                events=timeline.of(outcome.rental.id))
+                "balance-changed", events=timeline.of(outcome.rental.id))
 
 
 @bp.record_once

@@ -59,7 +59,7 @@ def test_no_sms_in_the_window_then_refund_restores_the_balance(page, portal_url)
     page.click("#offers button[value='US:wa']")
     row = page.wait_for_selector("#rental-list .rental")
     assert "Waiting for the SMS" in row.inner_text()
-    assert "Number rented: +1" in page.inner_text("#rent-result")
+    assert "Number rented: +1" in page.inner_text("#rental-list .rental")  # with its row, while it waits
     wait_for_balance(page, "$8.80")
     page.wait_for_selector("#rental-list .rental button.refund", timeout=15_000)
     assert "No SMS arrived within the wait window." in page.inner_text("#rental-list .rental")

@@ -252,7 +252,7 @@ def test_a_refund_before_the_window_ends_is_refused_even_when_forged(ann):
     ann.refresh_token("/rentals")
     response = ann.post(f"/rentals/{reference}/refund", htmx=True)
     body = response.get_data(as_text=True)
-    assert response.status_code == 409 and "HX-Trigger" not in response.headers
+    assert response.status_code == 409 and response.headers["HX-Trigger"] == "balance-changed"
     assert re.search(r"you can ask for a refund in 1[45]:\d\d \(at ", body)
     assert '/en/payment-refund/2026-11-24/#failed-sms-refunds' in body
     assert balance() == 880
@@ -267,9 +267,11 @@ def test_a_refund_after_the_window_credits_the_price_paid(ann):
     assert response.status_code == 200 and response.headers["HX-Trigger"] == "balance-changed"
     assert body.lstrip().startswith(f'<article id="rental-{reference}"')
     assert "$1.20 was credited to your balance." in body and "Request refund" not in body
+    assert body.count("was credited") == 1  # said once, not by the row and again by its notice
     assert balance() == 1_000
-    again = ann.post(f"/rentals/{reference}/refund", htmx=True)
+    again = ann.post(f"/rentals/{reference}/refund", htmx=True)  # another tab's click, late
     assert again.status_code == 409 and "This number has already been refunded." in again.get_data(as_text=True)
+    assert again.headers["HX-Trigger"] == "balance-changed"  # its header shows the credit too
     assert balance() == 1_000
     with db.connection():
         assert ledger.check() == []
@@ -334,3 +336,22 @@ def test_the_page_shows_rentals_newest_first(ann):
     page = ann.get("/rentals").get_data(as_text=True)
     assert page.index(second) < page.index(first)
     assert "You have not rented a number yet." in page  # present, hidden by CSS after a row
+
+
+def test_number_rented_stays_with_its_row_while_it_waits_then_goes(ann):
+    answer = rent(ann, "US:wa").get_data(as_text=True)  # wa never delivers here
+    reference = re.search(r'id="rental-(rent_[^"]+)"', answer).group(1)
+    assert "Number rented" in answer and "?rented=1" in answer
+    assert "Number rented" not in answer.split('<div hx-swap-oob')[0]  # not in #rent-result as well
+    waiting = ann.get(f"/rentals/{reference}?rented=1", htmx=True).get_data(as_text=True)
+    assert "Number rented" in waiting and "?rented=1" in waiting
+    delivered = rented_ago(timedelta(minutes=1), service="tg")  # tg: the SMS came after 30 s
+    poll(ann.client.application)
+    received = ann.get(f"/rentals/{delivered}?rented=1", htmx=True).get_data(as_text=True)
+    assert 'class="sms"' in received and "Number rented" not in received
+
+
+def test_the_dashboard_lists_the_numbers_with_their_refund_buttons(ann):
+    reference = rented_ago(timedelta(minutes=21))
+    page = ann.get("/dashboard").get_data(as_text=True)
+    assert f'id="rental-{reference}"' in page and "Request refund" in page
