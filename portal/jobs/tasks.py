@@ -4,6 +4,7 @@
     tick (each minute)  the ticker: every 2 s, poll the SMS upstreams and send due rows
     reconcile (hourly)  ask the processors what no webhook told (``portal.money.reconcile``)
     expire_demo (15 m)  expire demo checkouts and invoices left unpaid for a day
+    delivery (15 m)     refresh the delivery statistics (``portal.numbers.delivery``)
 
 Each job runs in an app context with a database connection of its own; what it did is in
 the database, so Huey keeps no results.
@@ -20,6 +21,7 @@ from huey import Huey, crontab
 from huey.api import TaskWrapper
 
 from portal.jobs import outbox, senders, ticker
+from portal.numbers import delivery
 from portal.store import db
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,7 @@ class Jobs:
     tick: TaskWrapper
     reconcile: TaskWrapper
     expire_demo: TaskWrapper
+    delivery: TaskWrapper
 
 
 def _in_app(app: Flask, work: Callable[[], object]) -> Callable[[], object]:
@@ -91,5 +94,7 @@ def register(queue: Huey, app: Flask) -> Jobs:
         _in_app(app, lambda: reconcile_now(app)))
     expire = queue.periodic_task(crontab(minute="*/15"), name="expire_demo")(
         _in_app(app, lambda: expire_demo_now(app)))
-    jobs = Jobs(queue, deliver, tick, reconcile, expire)
+    stats = queue.periodic_task(crontab(minute="*/15"), name="delivery")(
+        _in_app(app, lambda: delivery.refresh()))
+    jobs = Jobs(queue, deliver, tick, reconcile, expire, stats)
     return jobs

@@ -8,7 +8,7 @@ import secrets
 
 from flask import Blueprint, abort, current_app, g, redirect, request, url_for
 
-from portal.numbers import catalog, rentals, timeline
+from portal.numbers import catalog, delivery, rentals, timeline
 from portal.web import reasons, views
 from portal.store.fields import utcnow
 from portal.web.i18n import language
@@ -55,7 +55,7 @@ def _page_context(**extra) -> dict:
     context = dict(
         countries=catalog.countries_on_sale(), services=catalog.services(),
         country=country, service=service,
-        offers=catalog.offers(country=country, service=service),
+        offers=catalog.offers(country=country, service=service), delivery=delivery.shown(),
         needs_consent=needs_consent, token=secrets.token_urlsafe(16),
         policy_link=reasons.clause_link("eu.withdrawal_waiver"), notice=None, rental=None,
     )

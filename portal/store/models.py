@@ -348,6 +348,22 @@ class Dispute(BaseModel):
     updated_at = UtcDateTimeField(default=utcnow)
 
 
+class DeliveryStat(BaseModel):
+    """How one country x service delivered over the last ``days`` (``portal.numbers.delivery``):
+    decided rentals, how many got an SMS, the median seconds to the first one."""
+
+    country = CharField(max_length=2)
+    service = CharField(max_length=16)
+    days = IntegerField()
+    rentals = IntegerField()
+    received = IntegerField()
+    median_seconds = IntegerField(null=True)
+    computed_at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("country", "service", "days"), True),)
+
+
 class Lease(BaseModel):
     """A job's claim on work only one consumer may do at a time; it lapses at ``expires_at``
     (a consumer killed while holding it blocks nobody for long)."""
@@ -378,4 +394,4 @@ class ReconcileCheckpoint(BaseModel):
 
 ALL_MODELS = (User, Attempt, Account, LedgerTransaction, Entry, Deposit, Consent, Service, Price, Rental,
               Ticket, TicketMessage, CardRefund, AuditEntry, OutboxMessage, UserSession, Dispute,
-              ReconcileCheckpoint, RentalMessage, RentalEvent, Lease, UpstreamHealth, ApiKey)
+              ReconcileCheckpoint, RentalMessage, RentalEvent, Lease, UpstreamHealth, ApiKey, DeliveryStat)

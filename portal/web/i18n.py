@@ -14,7 +14,7 @@ from functools import lru_cache
 from babel import Locale
 from flask import g, request
 from babel import dates
-from flask_babel import Babel, format_date, get_locale, get_timezone
+from flask_babel import Babel, format_date, format_percent, get_locale, get_timezone
 from flask_babel import gettext, lazy_gettext as _l, ngettext
 
 from portal.accounts import time_zones
@@ -111,6 +111,11 @@ def window(seconds: int) -> str:
     return gettext("%(minutes)s min", minutes=seconds // 60)
 
 
+def percent(share: float) -> str:
+    """A share as a whole percentage in the user's language (``92%``, ``92 %``)."""
+    return format_percent(share, "#,##0%")
+
+
 def day(value) -> str:
     return format_date(value, "long") if value else ""
 
@@ -133,7 +138,7 @@ def init_app(app) -> None:
     Babel(app, locale_selector=select_locale, timezone_selector=select_time_zone,
           default_translation_directories=str(TRANSLATIONS))
     app.jinja_env.filters.update(money=money, coin=coin, when=when, day=day, clock=clock, window=window,
-                                remaining=remaining)
+                                remaining=remaining, percent=percent)
     app.jinja_env.globals.update(
         language=language, LANGUAGE_NAMES=LANGUAGE_NAMES, country_name=country_name,
         by_country_name=by_country_name,
