@@ -12,13 +12,13 @@ the first one, so an editor sees everything to fix at once.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import NamedTuple
+
+import yaml
 
 from sitegen.problems import Problem
 
@@ -36,7 +36,7 @@ REQUIRED = {"title", "summary"}
 SUMMARY_TO_WRITE = "Describe what this version changes (shown on the changes page and in the feed)."
 
 
-class Heading(NamedTuple):  # a tuple: thousands are made on every build
+class Heading(NamedTuple):
     id: str | None  # None: the heading has no explicit id (a problem)
     line: int
     level: int
@@ -61,10 +61,6 @@ class Document:
     cites: bool = False  # whether the body has {{ placeholders }}
     headings: tuple[Heading, ...] = ()
     problems: tuple[Problem, ...] = field(default=(), compare=False)
-    # The front matter's text, hashed, and its problems: an edit below the front matter
-    # (most edits) reuses what reading it gave, without YAML.
-    front_sha256: bytes = b""
-    front_problems: tuple[Problem, ...] = field(default=(), compare=False)
 
     @property
     def body(self) -> str:
@@ -82,53 +78,24 @@ class Document:
         return self.meta_lines.get(key, 1)
 
 
-def load(root: Path, known: dict[str, dict] | None = None, jobs: int = 1,
-         made: dict[Path, tuple[dict, Document]] | None = None
-         ) -> tuple[list[Document], list[Problem], dict[str, dict]]:
+def load(root: Path, known: dict[str, dict] | None = None) -> tuple[list[Document], list[Problem], dict[str, dict]]:
     """Every document below ``root`` (sorted by path), every problem found reading them,
-    and what was read, to pass as ``known`` next time.
+    and what was read from each file, by its path.
 
-    ``known`` (rel path -> what an earlier load read) spares parsing files whose bytes have
-    not changed since: a build reads every file, but parses only the edited ones (on
-    ``jobs`` processes when there are many). ``made`` (path -> the record entry and the
-    Document made from it), kept by a process that builds again and again with the same
-    ``known`` entries, spares making those Documents again.
-    """
+    ``known``, what an earlier load returned: a file whose bytes are as they were then is
+    not parsed again (parsing the front matter of every file would cost a one-page rebuild
+    of 1,000 pages more than the rest of its work)."""
+    known = known or {}
     documents: list[Document] = []
     problems: list[Problem] = []
     read: dict[str, dict] = {}
-    known = known or {}
-    listed = _markdown_files(root)
-    paths = [path for path, _ in listed]
-    unknown: list[tuple[Path, dict | None]] = []  # to parse, with what was read before
-    found: dict[Path, Document] = {}
-    # Like git's index: a file whose size, times and inode are as recorded is not read
-    # again, unless it changed so close to the recording that the times cannot tell
-    # ("racy"). The change time (ctime) counts: a copy that keeps the old modification
-    # time (cp -p, rsync -a, tar) cannot keep it, and nor can anything else that writes.
-    trusted_before = known.get(RECORDED_AT, 0) - RACY_NS
-    stats: dict[Path, list[int]] = {}
-    for path, stat in listed:
-        rel = f"{path.parent.name}/{path.name}"
-        earlier = known.get(rel)
-        stats[path] = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
-        if earlier and earlier.get("stat") == stats[path] and stat.st_ctime_ns < trusted_before:
-            before = made.get(path) if made is not None else None
-            found[path] = before[1] if before and before[0] is earlier else _from_known(path, rel, earlier["sha256"], earlier)
-            if made is not None:
-                made[path] = (earlier, found[path])
-            read[rel] = earlier
-            continue
-        if earlier and earlier["sha256"] == (sha := hashlib.sha256(path.read_bytes()).hexdigest()):
-            found[path] = _from_known(path, rel, sha, earlier)
-        else:
-            unknown.append((path, earlier))
-    found.update(zip((path for path, _ in unknown), _read_all(root, unknown, jobs)))
-    read[RECORDED_AT] = time.time_ns()
-    for path in paths:
-        document = found[path]
-        if document.rel not in read:
-            read[document.rel] = {**_as_known(document), "stat": stats[path]}
+    for path in _markdown_files(root):
+        raw = path.read_bytes()
+        sha = hashlib.sha256(raw).hexdigest()
+        rel = path.relative_to(root).as_posix()
+        entry = known.get(rel) if known.get(rel, {}).get("sha256") == sha else None
+        document = _from_known(root, path, sha, entry) if entry else read_document(root, path, raw)
+        read[rel] = entry or _as_known(document)
         problems.extend(document.problems)
         documents.append(document)
     if not documents:
@@ -136,67 +103,25 @@ def load(root: Path, known: dict[str, dict] | None = None, jobs: int = 1,
     return documents, problems, read
 
 
-def _markdown_files(root: Path) -> list[tuple[Path, os.stat_result]]:
-    """``root/*/*.md`` with their stat, in the order Paths sort (what root.glob would find,
-    without its cost: a build lists every file of the site)."""
-    found = []
-    try:
-        folders = sorted((entry for entry in os.scandir(root) if entry.is_dir()), key=lambda entry: entry.name)
-    except OSError:  # no such folder: "no content found" is reported
-        return []
-    for folder in folders:
-        base = root / folder.name
-        files = sorted((entry for entry in os.scandir(folder.path) if entry.name.endswith(".md") and entry.is_file()),
-                       key=lambda entry: entry.name)
-        found += [(base / entry.name, entry.stat()) for entry in files]
-    return found
-
-
-PARALLEL_FROM = 200  # parsing fewer files than this is quicker than starting workers
-RECORDED_AT = "@recorded_at_ns"
-RACY_NS = 2_000_000_000
-
-
-def _read_all(root: Path, files: list[tuple[Path, dict | None]], jobs: int) -> list[Document]:
-    """Parse ``files``: (path, what an earlier load read from it, or None)."""
-    if jobs <= 1 or len(files) < PARALLEL_FROM:
-        return [read_document(root, path, earlier=earlier) for path, earlier in files]
-    import multiprocessing  # imported only when there is much to parse (see builder.Workers)
-
-    import yaml  # noqa: F401 - once, before the workers fork, not once in each
-
-    # The workers send back plain data, which pickles far faster than Documents.
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        read = pool.starmap(_read_as_known, [(root, path, earlier) for path, earlier in files], chunksize=64)
-    return [_from_known(path, f"{path.parent.name}/{path.name}", known["sha256"], known)
-            for (path, _), known in zip(files, read)]
-
-
-def _read_as_known(root: Path, path: Path, earlier: dict | None) -> dict:
-    return _as_known(read_document(root, path, earlier=earlier))
+def _markdown_files(root: Path) -> list[Path]:
+    """``root/*/*.md``, sorted."""
+    return sorted(path for path in root.glob("*/*.md") if path.is_file())
 
 
 def _as_known(doc: Document) -> dict:
-    return {"sha256": doc.sha256, "body_sha256": doc.body_sha256, "cites": doc.cites, "meta": doc.meta, "meta_lines": doc.meta_lines, "body_line": doc.body_line,
-            "headings": [[h.id, h.line, h.level, h.title] for h in doc.headings],
-            "problems": [[p.line, p.message] for p in doc.problems],
-            "front": [doc.front_sha256, [[p.line, p.message] for p in doc.front_problems]]}
+    """What was read from a file, as plain data."""
+    return {"sha256": doc.sha256, "body_sha256": doc.body_sha256, "cites": doc.cites, "meta": doc.meta, "meta_lines": doc.meta_lines,
+            "body_line": doc.body_line, "headings": [list(h) for h in doc.headings],
+            "problems": [[p.line, p.message] for p in doc.problems]}
 
 
-def _from_known(path: Path, rel: str, sha: str, known: dict) -> Document:
+def _from_known(root: Path, path: Path, sha: str, known: dict) -> Document:
     kind, slug, version, lang, _, _ = _name_parts(path)
     return Document(
-        path=path, rel=rel, kind=kind, slug=slug, version=version, lang=lang, meta=known["meta"],
-        meta_lines=known["meta_lines"], body_line=known["body_line"], sha256=sha,
-        body_sha256=known["body_sha256"], cites=known["cites"],
-        headings=tuple(map(Heading._make, known["headings"])),
-        problems=_problems(path, known["problems"]),
-        front_sha256=known["front"][0], front_problems=_problems(path, known["front"][1]),
-    )
-
-
-def _problems(path: Path, recorded: list[list]) -> tuple[Problem, ...]:
-    return tuple(Problem(path, line, message) for line, message in recorded)
+        path=path, rel=path.relative_to(root).as_posix(), kind=kind, slug=slug, version=version, lang=lang,
+        meta=known["meta"], meta_lines=known["meta_lines"], body_line=known["body_line"], sha256=sha,
+        body_sha256=known["body_sha256"], cites=known["cites"], headings=tuple(map(Heading._make, known["headings"])),
+        problems=tuple(Problem(path, line, message) for line, message in known["problems"]))
 
 
 def _name_parts(path: Path):
@@ -213,34 +138,27 @@ def _name_parts(path: Path):
     return kind, groups.get("name") or folder, groups.get("version"), groups["lang"], allowed, True
 
 
-def read_document(root: Path, path: Path, raw: bytes | None = None, earlier: dict | None = None) -> Document:
-    """Parse one file. ``earlier``, what an earlier load read from the same path: when its
-    front matter is the same text, what it gave is reused instead of parsed again."""
+def read_document(root: Path, path: Path, raw: bytes | None = None) -> Document:
+    """Parse one file."""
     raw = path.read_bytes() if raw is None else raw
-    rel = path.relative_to(root).as_posix()
     problems: list[Problem] = []
     kind, slug, version, lang, allowed, well_named = _name_parts(path)
     if not well_named:
         problems.append(Problem(path, 1, f"file name must look like {'<name>' if kind == 'page' else '<YYYY-MM-DD>'}.<lang>.md"))
-    text = raw.decode("utf-8", errors="replace")
-    front_problems: list[Problem] = []
-    source, body, body_line = _split_front_matter(path, text, front_problems)
-    front_sha256 = hashlib.sha256(source.encode()).digest() if source is not None else b""
-    if earlier and front_sha256 and earlier["front"][0] == front_sha256:
-        meta, meta_lines = earlier["meta"], earlier["meta_lines"]
-        front_problems = list(_problems(path, earlier["front"][1]))
-    else:
-        meta, meta_lines = _parse_front_matter(path, source, front_problems) if source is not None else ({}, {})
-        if not front_problems:  # one that could not be read has no keys to check (nor to miss)
-            meta = _check_meta(path, meta, meta_lines, allowed, kind, version, lang, front_problems)
-    problems += front_problems
+    source, body, body_line = _split_front_matter(path, raw.decode("utf-8", errors="replace"), problems)
+    meta, meta_lines = {}, {}
+    if source is not None:
+        found: list[Problem] = []
+        meta, meta_lines = _parse_front_matter(path, source, found)
+        if not found:  # one that could not be read has no keys to check (nor to miss)
+            meta = _check_meta(path, meta, meta_lines, allowed, kind, version, lang, found)
+        problems += found
     headings = _headings(path, body, body_line, problems)
     return Document(
-        path=path, rel=rel, kind=kind, slug=slug, version=version, lang=lang, meta=meta,
-        meta_lines=meta_lines, body_line=body_line, sha256=hashlib.sha256(raw).hexdigest(),
+        path=path, rel=path.relative_to(root).as_posix(), kind=kind, slug=slug, version=version, lang=lang,
+        meta=meta, meta_lines=meta_lines, body_line=body_line, sha256=hashlib.sha256(raw).hexdigest(),
         body_sha256=hashlib.sha256(body.encode()).hexdigest(), cites="{{" in body,
         headings=headings, problems=tuple(problems),
-        front_sha256=front_sha256, front_problems=tuple(front_problems),
     )
 
 
@@ -249,21 +167,8 @@ _EXPLICIT_ID = re.compile(r"\s*\{[^}]*#([A-Za-z][\w-]*)[^}]*\}\s*$")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 
 
-# _HEADING, line by line, in a text that starts with "\n": a literal first character lets
-# the scan jump from line to line (with "^", it tries every position of the text).
-_HEADING_IN_TEXT = re.compile(r"\n(#{1,6})[^\S\n]+(.*?)[^\S\n]*$", re.MULTILINE)
-
-
 def heading_lines(body: str):
     """(line index, match of _HEADING) of every ATX heading line outside fenced code."""
-    if "```" not in body and "~~~" not in body:  # no code fences: one scan of the text
-        text = "\n" + body
-        line, at = 0, 0
-        for match in _HEADING_IN_TEXT.finditer(text):
-            line += text.count("\n", at, match.start())  # at the newline before the heading
-            at = match.start()
-            yield line, match
-        return
     fenced = False
     for index, text in enumerate(body.split("\n")):
         if _FENCE.match(text):
@@ -308,8 +213,6 @@ def _split_front_matter(path: Path, text: str, problems: list[Problem]) -> tuple
 
 def _parse_front_matter(path: Path, source: str, problems: list[Problem]) -> tuple[dict, dict]:
     """The front matter's mapping and the line of each key ({} and a problem if it is not one)."""
-    import yaml  # only files changed since the last build are parsed: most builds need no YAML
-
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(source)  # libyaml, in PyYAML's wheels
     try:
         node = loader.get_single_node()
