@@ -28,7 +28,7 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
-RECORD_FORMAT = 8  # bump when what a record holds changes
+RECORD_FORMAT = 9  # bump when what a record holds changes
 EXTENSIONS = ("attr_list", "sane_lists", "tables")  # the Markdown extensions every text is rendered with
 # Bump the first number when the Markdown setup or what a cache entry holds changes.
 RENDERER_VERSION = f"5/{version('markdown')}/{','.join(EXTENSIONS)}"
@@ -181,6 +181,7 @@ class OutputStore:
 
     def __init__(self, folder: Path):
         self.folder = folder
+        os.makedirs(folder, exist_ok=True)
 
     def path(self, key: str) -> str:
         return f"{self.folder}/{key}"
@@ -199,13 +200,15 @@ class OutputStore:
     def keep(self, key: str, written: str) -> Stamp:
         """Store the file just written under ``key``; its stamp."""
         found = os.stat(written)
-        fresh = f"{self.path(key)}.{os.getpid()}.tmp"
         try:
-            os.makedirs(self.folder, exist_ok=True)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(fresh)
-            os.link(written, fresh)
-            os.replace(fresh, self.path(key))
+            try:
+                os.link(written, self.path(key))
+            except FileExistsError:  # an earlier file of this key: replaced atomically
+                fresh = f"{self.path(key)}.{os.getpid()}.tmp"
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(fresh)
+                os.link(written, fresh)
+                os.replace(fresh, self.path(key))
         except OSError:  # no hard links here: nothing is stored
             return (-1, -1)
         return found.st_size, found.st_mtime_ns

@@ -35,7 +35,7 @@ def write_site(options: Options, outputs: list[Output], cache: RenderCache, temp
     manifest_path = incremental.manifest_path(options.cache, options.out)
     recorded = incremental.read_record(manifest_path)  # what the last build wrote there, and stored
     previous = recorded if options.out.exists() else {}
-    stale = [o for o in outputs if previous.get(o.path, {}).get("key") != o.key or not (options.out / o.path).exists()]
+    stale = [o for o in outputs if previous.get(o.path, {}).get("key") != o.key or not os.path.exists(f"{options.out}/{o.path}")]
     removed = set(previous) - {o.path for o in outputs}
     report.kept, report.removed = len(outputs) - len(stale), len(removed)
     if not stale and not removed:
@@ -49,6 +49,7 @@ def write_site(options: Options, outputs: list[Output], cache: RenderCache, temp
     try:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
+        _make_folders(tmp, stale)
         _link(tmp, [o for o in stale if o.path in stored], store, None)
         chunks = [range(start, min(start + CHUNK, len(to_render))) for start in range(0, len(to_render), CHUNK)]
         fresh = {path: (entry["ids"], entry["links"]) for path, entry in stored.items() if path.endswith(".html")}
@@ -74,13 +75,17 @@ def write_site(options: Options, outputs: list[Output], cache: RenderCache, temp
 def _link(into: Path, linked: list[Output], store: OutputStore, out: Path | None) -> None:
     """Hard-link outputs into the folder ``into``: from the current site ``out``, or from
     the output store (``out`` None)."""
-    for folder in sorted({os.path.dirname(o.path) for o in linked}):
-        os.makedirs(f"{into}/{folder}", exist_ok=True)
+    _make_folders(into, linked)
     for output in linked:
         if out is None:
             store.place(output.key, f"{into}/{output.path}")
         else:
             os.link(f"{out}/{output.path}", f"{into}/{output.path}")
+
+
+def _make_folders(into: Path, outputs: list[Output]) -> None:
+    for folder in sorted({os.path.dirname(o.path) for o in outputs}):
+        os.makedirs(f"{into}/{folder}", exist_ok=True)
 
 
 def _move_into(tmp: Path, out: Path, stale: list[Output], removed: set[str]) -> None:
@@ -114,12 +119,12 @@ def _write_chunk(indices: range) -> tuple[dict, dict]:
         rendered = [(outputs[index], outputs[index].render()) for index in indices]
     cache.flush()
     for output, data in rendered:
-        target = tmp / output.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        target = f"{tmp}/{output.path}"
+        with open(target, "wb") as file:
+            file.write(data)
         if output.path.endswith(".html"):
             found[output.path] = page_ids_and_links(data.decode("utf-8"))
-        stamps[output.path] = store.keep(output.key, str(target))
+        stamps[output.path] = store.keep(output.key, target)
     return found, stamps
 
 
