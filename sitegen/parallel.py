@@ -8,12 +8,14 @@ PARALLEL_FROM = 16  # below this many texts or pages, starting workers costs mor
 
 
 def in_parallel(function: Callable, items: Sequence, jobs: int, work: int,
-                initializer: Callable | None = None, initargs: tuple = ()) -> list:
+                initializer: Callable | None = None, initargs: tuple = (), *,
+                worth_from: int = PARALLEL_FROM, meanwhile: Callable[[], object] | None = None) -> list:
     """``function`` of every item, in order: on ``jobs`` worker processes when ``work`` (how
-    many texts or pages the items hold) is worth it. ``initializer(*initargs)`` runs first
-    in every process that calls ``function``; the workers are forked, so what it is given
-    is inherited, not sent to them."""
-    if jobs <= 1 or work < PARALLEL_FROM or len(items) < 2:
+    many texts or pages the items hold) reaches ``worth_from``. ``initializer(*initargs)``
+    runs first in every process that calls ``function``; the workers are forked, so what it
+    is given is inherited, not sent to them. ``meanwhile()`` runs in this process while the
+    workers work (not at all without workers)."""
+    if jobs <= 1 or work < worth_from or len(items) < 2:
         if initializer:
             initializer(*initargs)
         return [function(item) for item in items]
@@ -23,4 +25,7 @@ def in_parallel(function: Callable, items: Sequence, jobs: int, work: int,
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(min(jobs, len(items)), mp_context=context, initializer=initializer,
                              initargs=initargs) as pool:
-        return list(pool.map(function, items))
+        results = pool.map(function, items)
+        if meanwhile:
+            meanwhile()
+        return list(results)

@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import yaml
 
+from sitegen.parallel import in_parallel
 from sitegen.problems import Problem
 
 PAGES_DIR = "pages"
@@ -80,7 +81,8 @@ class Document:
         return self.meta_lines.get(key, 1)
 
 
-def load(root: Path, known: dict[str, dict] | None = None) -> tuple[list[Document], list[Problem], dict[str, dict]]:
+def load(root: Path, known: dict[str, dict] | None = None, jobs: int = 1
+         ) -> tuple[list[Document], list[Problem], dict[str, dict]]:
     """Every document below ``root`` (sorted by path), every problem found reading them,
     and what was read from each file, by its path.
 
@@ -92,28 +94,50 @@ def load(root: Path, known: dict[str, dict] | None = None) -> tuple[list[Documen
     recorded only once it is two seconds old, so a change within the same tick of the
     file system's clock is never missed."""
     known = known or {}
+    settled = time.time_ns() - SETTLED_NS
+    listed = [(root / folder / name, f"{folder}/{name}", stat) for folder, name, stat in _markdown_files(root)]
+    read: dict[str, dict] = {}
+    to_parse: list[Path] = []
+    for path, rel, stat in listed:
+        entry = known.get(rel)
+        if entry and entry.get("stat") == _stamp(stat):
+            read[rel] = entry
+        elif entry and entry["sha256"] == _sha256(path):
+            read[rel] = {**entry, "stat": None}  # stamped below
+        else:
+            to_parse.append(path)
+    chunks = [to_parse[start::jobs * 4] for start in range(jobs * 4)]
+    for chunk in in_parallel(_parse, [(root, chunk) for chunk in chunks if chunk], jobs, len(to_parse),
+                             worth_from=PARSE_IN_PARALLEL_FROM):
+        read.update(chunk)
     documents: list[Document] = []
     problems: list[Problem] = []
-    read: dict[str, dict] = {}
-    settled = time.time_ns() - SETTLED_NS
-    for folder, name, stat in _markdown_files(root):
-        path, rel = root / folder / name, f"{folder}/{name}"
-        entry = known.get(rel)
-        seen = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
-        if not entry or entry.get("stat") != seen:
-            with open(path, "rb") as file:
-                raw = file.read()
-            sha = hashlib.sha256(raw).hexdigest()
-            if not entry or entry["sha256"] != sha:
-                entry = _as_known(read_document(root, path, raw))
-            entry = {**entry, "stat": seen if stat.st_ctime_ns < settled else None}
-        document = _from_known(path, rel, entry)
-        read[rel] = entry
-        problems.extend(document.problems)
-        documents.append(document)
+    for path, rel, stat in listed:
+        if read[rel].get("stat") is None and stat.st_ctime_ns < settled:
+            read[rel] = {**read[rel], "stat": _stamp(stat)}
+        documents.append(_from_known(path, rel, read[rel]))
+        problems.extend(documents[-1].problems)
     if not documents:
         problems.append(Problem(root, 1, "no content found (expected <policy>/<version>.<lang>.md)"))
     return documents, problems, read
+
+
+PARSE_IN_PARALLEL_FROM = 200  # files: fewer are parsed here sooner than workers would start
+
+
+def _parse(work: tuple[Path, list[Path]]) -> dict[str, dict]:
+    """What is read from each of the files, by path."""
+    root, paths = work
+    return {f"{path.parent.name}/{path.name}": _as_known(read_document(root, path, None)) for path in paths}
+
+
+def _stamp(stat: os.stat_result) -> list[int]:
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as file:
+        return hashlib.sha256(file.read()).hexdigest()
 
 
 SETTLED_NS = 2_000_000_000

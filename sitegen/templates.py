@@ -62,6 +62,18 @@ class Templates:
             self._envs[lang] = env
         return self._envs[lang]
 
+    def load(self, languages: tuple[str, ...]) -> None:
+        """Compile every template in every language, and load each language's locale data."""
+        for lang in languages:
+            for path in sorted(self.folder.rglob("*")):
+                if path.is_file():
+                    try:
+                        self.env(lang).get_template(path.relative_to(self.folder).as_posix())
+                    except jinja2.TemplateError:
+                        return  # the build reports it, where the template is used
+            language_name(lang)
+            _date(date.today(), "long", lang)
+
     def render(self, name: str, lang: str, context: dict) -> str:
         try:
             return self.env(lang).get_template(name).render(context)
