@@ -66,6 +66,7 @@ def write_site(options: Options, outputs: list[Output], cache: RenderCache, temp
             _link(tmp, [o for o in outputs if o.path not in stale_paths], store, options.out)
             _swap(tmp, options.out)
     finally:
+        _share()  # the outputs are not kept beyond this build
         shutil.rmtree(tmp, ignore_errors=True)
     incremental.write_record(manifest_path, manifest)
     store.drop({entry["key"] for entry in recorded.values()} - {entry["key"] for entry in manifest.values()})
@@ -105,9 +106,9 @@ def _move_into(tmp: Path, out: Path, stale: list[Output], removed: set[str]) -> 
 _writing: tuple[list[Output], RenderCache, Path, OutputStore] | None = None  # what a process writes
 
 
-def _share(outputs: list[Output], cache: RenderCache, tmp: Path, store: OutputStore) -> None:
+def _share(*writing) -> None:
     global _writing
-    _writing = outputs, cache, tmp, store
+    _writing = writing or None
 
 
 def _write_chunk(indices: range) -> tuple[dict, dict]:
