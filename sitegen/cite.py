@@ -15,9 +15,6 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from babel.dates import format_date, get_day_names
-from babel.lists import format_list
-from babel.numbers import format_currency, format_decimal
 
 from portal.policy import Terms
 from translations.catalog import translations
@@ -72,6 +69,10 @@ def formatted_values(terms: Terms, lang: str) -> dict[str, str]:
 
 
 def _format(name: str, value: object, terms: Terms, lang: str) -> str:
+    from babel.dates import format_date  # here: only a text that cites needs Babel (see templates.Formats)
+    from babel.lists import format_list
+    from babel.numbers import format_currency, format_decimal
+
     if name in MONEY:
         return format_currency(Decimal(value).scaleb(-2), terms.currency, locale=lang)
     if isinstance(value, datetime):
@@ -86,6 +87,9 @@ def _format(name: str, value: object, terms: Terms, lang: str) -> str:
 
 
 def _day_range(days: tuple[int, ...], lang: str) -> str:
+    from babel.dates import get_day_names
+    from babel.lists import format_list
+
     names = get_day_names("wide", locale=lang)
     if list(days) == list(range(days[0], days[-1] + 1)) and len(days) > 2:
         return translations(lang).gettext("%(first)s to %(last)s") % {
