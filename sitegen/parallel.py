@@ -8,13 +8,11 @@ PARALLEL_FROM = 16  # below this many texts or pages, starting workers costs mor
 
 
 def in_parallel(function: Callable, items: Sequence, jobs: int, work: int,
-                initializer: Callable | None = None, initargs: tuple = (), *,
-                worth_from: int = PARALLEL_FROM, meanwhile: Callable[[], object] | None = None) -> list:
+                initializer: Callable | None = None, initargs: tuple = (), *, worth_from: int = PARALLEL_FROM) -> list:
     """``function`` of every item, in order: on ``jobs`` worker processes when ``work`` (how
     many texts or pages the items hold) reaches ``worth_from``. ``initializer(*initargs)``
     runs first in every process that calls ``function``; the workers are forked, so what it
-    is given is inherited, not sent to them. ``meanwhile()`` runs in this process while the
-    workers work (not at all without workers)."""
+    is given is inherited, not sent to them."""
     if jobs <= 1 or work < worth_from or len(items) < 2:
         if initializer:
             initializer(*initargs)
@@ -33,9 +31,6 @@ def in_parallel(function: Callable, items: Sequence, jobs: int, work: int,
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(min(jobs, len(items)), mp_context=context, initializer=initializer,
                                  initargs=initargs) as pool:
-            results = pool.map(function, items)
-            if meanwhile:
-                meanwhile()
-            return list(results)
+            return list(pool.map(function, items))
     finally:
         gc.unfreeze()  # here it is garbage like any other (`serve` builds again and again)

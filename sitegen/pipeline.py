@@ -63,13 +63,9 @@ def build(options: Options) -> Report:
     cache = RenderCache(options.cache)
     try:
         templates = Templates(options.beside_content("templates"), options.cache / "templates")
-        # While workers render the Markdown, this process compiles the templates and loads
-        # the languages' locale data once, for the workers that write the pages to inherit
-        # (each of them did it for itself: the cold build of 1,000 bench pages, within 2.5x
-        # of Hugo, took 0.1 s of CPU less).
         dates = {day for policy in site.policies.values() for v in policy.versions for day in (v.published_at, v.effective_at)}
-        report.rendered_bodies = render_missing(bodies, cache, options.jobs,
-                                                meanwhile=lambda: templates.load(site.languages, dates))
+        templates.format_dates(site.languages, dates)
+        report.rendered_bodies = render_missing(bodies, cache, options.jobs)
         planner = Planner(site, bodies, cache, templates, options.beside_content("static"), options.site_url)
         write_site(options, planner.outputs(), cache, templates.folder, report)
         templates.formats.save()
@@ -98,7 +94,7 @@ def prepare(options: Options):
     return bodies, site
 
 
-def render_missing(bodies: dict[Path, Body], cache: RenderCache, jobs: int, meanwhile=None) -> int:
+def render_missing(bodies: dict[Path, Body], cache: RenderCache, jobs: int) -> int:
     """Render the texts that are not in the render cache; how many there were. The versions
     of one policy in one language share most sections: they are rendered together."""
     missing = cache.missing_bodies(body.key for body in bodies.values())
@@ -107,7 +103,7 @@ def render_missing(bodies: dict[Path, Body], cache: RenderCache, jobs: int, mean
         if body.key in missing:
             groups.setdefault((body.doc.slug, body.doc.lang), {})[body.key] = body
     batches = _batches([list(group.values()) for group in groups.values()], jobs)
-    in_parallel(_render_batch, [(cache.folder, batch) for batch in batches], jobs, len(missing), meanwhile=meanwhile)
+    in_parallel(_render_batch, [(cache.folder, batch) for batch in batches], jobs, len(missing))
     return len(missing)
 
 

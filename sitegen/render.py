@@ -45,7 +45,8 @@ class _PlainText(Extension):
 
 class _MarkPlainText(Treeprocessor):
     def run(self, root) -> None:
-        patterns = [pattern.getCompiledRegExp() for pattern in self.md.inlinePatterns]
+        # Each expression once: several patterns share theirs (links and references).
+        patterns = list(dict.fromkeys(pattern.getCompiledRegExp() for pattern in self.md.inlinePatterns))
 
         def plain(text: str | None) -> bool:
             return bool(text) and not isinstance(text, AtomicString) and not any(p.search(text) for p in patterns)

@@ -60,15 +60,10 @@ class Templates:
             self._envs[lang] = env
         return self._envs[lang]
 
-    def load(self, languages: tuple[str, ...], dates: set[datetime]) -> None:
-        """Compile every template in every language, and format the dates in each."""
+    def format_dates(self, languages: tuple[str, ...], dates: set[datetime]) -> None:
+        """Format the dates and the names of the languages, here, before any worker starts:
+        the workers inherit them, and only this process keeps them for the next builds."""
         for lang in languages:
-            for path in sorted(self.folder.rglob("*")):
-                if path.is_file():
-                    try:
-                        self.env(lang).get_template(path.relative_to(self.folder).as_posix())
-                    except jinja2.TemplateError:
-                        return  # the build reports it, where the template is used
             self.formats.language_name(lang)
             for day in dates:
                 self.formats.date(day, "long", lang)
