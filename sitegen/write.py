@@ -49,7 +49,6 @@ def write_site(options: Options, outputs: list[Output], cache: RenderCache, temp
     try:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        _make_folders(tmp, stale)
         _link(tmp, [o for o in stale if o.path in stored], store, None)
         chunks = [range(start, min(start + CHUNK, len(to_render))) for start in range(0, len(to_render), CHUNK)]
         fresh = {path: (entry["ids"], entry["links"]) for path, entry in stored.items() if path.endswith(".html")}
@@ -116,6 +115,7 @@ def _write_chunk(indices: range) -> tuple[dict, dict]:
     stamp of each file."""
     outputs, cache, tmp, store = _writing
     found, stamps = {}, {}
+    _make_folders(tmp, [outputs[index] for index in indices])
     with cache.reading():  # one read transaction for the chunk, not one per body
         rendered = [(outputs[index], outputs[index].render()) for index in indices]
     cache.flush()
