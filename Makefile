@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-SYSTEM_PACKAGES := chromium=chromium postgresql
+SYSTEM_PACKAGES := chromium=chromium postgresql redis-server=redis-server
 
 .PHONY: run test bench i18n setup system site clean
 
@@ -15,14 +15,18 @@ system:
 site: setup
 	$(PY) build.py --out build/site
 
-# The portal under gunicorn, serving the built policy site on the same origin. Without
-# Stripe or crypto keys it runs the demo processor and seeds demo users (logins printed).
+# The portal under gunicorn, serving the built policy site on the same origin, and beside it
+# a consumer of its job queue (Ctrl-C stops both). Without Stripe or crypto keys it runs the
+# demo processor and seeds demo users (logins printed). With REDIS_URL set the queue is on
+# Redis, otherwise in a SQLite file under instance/.
 WORKERS ?= 2
+JOB_WORKERS ?= 4
 run: setup
 	$(PY) build.py --out build/site
 	PUBLIC_URL=http://$(HOST):$(PORT) $(PY) -m flask --app portal seed-demo
-	PUBLIC_URL=http://$(HOST):$(PORT) $(PY) -m gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
-		--preload --access-logfile - "portal:create_app()"
+	PUBLIC_URL=http://$(HOST):$(PORT) scripts/run-together \
+		"$(PY) -m gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --preload --access-logfile - 'portal:create_app()'" \
+		"$(PY) -m flask --app portal jobs --workers $(JOB_WORKERS)"
 
 test: setup system
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -61,6 +61,7 @@ def _prepare(work: Path) -> dict:
                    capture_output=True)
     env = {"DATABASE_URL": f"sqlite:///{work / 'portal.sqlite3'}", "SITE_DIR": str(site),
            "SECRET_KEY": "bench-secret", "PUBLIC_URL": "http://127.0.0.1",
+           "QUEUE_FILE": str(work / "queue.sqlite3"),
            "SMS_PROVIDER": "simulator", "SMS_SIMULATOR": "default=never"}
     from portal import create_app
     from portal.accounts import users

@@ -13,7 +13,8 @@ import argparse
 import importlib
 import sys
 
-BENCHMARKS = {"site": "site_bench", "portal": "portal_bench", "rentals": "portal_rentals_bench"}  # name -> module
+BENCHMARKS = {"site": "site_bench", "portal": "portal_bench", "rentals": "portal_rentals_bench",
+              "jobs": "jobs_bench"}  # name -> module
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,8 @@
 
 Nothing happens at import time. The factory binds the database (and brings it to the
 current schema), wires htmx-flask, CSRF protection, flask-babel and the security headers,
-and registers one blueprint per area of ``portal/routes``.
+builds the job queue and the payment gateways, and registers one blueprint per area of
+``portal/routes``.
 """
 
 from __future__ import annotations
@@ -35,17 +36,19 @@ def create_app(config: dict | None = None) -> Flask:
     Htmx(app)
     csrf.init_app(app)
 
-    from portal import cli
+    from portal import cli, jobs
     from portal.money import gateways
     from portal.routes import BLUEPRINTS, webhooks
-    from portal.web import errors, i18n, reasons, security, views
+    from portal.web import errors, i18n, reasons, records, security, views
 
     i18n.init_app(app)
     reasons.init_app(app)
+    records.init_app(app)
     security.init_app(app)
     views.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    jobs.init_app(app)
     gateways.init_app(app)
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(f"portal.routes.{name}").bp)

@@ -1,6 +1,6 @@
 """Command-line tools: ``flask --app portal ledger-check`` verifies the ledger's invariants,
 ``reconcile`` applies what the processors say happened and no webhook told, ``seed-demo``
-creates the demo customers and prints their logins."""
+creates the demo customers and prints their logins, ``jobs`` runs a job consumer."""
 
 from __future__ import annotations
 
@@ -64,6 +64,9 @@ def seed_demo():
 
 
 def init_app(app) -> None:
+    from portal.jobs.consumer import run_consumer
+
+    app.cli.add_command(run_consumer)
     app.cli.add_command(ledger_check)
     app.cli.add_command(reconcile)
     app.cli.add_command(seed_demo)

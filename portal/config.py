@@ -23,7 +23,8 @@ ENV_KEYS = (
     "CRYPTO_API_KEY", "CRYPTO_IPN_SECRET", "CRYPTO_API_BASE",
     "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM",
     "SMS_PROVIDER", "SMS_SIMULATOR", "SMS_ACTIVATE_URL", "SMS_ACTIVATE_KEY",
-    "SMS_TIMEOUT_SECONDS", "SMS_RETRIES",
+    "SMS_TIMEOUT_SECONDS", "SMS_RETRIES", "SMS_PUSH_ALLOWED", "REDIS_URL", "QUEUE_FILE",
+    "OUTBOX_CLAIM_SECONDS",
 )
 
 
@@ -78,6 +79,9 @@ def defaults() -> dict:
         "STATEMENT_PAGE_SIZE": 25,
         "TRUST_PROXY": 0,
         "DEMO_SEED": False,
+        # seed-demo makes every demo service's wait window this many seconds (0: the
+        # catalog's own windows), to try a failed-SMS refund within a minute
+        "DEMO_WAIT_SECONDS": 0,
         # Notification email (portal.support.notifications): none sent while SMTP_HOST is empty
         "SMTP_HOST": "",
         "SMTP_PORT": 25,
@@ -92,6 +96,16 @@ def defaults() -> dict:
         "SMS_ACTIVATE_KEY": "",
         "SMS_TIMEOUT_SECONDS": 5,
         "SMS_RETRIES": 2,
+        # Upstream pushes (POST /webhooks/sms/<provider>): the client addresses or networks
+        # allowed to push, comma-separated (e.g. "203.0.113.0/24, 198.51.100.7"); empty: any
+        "SMS_PUSH_ALLOWED": "",
+        # The queue (portal.jobs.queue): Redis when REDIS_URL is set, else a SQLite file
+        "REDIS_URL": "",
+        "QUEUE_FILE": str(INSTANCE / "queue.sqlite3"),
+        "QUEUE_IMMEDIATE": False,
+        # How long a consumer may take to deliver one outbox row before another may take it
+        # over (a consumer killed mid-delivery): well above an SMTP or webhook timeout
+        "OUTBOX_CLAIM_SECONDS": 60,
     }
 
 
@@ -103,6 +117,7 @@ def load(overrides: dict | None) -> dict:
             config[key] = os.environ[key]
     config["TRUST_PROXY"] = int(os.environ.get("PORTAL_TRUST_PROXY", config["TRUST_PROXY"]))
     config["DEMO_SEED"] = _flag(os.environ.get("PORTAL_DEMO_SEED"), config["DEMO_SEED"])
+    config["DEMO_WAIT_SECONDS"] = _seconds("PORTAL_DEMO_WAIT_SECONDS", config["DEMO_WAIT_SECONDS"])
     config["SMTP_STARTTLS"] = _flag(os.environ.get("SMTP_STARTTLS"), config["SMTP_STARTTLS"])
     config.update(overrides or {})
     if not config.get("SECRET_KEY"):
@@ -121,6 +136,16 @@ def load(overrides: dict | None) -> dict:
         _flag(os.environ.get("PORTAL_SECURE_COOKIES"), config["PUBLIC_URL"].startswith("https:")),
     )
     return config
+
+
+def _seconds(variable: str, default: int) -> int:
+    """A whole number of seconds from the environment, refused clearly when it is not one."""
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit() or not 0 <= int(raw) <= 86_400:
+        raise RuntimeError(f"{variable} must be a whole number of seconds from 0 to 86400, not {raw!r}")
+    return int(raw)
 
 
 def _derived(secret_key: str, name: str) -> str:

@@ -1,12 +1,12 @@
 """Demo data for ``make run``: a customer, an EU customer, a staff user and the number
-catalog."""
+catalog (with short wait windows when ``DEMO_WAIT_SECONDS`` asks for them)."""
 
 from __future__ import annotations
 
 from portal.accounts import users
 from portal.numbers import catalog
 from portal.store.fields import utcnow
-from portal.store.models import User
+from portal.store.models import Service, User
 from portal.policy import terms_in_force
 from portal.site_versions import published
 
@@ -28,4 +28,7 @@ def seed(config) -> list[tuple[str, str, str]]:
             if staff:
                 User.update(is_staff=True).where(User.id == user.id).execute()
     catalog.seed_demo()  # the number catalog: services x countries with prices
+    if config.get("DEMO_WAIT_SECONDS"):
+        # A rental keeps the window it was rented with; new rentals get the short one.
+        Service.update(wait_seconds=config["DEMO_WAIT_SECONDS"]).execute()
     return [(role, email, password) for role, email, password, *_ in DEMO_USERS]

@@ -89,6 +89,12 @@ DISPUTE_OPEN = ("needs_response", "under_review")
 TICKET_STATES = ("open", "answered", "closed", "approved", "denied")
 TICKET_OPEN = ("open", "answered")
 
+# An outbox row (``portal.jobs.outbox``): pending -> sending -> sent, or back to pending
+# for the next try, or dead after the last one (staff may make a dead row pending again).
+# A delivery loop, not a forward-only machine: these are its states.
+OUTBOX_STATES = ("pending", "sending", "sent", "dead")
+OUTBOX_DUE = ("pending", "sending")  # sending: claimable again once its claim has lapsed
+
 # An account's standing (set by staff, or restricted while a card dispute is open): only an
 # active account may deposit or rent.
 STANDINGS = ("active", "restricted", "suspended", "terminated")

@@ -205,12 +205,16 @@ def _ids(ids_of: dict[str, set[str]], pages, path: str) -> set[str]:
     return ids_of[path]
 
 
+# The portal's pages that the site links to: the portal answers them on the site's origin.
+PORTAL_PAGES = frozenset({"/login", "/register"})
+
+
 @functools.lru_cache(maxsize=65536)
 def _resolve(folder: str, href: str) -> tuple[str | None, str]:
     """The output path and fragment a link on a page in ``folder`` leads to (None: external)."""
     href = html.unescape(href)
     parts = urlsplit(href)
-    if parts.scheme or parts.netloc or href.startswith("mailto:"):
+    if parts.scheme or parts.netloc or href.startswith("mailto:") or parts.path in PORTAL_PAGES:
         return None, ""
     if not parts.path:
         return "#self", parts.fragment

@@ -11,6 +11,9 @@ The output tree is the URL contract:
     /<lang>/<policy>/history/index.html          every version with dates and summaries
     /<lang>/feed.xml, /sitemap.xml, /404.html, /assets/*, /versions.json
 
+A stylesheet's name carries its content's hash (``/assets/site.<16 hex>.css``), so it can be
+cached for a year: a changed stylesheet is a new name, and every page naming it changes.
+
 Each output carries a key: the hash of everything it is made from (the rendered Markdown
 it shows, the templates it uses, the translations, the dates and titles of its policy's
 versions). A rebuild renders only the outputs whose key changed.
@@ -36,6 +39,7 @@ from sitegen.render import redline
 from sitegen.templates import Templates
 
 ASSETS_DIR = "assets"
+FINGERPRINTED = (".css",)  # the assets published under a name that carries their hash
 NAV_TEMPLATE = "_nav.html"
 
 
@@ -65,6 +69,21 @@ def table_of_contents(body_html: str) -> list[tuple[str, Markup]]:
     return [(anchor, Markup(_TAG.sub("", title))) for anchor, title in _SECTION_HEADING.findall(body_html)]
 
 
+def asset_names(static_dir: Path) -> dict[str, str]:
+    """{asset: its published name}: ``site.css`` -> ``site.<first 16 hex of its sha256>.css``
+    for the fingerprinted kinds, the name itself for the others (the favicon)."""
+    names = {}
+    for path in sorted(static_dir.rglob("*")):
+        if path.is_file():
+            rel = path.relative_to(static_dir).as_posix()
+            if path.suffix in FINGERPRINTED:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+                names[rel] = f"{rel.removesuffix(path.suffix)}.{digest}{path.suffix}"
+            else:
+                names[rel] = rel
+    return names
+
+
 def _shown_meta(doc: Document) -> list:
     """The front matter a page may show (its title and summary, say): all of it but the
     hash of the English text a translation was made from. (What a policy version shows of
@@ -86,6 +105,7 @@ class Planner:
         # What many pages share, computed once per language.
         self._titles = {lang: {slug: self._policy_title(p, lang) for slug, p in site.policies.items()
                                if p.visible(site.now)} for lang in site.languages}
+        self._asset_names = asset_names(static_dir)
         self._nav_html: dict[str, Markup] = {}
         self._nav = {lang: incremental.key(self._nav_signature(lang)) for lang in site.languages}
         self._policy_signatures = {(slug, lang): incremental.key(self._policy_signature(p, lang))
@@ -158,7 +178,7 @@ class Planner:
     def _page(self, path: str, template: str, lang: str, context: dict, *, bodies=(), deps=(), listed=True) -> Output:
         keys = [self.bodies[doc.path].key for doc in bodies]
         key = incremental.key(path, self.templates.key(template, lang), self.templates.key(NAV_TEMPLATE, lang), keys,
-                    list(deps), self._nav[lang], self.site_url)
+                              list(deps), self._nav[lang], self.site_url, self._asset_names)
 
         def render() -> bytes:
             full = dict(context)
@@ -219,7 +239,8 @@ class Planner:
             if path.is_file():
                 data = path.read_bytes()
                 rel = path.relative_to(self.static_dir).as_posix()
-                outputs.append(Output(f"{ASSETS_DIR}/{rel}", hashlib.sha256(data).hexdigest(), lambda data=data: data))
+                outputs.append(Output(f"{ASSETS_DIR}/{self._asset_names[rel]}", hashlib.sha256(data).hexdigest(),
+                                      lambda data=data: data))
         return outputs
 
     # --- what pages share ----------------------------------------------------------------
@@ -241,6 +262,7 @@ class Planner:
             "policy_titles": self._titles[lang],
             "pages": {name: docs[lang] for name, docs in self.site.pages.items() if lang in docs},
             "site_nav": self._site_nav(lang),
+            "assets": self._asset_names,
         }
 
     def _site_nav(self, lang: str) -> Markup:

@@ -10,6 +10,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The portal's fixtures (databases, apps, people), for tests/portal and tests/jobs.
+pytest_plugins = ["tests.portal.fixtures"]
+
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> Path:

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from peewee import IntegrityError
 
-from portal.accounts import attempts, sessions
+from portal.accounts import attempts, sessions, time_zones
 from portal.money import ledger
 from portal.store.db import database
 from portal.store.fields import utcnow
@@ -65,18 +65,22 @@ def _check_password(password: str, field: str = "password") -> dict[str, str]:
     return {}
 
 
-def _check_profile(language: str, country: str) -> dict[str, str]:
+def _check_profile(language: str, country: str, time_zone: str = time_zones.DEFAULT) -> dict[str, str]:
     errors = {}
     if language not in LANGUAGES:
         errors["language"] = "language.invalid"
     if country not in COUNTRIES:
         errors["country"] = "country.invalid"
+    if not time_zones.is_zone(time_zone):
+        errors["time_zone"] = "time_zone.invalid"
     return errors
 
 
 def register(*, email: str, password: str, language: str, country: str, accepted: bool,
-             terms: Published, params: dict, limit: attempts.Limit | None = None) -> User:
-    """Create a customer with a wallet, recording the accepted Terms version and its hash.
+             terms: Published, params: dict, limit: attempts.Limit | None = None,
+             time_zone: str | None = None) -> User:
+    """Create a customer with a wallet, recording the accepted Terms version and its hash;
+    times are shown in the browser's ``time_zone`` (UTC when it told none we know).
 
     Whether an email address has an account shows in the answer (created, or
     ``email.taken``), so a client asking gets only so many answers: ``limit``, counted per
@@ -97,7 +101,8 @@ def register(*, email: str, password: str, language: str, country: str, accepted
         with database.atomic():
             user = User.create(
                 email=email, password_hash=hasher(params).hash(password), language=language,
-                country=country.upper(), terms_version=terms.version, terms_sha256=terms.sha256,
+                country=country.upper(), time_zone=time_zones.from_browser(time_zone),
+                terms_version=terms.version, terms_sha256=terms.sha256,
                 terms_accepted_at=utcnow(),
             )
             ledger.open_wallet(user)
@@ -138,13 +143,13 @@ def authenticate(email: str, password: str, *, address: str, params: dict, max_f
     return LoginResult(user)
 
 
-def update_preferences(user: User, *, language: str, country: str) -> None:
+def update_preferences(user: User, *, language: str, country: str, time_zone: str) -> None:
     country = (country or "").upper()
-    errors = _check_profile(language, country)
+    errors = _check_profile(language, country, time_zone)
     if errors:
         raise FormError(errors)
-    User.update(language=language, country=country).where(User.id == user.id).execute()
-    user.language, user.country = language, country
+    User.update(language=language, country=country, time_zone=time_zone).where(User.id == user.id).execute()
+    user.language, user.country, user.time_zone = language, country, time_zone
 
 
 def change_password(user: User, *, current: str, new: str, confirm: str, params: dict,

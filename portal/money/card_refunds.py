@@ -97,9 +97,9 @@ def eligibility(deposit: Deposit, now: datetime | None = None) -> Decision:
     return _decision(deposit, _facts([deposit]), now or utcnow())
 
 
-def days_left(decision: Decision, now: datetime | None = None) -> int:
-    """Days (begun) until the refund window closes: 7 just after a deposit, 1 on its last day."""
-    return max(0, -(-(decision.deadline - (now or utcnow())) // timedelta(days=1)))
+def time_left(decision: Decision, now: datetime | None = None) -> timedelta:
+    """How long until the refund window closes (zero once it has)."""
+    return max(timedelta(0), decision.deadline - (now or utcnow()))
 
 
 def approve(ticket_id: int, staff: User, note: str = "", now: datetime | None = None) -> Outcome:
@@ -247,14 +247,14 @@ def for_deposit(deposit_id: int) -> CardRefund | None:
 @dataclass(frozen=True)
 class Meter:
     """What a deposit's refund meter shows: the decision for a credited deposit (with the
-    days left while refundable) and the open refund request, if any."""
+    time left while refundable) and the open refund request, if any."""
 
     decision: Decision | None
-    days_left: int
+    left: timedelta
     request: Ticket | None
 
 
-NO_METER = Meter(None, 0, None)
+NO_METER = Meter(None, timedelta(0), None)
 
 
 def meters(deposits: list[Deposit], now: datetime | None = None) -> dict[int, Meter]:
@@ -267,6 +267,6 @@ def meters(deposits: list[Deposit], now: datetime | None = None) -> dict[int, Me
             shown[deposit.id] = NO_METER
             continue
         decision = _decision(deposit, facts, now)
-        shown[deposit.id] = Meter(decision, days_left(decision, now) if decision.allowed else 0,
+        shown[deposit.id] = Meter(decision, time_left(decision, now) if decision.allowed else timedelta(0),
                                   facts.requests.get(deposit.id))
     return shown

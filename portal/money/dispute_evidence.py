@@ -14,7 +14,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from portal.money import ledger
-from portal.store.models import Consent, Deposit, Dispute, Entry, LedgerTransaction, Rental, Service, Ticket, User
+from portal.numbers import timeline
+from portal.store.models import (
+    Consent, Deposit, Dispute, Entry, LedgerTransaction, Rental, RentalEvent, Service, Ticket, User,
+)
 from portal.policy import terms
 from portal.site_versions import SiteNotBuilt, published
 
@@ -32,6 +35,7 @@ class Facts:
     consents: list[Consent]
     rentals: list[Rental]
     entries: list[Entry]
+    timelines: dict[int, list[RentalEvent]]  # rental id -> its events (portal.numbers.timeline)
     refund_tickets: list[Ticket]
 
 
@@ -56,19 +60,20 @@ def assemble(dispute: Dispute, *, public_url: str, site_dir: str) -> dict[str, s
     deposit = Deposit.get_by_id(dispute.deposit_id)
     customer = User.get_by_id(dispute.user_id)
     since = deposit.credited_at or deposit.created_at
+    rentals = list(Rental.select(Rental, Service).join(Service)
+                   .where(Rental.user == customer.id, Rental.rented_at >= since).order_by(Rental.id))
     facts = Facts(
         customer=customer,
         deposit=deposit,
         terms_url=_policy_url(public_url, site_dir, customer.terms_version),
         deposit_terms_url=_policy_url(public_url, site_dir, deposit.terms_version),
         consents=list(Consent.select().where(Consent.user == customer.id).order_by(Consent.id)),
-        rentals=list(Rental.select(Rental, Service).join(Service)
-                     .where(Rental.user == customer.id, Rental.rented_at >= since)
-                     .order_by(Rental.id)),
+        rentals=rentals,
         entries=list(Entry.select(Entry, LedgerTransaction).join(LedgerTransaction)
                      .where(Entry.account == ledger.wallet(customer.id)).order_by(Entry.id)),
         refund_tickets=list(Ticket.select().where(Ticket.deposit == deposit.id,
                                                   Ticket.category == "card_refund")),
+        timelines=timeline.of_many([rental.id for rental in rentals]),
     )
     return evidence_fields(facts)
 
@@ -119,6 +124,11 @@ def _activity(facts: Facts) -> str:
         lines.append(f"{_stamp(rental.rented_at)} rented +{rental.phone.lstrip('+')} for "
                      f"{rental.service.name} ({rental.country}), {_usd(rental.price_cents)} USD: "
                      f"{outcome}")
+        steps = [f"{_stamp(event.at)} {event.kind.replace('_', ' ')}"
+                 + (f" ({event.detail})" if event.detail else "")
+                 for event in facts.timelines.get(rental.id, [])]
+        if steps:
+            lines.append("  timeline: " + "; ".join(steps))
     if not facts.rentals:
         lines.append("No number was rented after this deposit.")
     return "\n".join(lines)

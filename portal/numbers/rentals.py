@@ -9,17 +9,26 @@ A rental moves only forward, by conditional UPDATEs (``WHERE state IN ...``)::
 
 Renting asks the provider for a number first, then debits the wallet and records the
 rental in one database transaction; any provider error charges nothing, and a database
-failure after the provider answered cancels the number (best effort). A refund is decided
-by ``portal.policy.sms_refund_decision`` under the rental's own clock, then the number is
-cancelled at the provider first: if an SMS arrived meanwhile it is recorded and the refund
-refused; otherwise the rental moves to ``refunded`` and the price it was bought at is
-credited in the same transaction. The conditional UPDATE lets exactly one of any number of
-concurrent requests credit, and the ledger's idempotency key ``rental:<id>:refund`` backs
-it up. The database is the record; the provider is asked, never trusted to remember.
+failure after the provider answered cancels the number (best effort). While the polling
+job knows the upstream to be failing (``portal.numbers.health``), renting and refunding
+answer at once that the provider is unavailable instead of waiting on it.
+
+What the provider reports is recorded by ``record`` (from the polling job, a push, or the
+cancel of a refund): every SMS once (``RentalMessage``), the first one moving the rental to
+``received``; an activation may receive more until its window ends, when the provider is
+told it is finished. A refund is decided by ``portal.policy.sms_refund_decision`` under the
+rental's own clock, then the number is cancelled at the provider first: if an SMS arrived
+meanwhile it is recorded and the refund refused; otherwise the rental moves to
+``refunded`` and the price it was bought at is credited in the same transaction. The
+conditional UPDATE lets exactly one of any number of concurrent requests credit, and the
+ledger's idempotency key ``rental:<id>:refund`` backs it up. Each step is written to the
+rental's timeline (``portal.numbers.timeline``). The database is the record; the provider
+is asked, never trusted to remember.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import secrets
@@ -28,11 +37,11 @@ from datetime import datetime, timedelta
 
 from peewee import IntegrityError
 
-from portal.numbers import catalog
+from portal.numbers import catalog, health, timeline
 from portal.money import ledger, postings
-from portal.store.db import money_transaction
+from portal.store.db import database, money_transaction
 from portal.store.fields import utcnow
-from portal.store.models import Consent, Rental, Service, User
+from portal.store.models import Consent, Rental, RentalMessage, Service, User
 from portal.policy import (
     Decision, refund_abuse_decision, requires_withdrawal_waiver, sms_refund_decision,
     terms_in_force,
@@ -40,7 +49,7 @@ from portal.policy import (
 from portal.site_versions import Published
 from portal.states import may_transact
 from portal.numbers.sms import (
-    Message, NoNumbers, ProviderError, Simulator, SmsActivateClient, SmsProvider,
+    Message, NoNumbers, ProviderError, Simulator, SmsActivateClient, SmsProvider, Status,
     provider_from_config,
 )
 
@@ -57,6 +66,9 @@ TRANSITIONS = {
     REFUNDED: frozenset(),
 }
 TOKEN = re.compile(r"[A-Za-z0-9_-]{8,43}")
+# How long after its window an expired rental is still asked about (an SMS may come late,
+# and the upstream keeps an unused activation about this long before cancelling it).
+LATE_SMS_GRACE = timedelta(minutes=20)
 
 
 class RentalRefused(Exception):
@@ -169,6 +181,8 @@ def rent(user: User, country: str, service: str, *, consent: ConsentGiven | None
             return earlier
     if ledger.balance(user.id) < offer.price_cents:
         raise RentalRefused("rental.insufficient_funds", price=offer.price_cents)
+    if health.failing(provider_name(provider), now):
+        raise RentalRefused("rental.provider_unavailable")
     try:
         activation = provider.rent(country=country, service=service)
     except NoNumbers:
@@ -207,6 +221,8 @@ def _record(user, offer, activation, provider: str, consent, key, now) -> Rental
         )
         posting = postings.rental_charge(rental, offer.country, offer.service.code)
         Rental.update(charge_txn=posting.txn).where(Rental.id == rental.id).execute()
+        timeline.add(rental.id, "requested", now, f"{offer.country}/{offer.service.code}")
+        timeline.add(rental.id, "issued", now, provider)
         if consent is not None:
             Consent.create(user=user, action="rental", subject=rental.reference,
                            terms_version=consent.terms.version, terms_sha256=consent.terms.sha256,
@@ -221,18 +237,94 @@ def _reload(rental: Rental) -> Rental:
     return for_any_user().where(Rental.id == rental.id).get()
 
 
-def _receive(rental: Rental, message: Message, provider: SmsProvider, now: datetime) -> Rental:
-    """Record the SMS (once) and tell the provider the activation is done."""
-    won = Rental.update(
-        state=RECEIVED, sms_text=message.text, sms_code=(message.code or "")[:32] or None,
-        received_at=message.received_at or now, updated_at=now,
-    ).where(Rental.id == rental.id, Rental.state.in_(OPEN)).execute()
-    if won:
-        try:
-            provider.finish(rental.activation_id)
-        except ProviderError as error:
-            log.warning("could not finish activation %s: %s", rental.activation_id, error)
-    return _reload(rental)
+def fingerprint(message: Message) -> str:
+    """What identifies one SMS of an activation, however often and whichever way it came."""
+    return hashlib.sha256(f"{message.code or ''}\0{message.text}".encode()).hexdigest()
+
+
+def record(rental: Rental, status: Status, source: str, now: datetime) -> Rental:
+    """Record what the provider reports of ``rental``: each SMS not recorded yet, the first
+    moving an open rental to ``received``; the rental as it is now."""
+    if not status.messages:
+        return rental
+    with money_transaction():
+        fresh = 0
+        for message in status.messages:
+            try:
+                with database.atomic():
+                    RentalMessage.create(
+                        rental=rental.id, fingerprint=fingerprint(message), text=message.text,
+                        code=(message.code or "")[:32] or None,
+                        received_at=message.received_at or now, recorded_at=now, source=source)
+            except IntegrityError:  # recorded already (by a poll, a push or a cancel)
+                continue
+            timeline.add(rental.id, "sms", now, source)
+            fresh += 1
+        first = status.messages[0]
+        Rental.update(
+            state=RECEIVED, sms_text=first.text, sms_code=(first.code or "")[:32] or None,
+            received_at=first.received_at or now, updated_at=now,
+        ).where(Rental.id == rental.id, Rental.state.in_(OPEN)).execute()
+    return _reload(rental) if fresh else rental
+
+
+def messages_of(rental_ids) -> dict[int, list[RentalMessage]]:
+    """Every SMS of these rentals, in the order they arrived, by rental id."""
+    found: dict[int, list[RentalMessage]] = {rental_id: [] for rental_id in rental_ids}
+    if found:
+        for message in (RentalMessage.select().where(RentalMessage.rental.in_(list(found)))
+                        .order_by(RentalMessage.received_at, RentalMessage.id)):
+            found[message.rental_id].append(message)
+    return found
+
+
+def expire(rental: Rental, now: datetime) -> bool:
+    """Move a waiting rental whose window has passed to ``expired``; True when this call did."""
+    if rental.state != WAITING or now < rental.ends_at:
+        return False
+    with money_transaction():
+        won = Rental.update(state=EXPIRED, updated_at=now).where(
+            Rental.id == rental.id, Rental.state == WAITING).execute()
+        if won:
+            timeline.add(rental.id, "window_passed", now)
+    return bool(won)
+
+
+def live(provider: str, now: datetime):
+    """The rentals to ask ``provider`` about: not closed, and waiting, received within its
+    window, or expired within the grace after it."""
+    return (Rental.select().where(
+        Rental.provider == provider, Rental.closed_at.is_null(),
+        ((Rental.state.in_((WAITING, RECEIVED)) & (Rental.ends_at > now))
+         | (Rental.state.in_((WAITING, EXPIRED)) & (Rental.ends_at > now - LATE_SMS_GRACE))),
+    ).order_by(Rental.id))
+
+
+def passed_windows(provider: str, now: datetime):
+    """Rentals of ``provider`` whose window has passed and that need a step: waiting ones
+    (to expire) and received ones (to finish at the provider)."""
+    return (Rental.select().where(
+        Rental.provider == provider, Rental.closed_at.is_null(), Rental.ends_at <= now,
+        Rental.state.in_((WAITING, RECEIVED))).order_by(Rental.id))
+
+
+def finish(rental: Rental, provider: SmsProvider, now: datetime) -> bool:
+    """Tell the provider a received rental's activation is done, once its window passed;
+    True when it was closed now."""
+    if rental.state != RECEIVED or rental.closed_at is not None or now < rental.ends_at:
+        return False
+    try:
+        provider.finish(rental.activation_id)
+        detail = ""
+    except ProviderError as error:  # the upstream closes it by itself in the end
+        log.warning("could not finish activation %s: %s", rental.activation_id, error)
+        detail = error.reason
+    with money_transaction():
+        won = Rental.update(closed_at=now).where(Rental.id == rental.id,
+                                                 Rental.closed_at.is_null()).execute()
+        if won:
+            timeline.add(rental.id, "finished_upstream", now, detail)
+    return bool(won)
 
 
 def _received_message(status) -> Message | None:
@@ -243,24 +335,21 @@ def _received_message(status) -> Message | None:
 
 def sync(rental: Rental, *, provider: SmsProvider | None = None,
          now: datetime | None = None) -> Rental:
-    """Ask the provider about an open rental and record what changed; a final rental is
-    returned as it is. A provider error changes nothing but the clock's part (expiry)."""
+    """Ask the provider about one open rental and record what changed (the polling job does
+    this for all of them at once); a final rental is returned as it is. A provider error
+    changes nothing but the clock's part (expiry)."""
     if rental.state not in OPEN:
         return rental
     now = now or utcnow()
     provider = provider or _current_provider()
     try:
-        message = _received_message(provider.status(rental.activation_id))
+        status = provider.status(rental.activation_id)
     except ProviderError as error:
         log.warning("status of %s failed: %s", rental.reference, error)
-        message = None
-    if message is not None:
-        return _receive(rental, message, provider, now)
-    if rental.state == WAITING and now >= rental.ends_at:
-        Rental.update(state=EXPIRED, updated_at=now).where(
-            Rental.id == rental.id, Rental.state == WAITING).execute()
-        return _reload(rental)
-    return rental
+        status = Status("waiting")
+    if _received_message(status) is not None:
+        return record(rental, status, "poll", now)
+    return _reload(rental) if expire(rental, now) else rental
 
 
 def refund_decision(rental: Rental, now: datetime) -> Decision:
@@ -284,14 +373,15 @@ def request_refund(user: User, reference: str, *, provider: SmsProvider | None =
     if not decision.allowed:
         return _refused(rental, decision, now)
     provider = provider or _current_provider()
+    if health.failing(provider_name(provider), now):
+        return RefundOutcome(rental, "rental.refund_unavailable")
     try:
         status = provider.cancel(rental.activation_id)
     except ProviderError as error:
         log.warning("cancel of %s failed: %s", rental.reference, error)
         return RefundOutcome(rental, "rental.refund_unavailable")
-    message = _received_message(status)
-    if message is not None:
-        rental = _receive(rental, message, provider, now)
+    if _received_message(status) is not None:
+        rental = record(rental, status, "cancel", now)
         return _refused(rental, refund_decision(rental, now), now)
     if status.state != "cancelled":
         return RefundOutcome(rental, "rental.refund_unavailable")
@@ -315,12 +405,14 @@ def _credit(rental: Rental, now: datetime) -> bool:
     """Move the rental to refunded and credit its price, in one transaction; True only for
     the one caller whose conditional UPDATE won."""
     with money_transaction():
-        won = Rental.update(state=REFUNDED, refunded_at=now, updated_at=now).where(
+        won = Rental.update(state=REFUNDED, refunded_at=now, updated_at=now, closed_at=now).where(
             Rental.id == rental.id, Rental.state.in_(OPEN)).execute()
         if not won:
             return False
         posting = postings.rental_refund(rental)
         Rental.update(refund_txn=posting.txn).where(Rental.id == rental.id).execute()
+        for kind in ("refund_requested", "cancelled_upstream", "credited"):
+            timeline.add(rental.id, kind, now)
         return posting.created
 
 

@@ -4,9 +4,10 @@ are configured, and the events they send, exactly as Stripe and NOWPayments woul
 The portal serves the demo's checkout and invoice pages (``/demo/checkout/<session_id>``,
 ``/demo/invoice/<invoice_id>``); what a customer does there, a refund, and what the demo
 bank does to a dispute become correctly signed events that the gateway hands to its
-``deliver`` function (the portal posts them to its own webhook endpoints), which parse them
-with ``card.parse_event`` and ``crypto.parse_ipn`` like any production event. Nothing here
-is trusted by the webhooks: only the signature is. No Flask, no database.
+``deliver`` function (the portal writes them to its outbox; a job posts them to its own
+webhook endpoints after the request), which parse them with ``card.parse_event`` and
+``crypto.parse_ipn`` like any production event. Nothing here is trusted by the webhooks:
+only the signature is. No Flask, no database.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ DEMO_RATES_CENTS = {"BTC": 9_000_000, "ETH": 300_000, "USDT": 100}
 DEMO_NETWORK_FEE_PER_MILLE = {"BTC": 10, "ETH": 5, "USDT": 2}
 DEMO_EVIDENCE_DAYS = 7  # Stripe's evidence deadline is usually 7 to 21 days away
 
-# POST (path, body, headers) to the portal's webhook; the status it answered.
-Deliver = Callable[[str, bytes, dict], int]
+# Hands (path, body, headers) on for delivery to the portal's own webhook endpoint.
+Deliver = Callable[[str, bytes, dict], None]
 
 
 def new_id(prefix: str) -> str:
@@ -56,9 +57,9 @@ class DemoCardGateway:
     deliver: Deliver
     keeps_history = False
 
-    def _send(self, payload: bytes, now: int) -> int:
+    def _send(self, payload: bytes, now: int) -> None:
         header = stripe_signature_header(payload, self.webhook_secret, now)
-        return self.deliver("/webhooks/stripe", payload, {"Stripe-Signature": header})
+        self.deliver("/webhooks/stripe", payload, {"Stripe-Signature": header})
 
     def start_checkout(self, *, deposit_reference, amount_cents, currency, success_url, cancel_url,
                        customer_email):
@@ -86,18 +87,18 @@ class DemoCardGateway:
     # What the customer does on the demo checkout page, and what the demo bank does.
 
     def pay_checkout(self, *, session_id: str, deposit_reference: str, amount_cents: int,
-                     currency: str) -> int:
+                     currency: str) -> None:
         """A signed, paid ``checkout.session.completed`` for the session."""
         now = int(time.time())
-        return self._send(checkout_completed_event(
+        self._send(checkout_completed_event(
             deposit_reference=deposit_reference, session_id=session_id, payment_intent=new_id("pi"),
             amount_cents=amount_cents, currency=currency, event_id=new_id("evt"), created=now), now)
 
     def cancel_checkout(self, *, session_id: str, deposit_reference: str, amount_cents: int,
-                        currency: str) -> int:
+                        currency: str) -> None:
         """A signed ``checkout.session.expired``: the customer gave up."""
         now = int(time.time())
-        return self._send(checkout_expired_event(
+        self._send(checkout_expired_event(
             deposit_reference=deposit_reference, session_id=session_id, amount_cents=amount_cents,
             currency=currency, event_id=new_id("evt"), created=now), now)
 
@@ -118,9 +119,9 @@ class DemoCardGateway:
             self._dispute(dispute_id, payment_intent, amount_cents, currency,
                           "charge.dispute.funds_reinstated", status)
 
-    def _dispute(self, dispute_id, payment_intent, amount_cents, currency, event_type, status) -> int:
+    def _dispute(self, dispute_id, payment_intent, amount_cents, currency, event_type, status) -> None:
         now = int(time.time())
-        return self._send(dispute_event(
+        self._send(dispute_event(
             event_type, dispute_id=dispute_id, payment_intent=payment_intent, amount_cents=amount_cents,
             currency=currency, status=status, event_id=new_id("evt"), created=now,
             due_by=now + DEMO_EVIDENCE_DAYS * 86400), now)
@@ -158,7 +159,7 @@ class DemoCryptoGateway:
         return Quote(coin, pay, pay * DEMO_NETWORK_FEE_PER_MILLE[coin] // 1000)
 
     def pay_invoice(self, *, deposit_reference: str, coin: str, amount_cents: int,
-                    status: str = "finished") -> int:
+                    status: str = "finished") -> None:
         """A signed IPN: the coins arrived (less the wallet's network fee) with ``status``."""
         offer = self.quote(coin, amount_cents)
         body = ipn_body(
@@ -166,7 +167,7 @@ class DemoCryptoGateway:
             pay_currency=coin, price_amount_cents=amount_cents, pay_amount_minor=offer.pay_minor,
             actually_paid_minor=offer.pay_minor - offer.fee_minor if status == "finished" else 0)
         signed = signed_ipn(body, self.ipn_secret)
-        return self.deliver("/webhooks/crypto", signed.body, {SIGNATURE_HEADER: signed.signature})
+        self.deliver("/webhooks/crypto", signed.body, {SIGNATURE_HEADER: signed.signature})
 
 
 def stripe_signature_header(payload: bytes, secret: str, timestamp: int) -> str:

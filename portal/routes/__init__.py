@@ -2,4 +2,5 @@
 modules the app factory registers."""
 
 BLUEPRINTS = ("auth", "dashboard", "deposits", "webhooks", "account", "demo", "policy", "site",
-              "rentals", "prices", "tickets", "staff", "staff_disputes", "staff_held")
+              "rentals", "prices", "tickets", "staff", "staff_disputes", "staff_held",
+              "staff_outbox")

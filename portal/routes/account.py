@@ -1,10 +1,10 @@
-"""The account page: language and country, password, accepted Terms, consents."""
+"""The account page: language, country and time zone, password, accepted Terms, consents."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, request
 
-from portal.accounts import users
+from portal.accounts import time_zones, users
 from portal.web import views
 from portal.store.models import Consent
 
@@ -16,7 +16,7 @@ def _page(status=200, fragment="fragments/preferences_form.html", **context):
     context.setdefault("form", {})
     consents = list(Consent.select().where(Consent.user == g.user.id).order_by(Consent.id.desc()))
     return views.render("pages/account.html", fragment, status, countries=users.COUNTRIES,
-                      consents=consents, **context)
+                        time_zones=time_zones.choices(), consents=consents, **context)
 
 
 @bp.get("/account")
@@ -30,7 +30,8 @@ def show():
 def preferences():
     try:
         users.update_preferences(g.user, language=request.form.get("language", ""),
-                                    country=request.form.get("country", ""))
+                                 country=request.form.get("country", ""),
+                                 time_zone=request.form.get("time_zone", g.user.time_zone))
     except users.FormError as invalid:
         return _page(422, errors=invalid.errors, form=request.form)
     return _page(saved=True)

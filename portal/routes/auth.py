@@ -39,7 +39,7 @@ def register():
             user = users.register(
                 email=form.get("email", ""), password=form.get("password", ""),
                 language=form.get("language", ""), country=form.get("country", ""),
-                accepted=form.get("accept_terms") == "yes", terms=_terms_published(),
+                time_zone=form.get("time_zone"), accepted=form.get("accept_terms") == "yes", terms=_terms_published(),
                 params=config["ARGON2"],
                 limit=attempts.Limit(attempts.REGISTRATION, views.client_ip(),
                                      config["REGISTER_MAX_PER_ADDRESS"], config["REGISTER_WINDOW_SECONDS"]),

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, g, request
 
 from portal.money import card_refunds, deposits, ledger
 from portal.web import views
+from portal.money.statement import page as statement_page
 
 bp = Blueprint("dashboard", __name__)
 
@@ -52,9 +53,9 @@ def deposit_list():
 @views.login_required
 def statement():
     page = _page_number()
-    entries, more = ledger.statement(g.user.id, page, current_app.config["STATEMENT_PAGE_SIZE"])
+    lines, more = statement_page(g.user.id, page, current_app.config["STATEMENT_PAGE_SIZE"])
     return views.render("pages/statement.html", "fragments/statement.html",
-                      entries=entries, page=page, more=more)
+                      lines=lines, page=page, more=more)
 
 
 def _csv_rows(user_id: int):

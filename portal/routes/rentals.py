@@ -1,5 +1,6 @@
 """Renting numbers: the filtered offer list, "Rent", a rental's row (which polls itself
-while waiting) and "Request refund". The decisions are in ``portal.numbers.rentals``."""
+while it can still receive an SMS: it reads only what the polling job recorded), its page
+with the timeline, and "Request refund". The decisions are in ``portal.numbers.rentals``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import secrets
 
 from flask import Blueprint, abort, current_app, g, redirect, request, url_for
 
-from portal.numbers import catalog, rentals
+from portal.numbers import catalog, rentals, timeline
 from portal.web import reasons, views
 from portal.store.fields import utcnow
 from portal.web.i18n import language
@@ -63,11 +64,15 @@ def _page_context(**extra) -> dict:
 
 
 def _with_rentals(context: dict) -> dict:
-    now = utcnow()
     listed = list(rentals.for_user(g.user.id).limit(20))
-    context["rentals"] = [rentals.sync(r, now=now) if r.state == rentals.WAITING else r
-                          for r in listed]
+    context["rentals"] = listed
+    context["sms"] = rentals.messages_of([rental.id for rental in listed])
     return context
+
+
+def _row(rental, status: int = 200, notice=None, trigger=None, page="pages/rental.html", **extra):
+    return views.render(page, "fragments/rental_row.html", status, trigger=trigger, rental=rental,
+                        notice=notice, sms=rentals.messages_of([rental.id]), **extra)
 
 
 @bp.get("/rentals")
@@ -108,8 +113,10 @@ def create():
 @bp.get("/rentals/<reference>")
 @views.login_required
 def show(reference: str):
-    rental = rentals.sync(views.owned_or_404(rentals.one_for_user(g.user.id, reference)))
-    return views.render("pages/rental.html", "fragments/rental_row.html", rental=rental, notice=None)
+    rental = views.owned_or_404(rentals.one_for_user(g.user.id, reference))
+    if request.htmx:  # the row polling itself
+        return _row(rental)
+    return _row(rental, events=timeline.of(rental.id))
 
 
 @bp.post("/rentals/<reference>/refund")
@@ -119,10 +126,9 @@ def refund(reference: str):
     if outcome is None:
         abort(404)
     shown = notice(outcome.reason, outcome.rental.terms_version, **outcome.values)
-    return views.render("pages/rental.html", "fragments/rental_row.html",
-                      200 if outcome.credited else STATUS[outcome.reason],
-                      trigger="balance-changed" if outcome.credited else None,
-                      rental=outcome.rental, notice=shown)
+    return _row(outcome.rental, 200 if outcome.credited else STATUS[outcome.reason], shown,
+                "balance-changed" if outcome.credited else None,
+                events=timeline.of(outcome.rental.id))
 
 
 @bp.record_once

@@ -8,7 +8,8 @@ import functools
 
 from flask import Blueprint, abort, current_app, g, request, url_for
 
-from portal.support import audit, notifications, staff, tickets
+from portal import jobs
+from portal.support import audit, staff, tickets
 from portal.money import card_refunds, deposits, gateways, ledger
 from portal.store import db
 from portal.web import views
@@ -77,7 +78,7 @@ def reply(ticket_id: int):
         tickets.reply(found, g.user, request.form.get("body", ""), staff=True)
     except FormError as invalid:
         return _ticket_page(found, 422, invalid.errors, "fragments/ticket_thread.html", request.form)
-    notifications.deliver()
+    jobs.deliver_soon()
     return _ticket_page(_ticket(ticket_id), fragment="fragments/ticket_thread.html")
 
 
@@ -112,7 +113,7 @@ def decide(ticket_id: int):
         result = "denied"
     else:
         abort(400)
-    notifications.deliver()
+    jobs.deliver_soon()
     return _ticket_page(_ticket(ticket_id), result=result)
 
 
@@ -159,9 +160,3 @@ def audit_log():
     return views.render("pages/staff_audit.html", "fragments/audit_table.html",
                       entries=list(audit.recent()))
 
-
-@bp.get("/outbox")
-@staff_required
-def outbox():
-    return views.render("pages/staff_outbox.html", "fragments/outbox_table.html",
-                      messages=list(notifications.recent()))

@@ -1,6 +1,8 @@
 """Card disputes in the staff console (``/staff/disputes``, staff only): the list by
 evidence deadline, one dispute with the evidence the portal assembled, submitted with one
-click; with the demo processor, staff can also open a demo dispute and have it decided."""
+click; with the demo processor, staff can also open a demo dispute and have it decided.
+The processor's answer to each comes by webhook after the request (the demo's is sent by a
+job), so the page asks again every second until it has come (``awaiting``)."""
 
 from __future__ import annotations
 
@@ -21,10 +23,17 @@ def _demo() -> bool:
     return gateways.demo_card() is not None
 
 
+# What the panel shows after an action, and the dispute states that mean its event has come.
+ARRIVED = {"submitted": ("under_review", "won", "lost"), "won": ("won",), "lost": ("lost",)}
+
+
 def _list(status: int = 200, errors: dict | None = None, opened: str | None = None):
+    listed = list(disputes.recent())
+    opened = opened or request.args.get("awaiting", "")[:40] or None
+    arrived = any(dispute.deposit.reference == opened for dispute in listed)
     return views.render("pages/staff_disputes.html", "fragments/staff_dispute_list.html", status,
-                      disputes=list(disputes.recent()), now=utcnow(), demo=_demo(),
-                      errors=errors or {}, opened=opened)
+                      disputes=listed, now=utcnow(), demo=_demo(), errors=errors or {},
+                      opened=opened, awaiting=opened if opened and not arrived else None)
 
 
 @bp.get("/")
@@ -39,6 +48,8 @@ def _dispute(dispute_id: int) -> Dispute:
 
 def _page(dispute: Dispute, status: int = 200, errors: dict | None = None, result: str | None = None):
     dispute = Dispute.get_by_id(dispute.id)
+    result = result or (request.args.get("awaiting") if request.args.get("awaiting") in ARRIVED else None)
+    awaiting = result if result in ARRIVED and dispute.state not in ARRIVED[result] else None
     evidence = disputes.submitted_evidence(dispute) or dispute_evidence.assemble(
         dispute, public_url=current_app.config["PUBLIC_URL"], site_dir=current_app.config["SITE_DIR"])
     return views.render("pages/staff_dispute.html", "fragments/staff_dispute_panel.html", status,
@@ -46,7 +57,7 @@ def _page(dispute: Dispute, status: int = 200, errors: dict | None = None, resul
                       customer=User.get_by_id(dispute.user_id), evidence=evidence,
                       balance=ledger.balance(dispute.user_id), owed=ledger.owed(dispute.user_id),
                       is_open=disputes.is_open(dispute), demo=_demo(), now=utcnow(),
-                      errors=errors or {}, result=result)
+                      errors=errors or {}, result=result, awaiting=awaiting)
 
 
 @bp.get("/<id:dispute_id>")

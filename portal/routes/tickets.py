@@ -7,7 +7,8 @@ from flask import Blueprint, g, redirect, request, url_for
 from htmx_flask import make_response
 
 from portal.money import card_refunds, deposits
-from portal.support import notifications, tickets
+from portal import jobs
+from portal.support import tickets
 from portal.web import views
 from portal.accounts.users import FormError
 from portal.policy import terms_in_force
@@ -61,7 +62,7 @@ def create():
                                      deposit_reference=form.get("deposit", ""))
     except FormError as invalid:
         return _form(form, invalid.errors, 422)
-    notifications.deliver()
+    jobs.deliver_soon()
     url = url_for("tickets.show", ticket_id=ticket.id)
     if request.htmx:
         return make_response("", 204, redirect=url)

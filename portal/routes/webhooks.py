@@ -1,4 +1,5 @@
-"""Signed processor callbacks: ``POST /webhooks/stripe`` and ``POST /webhooks/crypto``.
+"""Processor callbacks, ``POST /webhooks/stripe`` and ``POST /webhooks/crypto`` (signed), and
+SMS pushed by the upstream, ``POST /webhooks/sms/<provider>`` (``portal.numbers.pushes``).
 
 A callback that fails verification, or is validly signed but malformed, answers 400 with
 its logged reason and writes nothing. A verified one is applied idempotently
@@ -8,9 +9,12 @@ late event, a deposit we do not know), so the processor stops retrying.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, request
 
 from portal.money import processor_events
+from portal.numbers import pushes, rentals
+from portal.store.fields import utcnow
+from portal.web import views
 from portal.payments import card, crypto
 from portal.payments.errors import InvalidWebhook
 
@@ -42,3 +46,24 @@ def crypto_ipn():
     except InvalidWebhook as invalid:
         return _refused(invalid)
     return jsonify(ok=True, **applied)
+
+
+@bp.post("/sms/<provider>")
+def sms_push(provider: str):
+    """An unsigned push: its source must be allowed, and the provider confirms it."""
+    current = rentals.provider_for(current_app)
+    if provider != rentals.provider_name(current):
+        abort(404)
+    if not pushes.allowed(views.client_ip(), current_app.config["SMS_PUSH_ALLOWED"]):
+        current_app.logger.warning("SMS push from %s refused: not an allowed source", views.client_ip())
+        return jsonify(error="push.source_not_allowed"), 403
+    fields = request.get_json(silent=True) if request.is_json else request.form.to_dict()
+    try:
+        push = pushes.parse(fields if isinstance(fields, dict) else {})
+    except pushes.InvalidPush as invalid:
+        return jsonify(error=invalid.reason), 400
+    outcome = pushes.confirm(push, provider, current, utcnow())
+    answer = jsonify(ok=outcome.status == 200, result=outcome.reason)
+    if outcome.status == 503:
+        answer.headers["Retry-After"] = "5"
+    return answer, outcome.status

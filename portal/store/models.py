@@ -31,6 +31,7 @@ class User(BaseModel):
     password_hash = CharField(max_length=255)
     language = CharField(max_length=8, default="en")
     country = CharField(max_length=2, default="")
+    time_zone = CharField(max_length=64, default="UTC")  # IANA name; times are shown in it
     is_staff = BooleanField(default=False)
     session_version = IntegerField(default=1)  # read by no one since sessions are UserSession rows
     terms_version = CharField(max_length=10)
@@ -178,6 +179,36 @@ class Rental(BaseModel):
     charge_txn = ForeignKeyField(LedgerTransaction, null=True, on_delete="RESTRICT")
     refund_txn = ForeignKeyField(LedgerTransaction, null=True, on_delete="RESTRICT")
     updated_at = UtcDateTimeField(default=utcnow)
+    closed_at = UtcDateTimeField(null=True)  # finished or cancelled at the upstream: not asked again
+
+
+class RentalMessage(BaseModel):
+    """One SMS a rental received (an activation may receive several), recorded once:
+    ``fingerprint`` identifies it whichever way it came (``source``: poll, push, cancel)."""
+
+    rental = ForeignKeyField(Rental, backref="messages", on_delete="RESTRICT")
+    fingerprint = CharField(max_length=64)
+    text = TextField()
+    code = CharField(max_length=32, null=True)
+    received_at = UtcDateTimeField()
+    recorded_at = UtcDateTimeField(default=utcnow)
+    source = CharField(max_length=8)
+
+    class Meta:
+        indexes = ((("rental", "fingerprint"), True),)
+
+
+class RentalEvent(BaseModel):
+    """One step of a rental's timeline (``portal.numbers.timeline``); rows are never changed
+    or deleted (the database refuses)."""
+
+    rental = ForeignKeyField(Rental, backref="events", on_delete="RESTRICT")
+    kind = CharField(max_length=24)
+    at = UtcDateTimeField()
+    detail = CharField(max_length=255, default="")
+
+    class Meta:
+        indexes = ((("rental", "at"), False),)
 
 
 # --- support tickets, card refunds, staff audit and the notification outbox ---
@@ -238,17 +269,30 @@ class AuditEntry(BaseModel):
 
 
 class OutboxMessage(BaseModel):
-    """A notification email: queued with the event, sent by SMTP when configured."""
+    """A side effect waiting for delivery (``portal.jobs.outbox``): written in the same
+    transaction as its cause, delivered by a job with retries; ``key`` is what receivers
+    deduplicate by. ``channel`` says how: ``email`` (``target`` an address, ``subject`` and
+    ``body`` the mail) or ``loopback`` (``target`` a path of the portal's own webhooks,
+    ``body`` and ``headers`` the signed request, for the demo processor)."""
 
-    user = ForeignKeyField(User, on_delete="RESTRICT")
-    to_email = CharField(max_length=254)
+    key = CharField(max_length=128, unique=True)
+    channel = CharField(max_length=16, default="email")
+    user = ForeignKeyField(User, null=True, on_delete="RESTRICT")
+    target = CharField(max_length=2048)
     kind = CharField(max_length=32)
-    subject = CharField(max_length=255)
+    subject = CharField(max_length=255, default="")
     body = TextField()
-    state = CharField(max_length=16, default="queued", index=True)  # queued, sending, sent, failed
-    error = CharField(max_length=255, default="")
+    headers = TextField(default="{}")
+    state = CharField(max_length=16, default="pending", index=True)  # pending, sending, sent, dead
+    tries = IntegerField(default=0)
+    next_attempt_at = UtcDateTimeField(null=True)
+    claimed_until = UtcDateTimeField(null=True)
+    error = CharField(max_length=255, default="")  # the last try's error
     created_at = UtcDateTimeField(default=utcnow)
     sent_at = UtcDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("state", "next_attempt_at"), False),)
 
 
 # --- sessions held by the server ---
@@ -287,6 +331,26 @@ class Dispute(BaseModel):
     updated_at = UtcDateTimeField(default=utcnow)
 
 
+class Lease(BaseModel):
+    """A job's claim on work only one consumer may do at a time; it lapses at ``expires_at``
+    (a consumer killed while holding it blocks nobody for long)."""
+
+    name = CharField(max_length=32, primary_key=True)
+    holder = CharField(max_length=64)
+    expires_at = UtcDateTimeField()
+
+
+class UpstreamHealth(BaseModel):
+    """What the polling job last learned of an SMS upstream: while ``retry_at`` is ahead,
+    pages answer at once that the provider is unavailable instead of waiting on it."""
+
+    provider = CharField(max_length=16, primary_key=True)
+    failures = IntegerField(default=0)
+    failing_since = UtcDateTimeField(null=True)
+    retry_at = UtcDateTimeField(null=True)
+    error = CharField(max_length=255, default="")
+
+
 class ReconcileCheckpoint(BaseModel):
     """Up to where reconciliation has read a processor's history (e.g. an event's time)."""
 
@@ -297,4 +361,4 @@ class ReconcileCheckpoint(BaseModel):
 
 ALL_MODELS = (User, Attempt, Account, LedgerTransaction, Entry, Deposit, Consent, Service, Price, Rental,
               Ticket, TicketMessage, CardRefund, AuditEntry, OutboxMessage, UserSession, Dispute,
-              ReconcileCheckpoint)
+              ReconcileCheckpoint, RentalMessage, RentalEvent, Lease, UpstreamHealth)

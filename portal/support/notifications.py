@@ -1,20 +1,17 @@
-"""Customer notifications: an outbox table (shown to staff), sent by SMTP when configured.
+"""Customer notifications: e-mails written to the outbox (``portal.jobs.outbox``).
 
 ``queue`` writes the message in the customer's language inside the caller's transaction,
-so a notification exists exactly when its event does. ``deliver`` sends queued messages
-after the commit: each row is claimed by a conditional UPDATE, so two workers never send
-the same message twice. With no ``SMTP_HOST`` messages stay queued in the outbox.
+so a notification exists exactly when its event does; a job sends it by SMTP when one is
+configured (``portal.jobs.senders``), retrying with backoff. Staff see every message.
 """
 
 from __future__ import annotations
 
-import smtplib
-from email.message import EmailMessage
+import secrets
 
-from flask import current_app, has_app_context
 from flask_babel import force_locale, gettext as _
 
-from portal.store.fields import utcnow
+from portal.jobs import outbox
 from portal.store.models import OutboxMessage, User
 
 KINDS = ("ticket_received", "ticket_answered", "refund_approved", "refund_denied", "refund_failed")
@@ -47,51 +44,11 @@ def _texts(kind: str, user: User, ticket, values: dict) -> tuple[str, str]:
 
 
 def queue(user: User, kind: str, *, ticket, **values) -> OutboxMessage:
-    """Write a notification for ``user`` in their language (not sent yet)."""
+    """Write a notification for ``user`` in their language to the outbox (in the caller's
+    transaction); a job sends it."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification {kind!r}")
     with force_locale(user.language or "en"):
         subject, body = _texts(kind, user, ticket, values)
-    return OutboxMessage.create(user=user, to_email=user.email, kind=kind, subject=subject[:255],
-                                body=body, created_at=utcnow())
-
-
-def _send(row: OutboxMessage, config) -> None:
-    mail = EmailMessage()
-    mail["From"] = config["SMTP_FROM"]
-    mail["To"] = row.to_email
-    mail["Subject"] = row.subject
-    mail.set_content(row.body)
-    with smtplib.SMTP(config["SMTP_HOST"], int(config["SMTP_PORT"] or 25), timeout=10) as smtp:
-        if config.get("SMTP_STARTTLS"):
-            smtp.starttls()
-        if config.get("SMTP_USER"):
-            smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"])
-        smtp.send_message(mail)
-
-
-def deliver(config=None, limit: int = 50) -> int:
-    """Send queued messages by SMTP (when configured); the number sent."""
-    if config is None:
-        config = current_app.config if has_app_context() else {}
-    if not config.get("SMTP_HOST"):
-        return 0
-    sent = 0
-    for row in OutboxMessage.select().where(OutboxMessage.state == "queued").order_by(OutboxMessage.id).limit(limit):
-        claimed = OutboxMessage.update(state="sending").where(
-            OutboxMessage.id == row.id, OutboxMessage.state == "queued").execute()
-        if not claimed:
-            continue
-        try:
-            _send(row, config)
-        except (OSError, smtplib.SMTPException) as failed:
-            OutboxMessage.update(state="failed", error=str(failed)[:255]).where(
-                OutboxMessage.id == row.id).execute()
-            continue
-        OutboxMessage.update(state="sent", sent_at=utcnow()).where(OutboxMessage.id == row.id).execute()
-        sent += 1
-    return sent
-
-
-def recent(limit: int = 200):
-    return OutboxMessage.select().order_by(OutboxMessage.id.desc()).limit(limit)
+    return outbox.add(key=f"mail:{kind}:{ticket.id}:{secrets.token_hex(8)}", channel="email",
+                      target=user.email, kind=kind, subject=subject, body=body, user=user)

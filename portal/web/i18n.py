@@ -1,29 +1,28 @@
 """Languages of the portal: flask-babel on the catalog shared with the site.
 
-The locale is the signed-in user's language, else the best match of ``Accept-Language``.
-Money and dates are formatted per locale with Babel (exposed to templates as filters).
+The locale is the signed-in user's language, else the best match of ``Accept-Language``;
+the time zone is the account's (UTC before signing in). Money and dates are formatted per
+locale with Babel (exposed to templates as filters); a moment always names its zone.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from datetime import timedelta
 from functools import lru_cache
 
 from babel import Locale
 from flask import g, request
 from babel import dates
 from flask_babel import Babel, format_date, get_locale, get_timezone
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext, lazy_gettext as _l, ngettext
 
+from portal.accounts import time_zones
 from portal.money.amounts import format_coin, format_money
 from translations.catalog import TRANSLATIONS, compile_catalogs, languages
 
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
 METHOD_NAMES = {"card": _l("Card"), "BTC": "Bitcoin (BTC)", "ETH": "Ether (ETH)", "USDT": "Tether (USDT)"}
-ENTRY_KINDS = {"deposit": _l("Deposit"), "card_refund": _l("Card refund"),
-               "card_refund_reversal": _l("Card refund failed, credited back"),
-               "dispute": _l("Card dispute: taken back by your card's issuer"),
-               "dispute_reversal": _l("Card dispute closed in our favour: credited back")}
 
 
 _SUPPORTED: list[tuple[str, ...]] = []
@@ -43,6 +42,11 @@ def select_locale() -> str:
     return request.accept_languages.best_match(supported()) or "en"
 
 
+def select_time_zone() -> str:
+    user = g.get("user")
+    return user.time_zone if user is not None and time_zones.is_zone(user.time_zone) else time_zones.DEFAULT
+
+
 def language() -> str:
     """The current language code (``en``, ``de``)."""
     return str(get_locale() or "en")
@@ -57,15 +61,19 @@ def coin(minor, currency: str) -> str:
 
 
 def when(value) -> str:
-    """A moment in the user's language and time zone, as flask-babel's ``format_datetime``."""
-    return _moment(value, language(), get_timezone()) if value else ""
+    """A moment in the user's language and time zone, with the zone: ``Nov 25, 2026,
+    1:00:00 PM GMT+01:00``, ``25.11.2026, 13:00:00 MEZ``."""
+    return moment(value, language(), get_timezone()) if value else ""
 
 
 @lru_cache(maxsize=8192)
-def _moment(value, locale: str, zone) -> str:
+def moment(value, locale: str, zone) -> str:
     # A pure function of its arguments, and Babel's formatting is costly: remember it (the
     # dashboard shows two moments per deposit).
-    return dates.format_datetime(value, "medium", tzinfo=zone, locale=locale)
+    shown = dates.format_datetime(value, "medium", tzinfo=zone, locale=locale)
+    abbreviation = dates.format_datetime(value, "z", tzinfo=zone, locale=locale)
+    named = abbreviation if abbreviation.isalpha() else dates.format_datetime(value, "OOOO", tzinfo=zone, locale=locale)
+    return f"{shown} {named}"
 
 
 def clock(seconds: int) -> str:
@@ -73,6 +81,27 @@ def clock(seconds: int) -> str:
     minutes, secs = divmod(max(0, int(seconds)), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+_UNITS = ((86_400, lambda n: ngettext("%(num)s day", "%(num)s days", n)),
+          (3_600, lambda n: ngettext("%(num)s hour", "%(num)s hours", n)),
+          (60, lambda n: ngettext("%(num)s minute", "%(num)s minutes", n)),
+          (1, lambda n: ngettext("%(num)s second", "%(num)s seconds", n)))
+
+
+def remaining(left) -> str:
+    """How long is left, exact at every scale: the largest unit and the next one, never
+    rounded up (``1 day 23 hours``, ``5 hours``, ``4 minutes 30 seconds``, ``30 seconds``)."""
+    seconds = max(0, int(left.total_seconds() if isinstance(left, timedelta) else left))
+    parts = []
+    for size, words in _UNITS:
+        count, seconds = divmod(seconds, size)
+        if count or parts:
+            parts.append((count, words))
+        if len(parts) == 2:
+            break
+    shown = [words(count) for count, words in parts if count] or [_UNITS[-1][1](0)]
+    return " ".join(shown)
 
 
 def window(seconds: int) -> str:
@@ -99,16 +128,14 @@ def method_name(method: str) -> str:
     return str(METHOD_NAMES.get(method, method))
 
 
-def entry_kind(kind: str) -> str:
-    return str(ENTRY_KINDS.get(kind, kind))
-
-
 def init_app(app) -> None:
     compile_catalogs()
-    Babel(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
-    app.jinja_env.filters.update(money=money, coin=coin, when=when, day=day, clock=clock, window=window)
+    Babel(app, locale_selector=select_locale, timezone_selector=select_time_zone,
+          default_translation_directories=str(TRANSLATIONS))
+    app.jinja_env.filters.update(money=money, coin=coin, when=when, day=day, clock=clock, window=window,
+                                remaining=remaining)
     app.jinja_env.globals.update(
         language=language, LANGUAGE_NAMES=LANGUAGE_NAMES, country_name=country_name,
         by_country_name=by_country_name,
-        method_name=method_name, entry_kind=entry_kind,
+        method_name=method_name,
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext
 
 from portal.policy import CLAUSE_ANCHORS, terms_in_force
 from portal.site_versions import SiteNotBuilt, clause_url
@@ -46,11 +47,18 @@ def _shown(name: str, value) -> str:
     return str(value)
 
 
+def policy_name() -> str:
+    """The policy's name in the user's language: one catalog entry, the site's title too."""
+    return gettext("Payment & Refund Policy")
+
+
 def _cited(code: str) -> dict:
-    """The Terms values a message cites without being given them (the deposit limits)."""
+    """What a message cites without being given it: the deposit limits of the Terms in
+    force, the policy's name."""
     in_force = terms_in_force(utcnow())
     return {"deposit.below_minimum": {"minimum": in_force.deposit_min_cents},
-            "deposit.above_maximum": {"maximum": in_force.deposit_max_cents}}.get(code, {})
+            "deposit.above_maximum": {"maximum": in_force.deposit_max_cents},
+            "terms.not_accepted": {"policy": policy_name()}}.get(code, {})
 
 
 def explain(code: str, version: str | None = None, **values) -> Reason:

@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
+from tests.consumers import Consumer, consumer_env
 from tests.loopback import Loopback
 from tests.portal.portal_testing import make_app
 
@@ -103,26 +104,33 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def start_portal(tmp_path_factory, built_site):
     """A function that starts the portal (demo processor, fresh SQLite database, the built
-    site) on 127.0.0.1 and a free port and returns its URL. ``config`` adds settings;
-    ``prepare`` runs with a database connection before the first request. Every portal it
-    started stops with the test module."""
+    site) on 127.0.0.1 and a free port, with a job consumer beside it as `make run` has
+    (the embedded queue in a file of its own), and returns its URL. ``config`` adds
+    settings; ``prepare`` runs with a database connection before the first request. Every
+    portal and consumer it started stops with the test module."""
     from portal.store import db
 
-    servers = []
+    servers, consumers = [], []
 
     def start(config: dict | None = None, prepare=None) -> str:
         data = tmp_path_factory.mktemp("portal-db")
         app = make_app(f"sqlite:///{data / 'portal.sqlite3'}", str(built_site), TESTING=False,
-                       SECRET_KEY="e2e-secret", **(config or {}))
+                       SECRET_KEY="e2e-secret", QUEUE_IMMEDIATE=False,
+                       QUEUE_FILE=str(data / "queue.sqlite3"), **(config or {}))
         if prepare:
             with db.connection():
                 prepare()
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
+        url = f"http://127.0.0.1:{server.server_port}"
+        consumers.append(Consumer({**consumer_env(app.config), "PUBLIC_URL": url},
+                                  data / "jobs.log").start())
+        return url
 
     yield start
+    for consumer in consumers:
+        consumer.stop()
     for server in servers:
         server.shutdown()
     if not db.database.is_closed():

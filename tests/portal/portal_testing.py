@@ -16,6 +16,9 @@ def make_app(db_url: str, site_dir: str, **overrides):
         "TESTING": True, "DATABASE_URL": db_url, "SITE_DIR": site_dir,
         "SECRET_KEY": "test-secret-key", "ARGON2": FAST_ARGON2,
         "PUBLIC_URL": "http://localhost", "STRIPE_SECRET_KEY": "", "CRYPTO_API_KEY": "",
+        # Jobs run at once in the caller (Huey's immediate mode): these tests are about what
+        # the portal does; tests/jobs run the real queues and consumers.
+        "QUEUE_IMMEDIATE": True, "REDIS_URL": "",
     }
     config.update(overrides)
     return create_app(config)

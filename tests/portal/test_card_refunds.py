@@ -32,8 +32,9 @@ def meter_text(person, deposit):
 
 # case -> how the deposit got there, what the meter says, whether a refund ticket opens
 ELIGIBILITY = [
-    ("fresh", lambda d: None, "(7 days left)", True),
-    ("last day", lambda d: age(d, days=6, minutes=1), "(1 day left)", True),
+    ("fresh", lambda d: None, "(6 days 23 hours left)", True),
+    ("last day", lambda d: age(d, days=6, minutes=1), "(23 hours 58 minutes left)", True),
+    ("last minute", lambda d: age(d, days=6, minutes=23 * 60 + 59), "seconds left)", True),
     ("window passed", lambda d: age(d, days=7, minutes=1), "Not refundable: the refund window has passed.", False),
     ("spent since", lambda d: _spend(d, 1), "Not refundable: spent since.", False),
     ("spent since and late", lambda d: (_spend(d, 1), age(d, days=8)), "Not refundable: the refund window has passed.", False),
@@ -70,7 +71,7 @@ def test_spending_before_a_deposit_does_not_make_it_non_refundable(customer):
     _spend(first, 500)
     second = paid_card_deposit(customer, "20")
     assert "Not refundable: spent since." in meter_text(customer, first)
-    assert "(7 days left)" in meter_text(customer, second)
+    assert "(6 days 23 hours left)" in meter_text(customer, second)
     assert request_refund(customer, second).status_code == 204
 
 
@@ -126,7 +127,8 @@ def test_approval_refunds_the_card_and_takes_the_amount_from_the_wallet(app, cus
         refund = CardRefund.get()
         assert ledger.check() == []
         assert AuditEntry.get().action == "refund.approve"
-        kinds = [m.kind for m in OutboxMessage.select().order_by(OutboxMessage.id)]
+        kinds = [m.kind for m in OutboxMessage.select().where(OutboxMessage.channel == "email")
+                 .order_by(OutboxMessage.id)]
     assert (refund.state, refund.amount_cents) == ("succeeded", 2500)  # the demo's webhook came
     assert refund.processor_refund_id.startswith("re_demo_")
     assert reload(Deposit, deposit.id).state == "refunded"
@@ -134,7 +136,7 @@ def test_approval_refunds_the_card_and_takes_the_amount_from_the_wallet(app, cus
     assert kinds == ["ticket_received", "refund_approved"]
     assert "Refunded to your card" in customer.get("/deposits").get_data(as_text=True)
     assert "Refund approved" in customer.get(f"/tickets/{ticket_id}").get_data(as_text=True)
-    assert "<td>Card refund</td>" in customer.get("/statement").get_data(as_text=True)
+    assert "Card refund: <a href=\"/deposits/" in customer.get("/statement").get_data(as_text=True)
     # approving again moves nothing
     again = decide(staff, ticket_id, action="approve")
     assert again.status_code == 409 and "already been decided" in again.get_data(as_text=True)
@@ -207,7 +209,7 @@ def test_a_failed_refund_credits_the_amount_back_once_and_reopens_the_ticket(app
         assert ledger.check() == []
         assert OutboxMessage.select().where(OutboxMessage.kind == "refund_failed").count() == 1
     assert "The card refund failed" in customer.get("/deposits").get_data(as_text=True)
-    assert "<td>Card refund failed, credited back</td>" in customer.get("/statement").get_data(as_text=True)
+    assert "Card refund failed, credited back: <a href=\"/deposits/" in customer.get("/statement").get_data(as_text=True)
 
 
 def test_refund_events_for_unknown_refunds_are_acknowledged_and_ignored(app, customer):

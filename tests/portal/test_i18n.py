@@ -33,7 +33,10 @@ def portal_messages() -> set[str]:
 def german() -> dict[str, str]:
     with (ROOT / "translations/de/LC_MESSAGES/messages.po").open("rb") as handle:
         catalog = read_po(handle, locale="de")
-    return {m.id: m.string for m in catalog if m.id and not m.fuzzy}
+    # A plural's id is (singular, plural): found by its singular, translated when every form is.
+    return {(m.id[0] if m.pluralizable else m.id): (m.string if not m.pluralizable else
+                                                    ("" if not all(m.string) else m.string[0]))
+            for m in catalog if m.id and not m.fuzzy}
 
 
 def test_every_portal_string_has_a_german_translation():
@@ -125,3 +128,36 @@ def test_a_reason_code_becomes_its_text_and_clause_in_one_place(app, code, versi
         reason = explain(code, version, **values)
     assert reason.text == text
     assert (reason.link is None) if anchor is None else reason.link.endswith(anchor)
+
+
+def policy_titles(lang: str) -> set[str]:
+    """The titles the site gives the Payment & Refund Policy's versions in ``lang``."""
+    import yaml
+
+    return {yaml.safe_load(path.read_text().split("---")[1])["title"]
+            for path in (ROOT / "site/content/payment-refund").glob(f"*.{lang}.md")}
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_the_policy_has_one_name_in_each_language_on_the_site_and_in_the_portal(lang):
+    from translations.catalog import translations
+
+    name = translations(lang).gettext("Payment & Refund Policy")
+    assert policy_titles(lang) == {name}
+    if lang != "en":
+        # Every other text says the name through that one entry (%(policy)s), never typed again.
+        others = [text for msgid, text in german().items()
+                  if msgid != "Payment & Refund Policy" and "erstattungsrichtlinie" in text.lower()]
+        assert others == []
+
+
+def test_german_portal_pages_use_the_sites_name_of_the_policy(app):
+    page = app.test_client().get("/register", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert page.count("Zahlungs- und Rückerstattungsrichtlinie") == 2  # the box and the footer
+    assert "Zahlungs- und Erstattungsrichtlinie" not in page
+    someone = Person(app.test_client())
+    someone.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    someone.refresh_token("/register")
+    refused = someone.post("/register", {"email": "ann@example.com", "password": "correct horse battery",
+                                         "country": "DE", "language": "de"})
+    assert "müssen Sie die Zahlungs- und Rückerstattungsrichtlinie akzeptieren" in refused.get_data(as_text=True)

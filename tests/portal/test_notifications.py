@@ -1,6 +1,7 @@
 """Notifications: written to the outbox with the event, in the customer's language, and
-sent by SMTP when configured (here to a local aiosmtpd server on 127.0.0.1); a mail
-server that is down leaves the message marked failed and the ticket opened."""
+sent by a job by SMTP when configured (here to a local aiosmtpd server on 127.0.0.1, the
+jobs run at once); a mail server that is down leaves the message pending for a later try,
+with its error, and the ticket opened."""
 
 from __future__ import annotations
 
@@ -66,17 +67,19 @@ def test_notifications_are_sent_by_smtp_in_the_customers_language(db_url, site_d
     assert "sent" in staff.get("/staff/outbox").get_data(as_text=True)
 
 
-def test_a_mail_server_that_is_down_leaves_the_message_failed_and_the_ticket_open(db_url, site_dir):
+def test_a_mail_server_that_is_down_leaves_the_message_for_a_later_try_and_the_ticket_open(db_url, site_dir):
     app = make_app(db_url, site_dir, SMTP_HOST="127.0.0.1", SMTP_PORT=free_port())
     someone = Person(app.test_client())
     someone.register()
     assert open_ticket(someone).status_code == 204
     with db.connection():
         row = OutboxMessage.get()
-    assert row.state == "failed" and row.error
+    assert (row.state, row.tries) == ("pending", 1) and row.error.startswith("SMTP: ")
+    assert row.next_attempt_at > row.created_at
 
 
 def test_without_smtp_messages_wait_in_the_outbox(customer):
     assert open_ticket(customer).status_code == 204
     with db.connection():
-        assert [(m.kind, m.state) for m in OutboxMessage.select()] == [("ticket_received", "queued")]
+        assert [(m.kind, m.state, m.tries) for m in OutboxMessage.select()] == [
+            ("ticket_received", "pending", 0)]

@@ -161,6 +161,9 @@ class Scripted:
     def status(self, activation_id):
         return self._reply("status")
 
+    def statuses(self, activation_ids):
+        return {activation_id: self._reply("status") for activation_id in activation_ids}
+
     def cancel(self, activation_id):
         return self._reply("cancel")
 
@@ -205,6 +208,8 @@ def test_each_state_and_provider_answer(ann, sim, clock, stored, says, action, a
     if stored in rentals.FINAL:
         assert provider.calls == []  # a final rental is never asked about again
     if after == "received" and stored != "received":
+        assert "finish" not in provider.calls  # more SMS may come while the window lasts
+        assert rentals.finish(rental, provider, clock())  # it has passed: done at the provider
         assert provider.calls[-1] == "finish"
 
 

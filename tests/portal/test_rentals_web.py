@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from portal.numbers import catalog, rentals
+from portal.numbers import catalog, polling, rentals
 from portal.store import db
 from portal.money import ledger
 from portal.store.fields import utcnow
@@ -63,6 +63,12 @@ def rented_ago(ago: timedelta, service="wa", email="ann@example.com", message=No
     with db.connection():
         sim = Simulator(SimulatorConfig.parse(SIM_CONFIG), now=lambda: past)
         return rentals.rent(user(email), "US", service, provider=sim, now=past).reference
+
+
+def poll(app) -> polling.Report:
+    """What the polling job does every 2 s (pages only read what it recorded)."""
+    with app.app_context(), db.connection():
+        return polling.poll(app)
 
 
 @pytest.fixture
@@ -202,27 +208,34 @@ def test_the_row_polls_while_waiting(ann):
     reference = rented_ago(timedelta(minutes=5))
     row = ann.get(f"/rentals/{reference}", htmx=True).get_data(as_text=True)
     assert row.lstrip().startswith(f'<article id="rental-{reference}"')
-    assert 'hx-trigger="every 2s"' in row and re.search(r"Waiting for the SMS: 1[45]:\d\d left", row)
+    assert 'hx-trigger="every 1s"' in row and re.search(r"Waiting for the SMS: 1[45]:\d\d left", row)
     assert "Request refund" not in row
 
 
 def test_a_received_sms_is_shown_in_full_and_the_row_is_final(ann):
     reference = rented_ago(timedelta(minutes=1), service="tg")  # tg delivers after 30 s
+    before = ann.get(f"/rentals/{reference}", htmx=True).get_data(as_text=True)
+    assert "Waiting for the SMS" in before  # the page reads only what a poll recorded
+    assert poll(ann.client.application).received == 1
     row = ann.get(f"/rentals/{reference}", htmx=True).get_data(as_text=True)
     with db.connection():
         rental = Rental.get()
     assert rental.state == "received"
     assert "Do not give this code to anyone, even if they say they are from Telegram!" in row
     assert f'<strong class="code">{rental.sms_code}</strong>' in row
-    assert "hx-trigger" not in row and "Request refund" not in row
+    assert 'hx-trigger="every 5s"' in row  # another SMS may come while the window lasts
+    assert "Request refund" not in row
     assert "Final: an SMS was received, so this number is not refundable." in row
     assert '/en/payment-refund/2026-11-24/#non-refundable' in row
 
 
 def test_sms_text_is_escaped(ann, shop):
     reference = rented_ago(timedelta(minutes=1))
-    shop.extensions["sms_provider"] = Scripted(Status("received", (rentals.Message(
+    scripted = shop.extensions["sms_provider"] = Scripted(Status("received", (rentals.Message(
         '<script>alert("x")</script> code 123', "123"),)))
+    with db.connection():
+        Rental.update(provider=rentals.provider_name(scripted)).execute()
+    poll(shop)
     row = ann.get(f"/rentals/{reference}", htmx=True).get_data(as_text=True)
     assert "<script>alert" not in row and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; code 123" in row
 

@@ -164,7 +164,7 @@ def test_the_outbox_shows_every_notification(app, customer):
     customer.post("/tickets", {"subject": "Hello there", "category": "other", "body": "?"}, htmx=True)
     staff = staff_member(app)
     page = staff.get("/staff/outbox").get_data(as_text=True)
-    assert "ann@example.com" in page and "Ticket 1 received" in page and "queued" in page
+    assert "ann@example.com" in page and "Ticket 1 received" in page and "pending" in page
 
 
 def test_staff_close_a_ticket_and_a_customer_reply_reopens_it(app, customer):

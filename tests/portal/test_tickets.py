@@ -78,7 +78,7 @@ def test_every_ticket_shows_its_first_response_due_time(customer, monkeypatch, c
     assert shown in customer.get("/tickets").get_data(as_text=True)
     with db.connection():
         notice = OutboxMessage.get(OutboxMessage.kind == "ticket_received")
-    assert shown in notice.body and notice.to_email == "ann@example.com"
+    assert shown in notice.body and notice.target == "ann@example.com"
 
 
 def test_without_htmx_a_new_ticket_leads_to_its_page(customer):
@@ -112,7 +112,7 @@ def test_replies_form_a_thread_and_staff_answers_are_recorded(app, customer):
     staff.refresh_token("/staff" + location)
     answered = staff.post("/staff" + location + "/replies", {"body": "We are on it."}, htmx=True)
     assert answered.status_code == 200
-    assert answered.get_data(as_text=True).lstrip().startswith('<section id="ticket-thread">')
+    assert answered.get_data(as_text=True).lstrip().startswith('<div id="ticket-thread">')
     with db.connection():
         ticket = Ticket.get()
         assert ticket.state == "answered" and ticket.first_response_at is not None

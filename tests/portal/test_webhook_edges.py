@@ -139,7 +139,7 @@ def test_a_redelivered_payment_does_not_revive_a_refunded_deposit(app, customer)
     assert answer.status_code == 200 and answer.json["credited"] is False
     assert (state_of(deposit).state, balance()) == ("refunded", 0)
     assert "Request a refund" not in customer.get("/deposits").get_data(as_text=True)
-    assert "7 days left" not in meter_text(customer, deposit)
+    assert "days 23 hours left" not in meter_text(customer, deposit)
     assert request_refund(customer, deposit).status_code == 422
     again = approve_refund(staff, ticket.id)
     assert again.status_code == 409

@@ -32,7 +32,8 @@ def two_workers(db_url, site_dir, tmp_path):
     db.database.obj.close_all()
     port, log = free_port(), tmp_path / "access.log"
     env = {**os.environ, "DATABASE_URL": db_url, "SITE_DIR": site_dir, "SECRET_KEY": "shared-secret",
-           "PUBLIC_URL": "http://127.0.0.1", "STRIPE_SECRET_KEY": "", "CRYPTO_API_KEY": ""}
+           "PUBLIC_URL": "http://127.0.0.1", "STRIPE_SECRET_KEY": "", "CRYPTO_API_KEY": "",
+           "QUEUE_FILE": str(tmp_path / "queue.sqlite3")}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
          "--access-logfile", str(log), "--access-logformat", "%(p)s %(r)s %(s)s", "portal:create_app()"],

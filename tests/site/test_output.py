@@ -16,8 +16,18 @@ from sitegen.render import render_markdown
 V1, V2 = TERMS[0].version, TERMS[1].version
 ATOM = "{http://www.w3.org/2005/Atom}"
 
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+def fingerprinted(name: str) -> str:
+    """The published name of a stylesheet: its content's hash in it."""
+    stem, suffix = name.rsplit(".", 1)
+    return f"{stem}.{hashlib.sha256((ROOT / 'site/static' / name).read_bytes()).hexdigest()[:16]}.{suffix}"
+
+
 CONTRACT = [
-    "index.html", "404.html", "sitemap.xml", "versions.json", "assets/site.css", "assets/print.css", "assets/favicon.svg",
+    "index.html", "404.html", "sitemap.xml", "versions.json", "assets/favicon.svg",
+    f"assets/{fingerprinted('site.css')}", f"assets/{fingerprinted('print.css')}",
     *[f"{lang}/{rest}" for lang in ("en", "de") for rest in (
         "index.html", "contact/index.html", "feed.xml",
         "payment-refund/index.html", "payment-refund/history/index.html",
@@ -149,7 +159,8 @@ def test_sitemap_has_hreflang_alternates(built_site):
 def test_pages_link_their_translations_and_the_print_stylesheet(built_site):
     page = built_site.page("en/contact/index.html")
     assert 'hreflang="de" href="https://1001sms.com/de/contact/"' in page
-    assert '<link rel="stylesheet" href="/assets/print.css" media="print">' in page
+    assert f'<link rel="stylesheet" href="/assets/{fingerprinted("print.css")}" media="print">' in page
+    assert f'<link rel="stylesheet" href="/assets/{fingerprinted("site.css")}">' in page
 
 
 def test_contact_page_cites_terms(built_site):

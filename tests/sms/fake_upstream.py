@@ -11,8 +11,12 @@ answers of an action::
         upstream.script("getBalance", Reply("ACCESS_BALANCE:1", delay=0.5))  # too slow
 
 The model: getNumber rents ``ACCESS_NUMBER:<id>:<phone>``; ``deliver(id, code, text)``
-makes an SMS arrive; getStatus/getFullSms report it; setStatus 8 cancels a waiting number
-(BAD_STATUS otherwise), setStatus 6 finishes a received one; a wrong key is BAD_KEY.
+makes an SMS arrive (again for another one); getStatus/getFullSms report the latest,
+getActiveActivations every activation not cancelled or finished with all its SMS (unless
+``batch`` is off: BAD_ACTION, as on upstreams without it); setStatus 8 cancels a waiting
+number (BAD_STATUS otherwise), setStatus 6 finishes a received one; a wrong key is
+BAD_KEY. While ``down`` is set every request answers 503 (an outage); with ``slow`` set,
+every answer waits that many seconds first (an upstream that times out).
 The portal's rental tests reuse it through ``from tests.sms.fake_upstream import ...``.
 """
 
@@ -22,7 +26,8 @@ import threading
 import time
 import urllib.parse
 from collections import defaultdict, deque
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 
 import pytest
@@ -47,12 +52,16 @@ class FakeActivation:
     state: str = "waiting"  # waiting | received | cancelled | finished
     code: str | None = None
     text: str | None = None
+    sms: list = field(default_factory=list)  # every (code, text) received, oldest first
 
 
 class FakeUpstream:
     def __init__(self, api_key: str = "test-key", *, full_sms: bool = True) -> None:
         self.api_key = api_key
         self.full_sms = full_sms  # False: getFullSms is BAD_ACTION, as on older upstreams
+        self.batch = True  # False: getActiveActivations is BAD_ACTION
+        self.down = False
+        self.slow = 0.0
         self.balance = "100.00"
         self.requests: list[dict[str, str]] = []
         self.activations: dict[str, FakeActivation] = {}
@@ -94,6 +103,7 @@ class FakeUpstream:
         with self._lock:
             activation = self.activations[activation_id]
             activation.state, activation.code, activation.text = "received", code, text
+            activation.sms.append((code, text))
 
     def calls(self, action: str | None = None) -> list[dict[str, str]]:
         with self._lock:
@@ -107,7 +117,9 @@ class FakeUpstream:
             scripted = self._scripts.get(params.get("action", ""))
             if scripted:
                 return scripted.popleft()
-            return Reply(self._model(params))
+            if self.down:
+                return Reply("", status=503, delay=self.slow)
+            return Reply(self._model(params), delay=self.slow)
 
     def _model(self, params: dict[str, str]) -> str:
         if params.get("api_key") != self.api_key:
@@ -117,6 +129,8 @@ class FakeUpstream:
             return f"ACCESS_BALANCE:{self.balance}"
         if action == "getNumber":
             return self._rent(params)
+        if action == "getActiveActivations":
+            return self._active() if self.batch else "BAD_ACTION"
         if action not in ("getStatus", "getFullSms", "setStatus"):
             return "BAD_ACTION"
         activation = self.activations.get(params.get("id", ""))
@@ -131,6 +145,20 @@ class FakeUpstream:
                 return "BAD_ACTION"
             return f"FULL_SMS:{activation.text or activation.code}"
         return "STATUS_CANCEL" if activation.state == "cancelled" else "STATUS_WAIT_CODE"
+
+    def _active(self) -> str:
+        listed = [
+            {"activationId": activation_id, "phoneNumber": activation.phone,
+             "serviceCode": activation.service, "countryCode": activation.country,
+             "activationStatus": "2" if activation.sms else "4",
+             "smsCode": [code for code, _ in activation.sms] or None,
+             "smsText": json.dumps([text or code for code, text in activation.sms]) if activation.sms else None}
+            for activation_id, activation in self.activations.items()
+            if activation.state in ("waiting", "received")
+        ]
+        if not listed:
+            return json.dumps({"status": "error", "error": "NO_ACTIVATIONS"})
+        return json.dumps({"status": "success", "activeActivations": listed})
 
     def _rent(self, params: dict[str, str]) -> str:
         if not params.get("service"):

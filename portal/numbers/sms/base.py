@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol, runtime_checkable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Literal, Mapping, Protocol, Sequence, runtime_checkable
 
 State = Literal["waiting", "received", "cancelled", "finished"]
 STATES: tuple[State, ...] = ("waiting", "received", "cancelled", "finished")
@@ -65,6 +66,11 @@ class SmsProvider(Protocol):
         """The current state and every message received so far."""
         ...
 
+    def statuses(self, activation_ids: Sequence[str]) -> Mapping[str, Status]:
+        """The status of each of many activations, in as few calls as the upstream allows;
+        an activation it said nothing about is missing from the answer."""
+        ...
+
     def cancel(self, activation_id: str) -> Status:
         """Cancel a number that got no SMS.
 
@@ -106,3 +112,26 @@ class ProviderRejected(ProviderError):
     """The provider understood and refused: bad key, no balance, bad service, unknown id."""
 
     reason = "provider.rejected"
+
+
+def one_by_one(status: Callable[[str], Status], activation_ids: Sequence[str], *,
+               workers: int = 8) -> dict[str, Status]:
+    """``statuses`` for an upstream that can only be asked per activation: at most
+    ``workers`` calls at once. Activations whose call failed are left out; when every call
+    failed, the first failure is raised (the upstream is in trouble, not one activation)."""
+    if not activation_ids:
+        return {}
+    answers: dict[str, Status] = {}
+    failures: list[ProviderError] = []
+
+    def ask(activation_id: str) -> None:
+        try:
+            answers[activation_id] = status(activation_id)
+        except ProviderError as error:
+            failures.append(error)
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(activation_ids))) as pool:
+        list(pool.map(ask, activation_ids))
+    if failures and not answers:
+        raise failures[0]
+    return answers

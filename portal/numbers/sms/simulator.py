@@ -138,6 +138,10 @@ class Simulator:
             return Status("received", (message_for(rental, activation_id),))
         return Status("waiting")
 
+    def statuses(self, activation_ids) -> dict[str, Status]:
+        """Computed here, like ``status``: one call for any number of activations."""
+        return {activation_id: self.status(activation_id) for activation_id in activation_ids}
+
     def cancel(self, activation_id: str) -> Status:
         current = self.status(activation_id)
         return current if current.state == "received" else Status("cancelled")

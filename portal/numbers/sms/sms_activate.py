@@ -9,6 +9,9 @@ line of text:
     getFullSms id                FULL_SMS:<text of the SMS> (not every upstream has it)
     setStatus  id, status=8      ACCESS_CANCEL (cancel) | EARLY_CANCEL_DENIED | BAD_STATUS
     setStatus  id, status=6      ACCESS_ACTIVATION (finish)
+    getActiveActivations         JSON {"status": "success", "activeActivations": [{
+                                 "activationId", "smsCode", "smsText", ...}, ...]} or
+                                 {"status": "error", "error": "NO_ACTIVATIONS"}
 
 Errors are words (BAD_KEY, BAD_SERVICE, BAD_ACTION, NO_ACTIVATION, ERROR_SQL, ...), some
 upstreams with a 4xx status; the body decides, whatever the status.
@@ -25,6 +28,11 @@ Choices, where the protocol leaves room:
 - getNumber is never retried once the request may have reached the upstream (see
   ``transport``). A timeout there is ambiguous: a number may have been rented and is left
   to expire at the upstream, which cancels unused activations by itself.
+- ``statuses`` asks getActiveActivations once for every open activation (``smsCode`` and
+  ``smsText`` may each be a string, a list or null; a list holds every SMS received). An
+  upstream that answers BAD_ACTION there is asked per activation from then on, at most
+  eight at a time. An activation the list leaves out is not reported (the portal's clock
+  decides its window).
 - ``cancel`` reads the status first and cancels only a waiting number. If the upstream
   refuses the cancel, the status is read again: a code that arrived meanwhile is returned
   as ``received``; a number cancelled by an earlier, lost answer reads as ``cancelled``.
@@ -32,11 +40,14 @@ Choices, where the protocol leaves room:
 
 from __future__ import annotations
 
+import json
 import re
 import time
-from typing import Callable, NoReturn
+from typing import Callable, NoReturn, Sequence
 
-from .base import Activation, Message, NoNumbers, ProviderRejected, ProviderUnavailable, Status
+from .base import (
+    Activation, Message, NoNumbers, ProviderRejected, ProviderUnavailable, Status, one_by_one,
+)
 from .countries import COUNTRIES
 from .transport import Transport
 
@@ -57,6 +68,7 @@ REJECTIONS = {
 }
 _ACTIVATION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _PHONE = re.compile(r"\+?([0-9]{6,15})")
+ACTIVE_LIST_MAX_BODY = 4 * 1024 * 1024  # thousands of activations, a few hundred bytes each
 
 
 class SmsActivateClient:
@@ -77,6 +89,7 @@ class SmsActivateClient:
         url = base if base.endswith(".php") else base + HANDLER_PATH
         self.api_key = api_key
         self.full_sms = full_sms
+        self.batched = True  # until the upstream says it has no getActiveActivations
         self.transport = Transport(
             url, timeout=timeout, retries=retries, backoff=backoff,
             transient_answers=frozenset({"ERROR_SQL"}), sleep=sleep,
@@ -111,6 +124,18 @@ class SmsActivateClient:
             return Status("received", (self._message(activation_id, code.strip()),))
         _raise_for("getStatus", answer)
 
+    def statuses(self, activation_ids: Sequence[str]) -> dict[str, Status]:
+        if not activation_ids:
+            return {}
+        if self.batched:
+            answer = self.transport.get({"api_key": self.api_key, "action": "getActiveActivations"},
+                                        idempotent=True, max_body=ACTIVE_LIST_MAX_BODY)
+            if answer.partition(":")[0] != "BAD_ACTION":
+                wanted = set(activation_ids)
+                return {key: status for key, status in _active_list(answer).items() if key in wanted}
+            self.batched = False
+        return one_by_one(self.status, activation_ids)
+
     def cancel(self, activation_id: str) -> Status:
         before = self.status(activation_id)
         if before.state != "waiting":
@@ -138,6 +163,54 @@ class SmsActivateClient:
     def _call(self, action: str, *, idempotent: bool = True, **params: str) -> str:
         query = {"api_key": self.api_key, "action": action, **params}
         return self.transport.get(query, idempotent=idempotent)
+
+
+def _active_list(answer: str) -> dict[str, Status]:
+    """The statuses in a getActiveActivations answer (see the module's notes)."""
+    try:
+        data = json.loads(answer)
+    except ValueError:
+        if answer in ("NO_ACTIVATIONS", "NO_ACTIVATION"):
+            return {}
+        _raise_for("getActiveActivations", answer)
+    if not isinstance(data, dict):
+        raise ProviderUnavailable(f"getActiveActivations: not an object: {answer[:80]!r}")
+    if data.get("status") != "success":
+        error = str(data.get("error") or data.get("message") or "")
+        if error in ("NO_ACTIVATIONS", "NO_ACTIVATION"):
+            return {}
+        _raise_for("getActiveActivations", error or answer)
+    items = data.get("activeActivations")
+    if not isinstance(items, list):
+        raise ProviderUnavailable("getActiveActivations: no activeActivations list")
+    found: dict[str, Status] = {}
+    for item in items:
+        activation_id = str(item.get("activationId", "")) if isinstance(item, dict) else ""
+        if not _ACTIVATION_ID.fullmatch(activation_id):
+            continue  # a malformed entry says nothing about ours
+        codes = [code for code in _strings(item.get("smsCode")) if code]
+        texts = _strings(item.get("smsText"))
+        if not codes:
+            found[activation_id] = Status("waiting")
+            continue
+        messages = tuple(Message(text=(texts[i] if i < len(texts) and texts[i] else code), code=code)
+                         for i, code in enumerate(codes))
+        found[activation_id] = Status("received", messages)
+    return found
+
+
+def _strings(value) -> list[str]:
+    """A field that upstreams send as null, a string, a list, or a list encoded as a string."""
+    if value is None:
+        return []
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return [value.strip()]
+    if isinstance(value, list):
+        return [str(item).strip() for item in value if item is not None]
+    return [str(value).strip()]
 
 
 def _raise_for(action: str, answer: str) -> NoReturn:

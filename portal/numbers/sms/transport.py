@@ -48,15 +48,16 @@ class Transport:
         self.transient_answers = transient_answers
         self.sleep = sleep
 
-    def get(self, params: Mapping[str, str], *, idempotent: bool) -> str:
-        """The stripped body of the first non-transient answer, of any HTTP status."""
+    def get(self, params: Mapping[str, str], *, idempotent: bool, max_body: int = MAX_BODY) -> str:
+        """The stripped body (at most ``max_body`` bytes) of the first non-transient answer,
+        of any HTTP status."""
         label = params.get("action", "request")
         attempts = 1 + self.retries
         for attempt in range(1, attempts + 1):
             if attempt > 1:
                 self.sleep(self.backoff * 2 ** (attempt - 2))
             try:
-                status, text = self._fetch(params)
+                status, text = self._fetch(params, max_body)
             except urllib.error.URLError as error:  # raised before any answer: not sent
                 problem = f"cannot connect ({error.reason})"
                 continue
@@ -70,17 +71,17 @@ class Transport:
                 break
         raise ProviderUnavailable(f"{label}: {problem} after {attempt} of {attempts} attempts")
 
-    def _fetch(self, params: Mapping[str, str]) -> tuple[int, str]:
+    def _fetch(self, params: Mapping[str, str], max_body: int) -> tuple[int, str]:
         request = urllib.request.Request(
             f"{self.url}?{urllib.parse.urlencode(params)}",
             headers={"User-Agent": USER_AGENT, "Accept": "text/plain"},
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return response.status, _decode(response.read(MAX_BODY))
+                return response.status, _decode(response.read(max_body))
         except urllib.error.HTTPError as error:  # 4xx/5xx: the body still says why
             with error:
-                return error.code, _decode(error.read(MAX_BODY))
+                return error.code, _decode(error.read(max_body))
 
 
 def _decode(body: bytes) -> str:

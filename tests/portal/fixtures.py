@@ -1,7 +1,8 @@
-"""Fixtures of the portal tests: the built policy site (``site_dir``), a PostgreSQL server started for
-the session, ``db_url`` over SQLite and PostgreSQL, a fresh ``app`` per test, and a
-``person``, ``customer`` and ``other_person``: test clients that act like people with a
-browser (CSRF token included; see ``portal_testing.Person``)."""
+"""Fixtures of the portal's tests (here and in tests/jobs; the root conftest loads them as a
+plugin): the built policy site (``site_dir``), a PostgreSQL server started for the session,
+``db_url`` over SQLite and PostgreSQL, a fresh ``app`` per test, and a ``person``,
+``customer`` and ``other_person``: test clients that act like people with a browser (CSRF
+token included; see ``portal_testing.Person``)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 import portal_pg as pg  # noqa: E402
 from portal_testing import Person, make_app  # noqa: E402,F401
 from tests.payments.fake_api import fake_api  # noqa: E402,F401 (a fixture)
-
-
-
 
 
 @pytest.fixture(scope="session")
