@@ -25,7 +25,7 @@ run: setup
 	$(PY) build.py --out build/site
 	PUBLIC_URL=http://$(HOST):$(PORT) $(PY) -m flask --app portal seed-demo
 	PUBLIC_URL=http://$(HOST):$(PORT) scripts/run-together \
-		"$(PY) -m gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --preload --access-logfile - 'portal:create_app()'" \
+		"$(PY) -m gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --preload --access-logfile - --logger-class portal.web.access_log.RedactingLogger 'portal:create_app()'" \
 		"$(PY) -m flask --app portal jobs --workers $(JOB_WORKERS)"
 
 test: setup system

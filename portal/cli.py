@@ -1,6 +1,7 @@
 """Command-line tools: ``flask --app portal ledger-check`` verifies the ledger's invariants,
 ``reconcile`` applies what the processors say happened and no webhook told, ``seed-demo``
-creates the demo customers and prints their logins, ``jobs`` runs a job consumer."""
+creates the demo customers and prints their logins, ``jobs`` runs a job consumer,
+``api-key create EMAIL`` prints a new API key."""
 
 from __future__ import annotations
 
@@ -63,6 +64,29 @@ def seed_demo():
         click.echo(f"  {role:<14} {email:<28} password: {password}")
 
 
+@click.group("api-key")
+def api_key():
+    """API keys of customers."""
+
+
+@api_key.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="What the key is for (shown on the account page).")
+def api_key_create(email: str, name: str):
+    """Print a new API key for the customer EMAIL (shown once; only its hash is kept)."""
+    from portal.accounts.users import normalize_email
+    from portal.api import keys
+    from portal.store.models import User
+
+    with db.connection():
+        user = User.get_or_none(User.email == normalize_email(email))
+        if user is None:
+            click.echo(f"api-key: no account {email}", err=True)
+            sys.exit(1)
+        row, key = keys.create(user, name)
+    click.echo(key)
+
+
 def init_app(app) -> None:
     from portal.jobs.consumer import run_consumer
 
@@ -70,3 +94,4 @@ def init_app(app) -> None:
     app.cli.add_command(ledger_check)
     app.cli.add_command(reconcile)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(api_key)

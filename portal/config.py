@@ -24,7 +24,7 @@ ENV_KEYS = (
     "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM",
     "SMS_PROVIDER", "SMS_SIMULATOR", "SMS_ACTIVATE_URL", "SMS_ACTIVATE_KEY",
     "SMS_TIMEOUT_SECONDS", "SMS_RETRIES", "SMS_PUSH_ALLOWED", "REDIS_URL", "QUEUE_FILE",
-    "OUTBOX_CLAIM_SECONDS",
+    "OUTBOX_CLAIM_SECONDS", "API_RATE_PER_SECOND",
 )
 
 
@@ -106,6 +106,8 @@ def defaults() -> dict:
         # How long a consumer may take to deliver one outbox row before another may take it
         # over (a consumer killed mid-delivery): well above an SMTP or webhook timeout
         "OUTBOX_CLAIM_SECONDS": 60,
+        # The customer API: requests per second per key, across every worker and instance
+        "API_RATE_PER_SECOND": 20,
     }
 
 

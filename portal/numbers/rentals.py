@@ -308,10 +308,10 @@ def passed_windows(provider: str, now: datetime):
         Rental.state.in_((WAITING, RECEIVED))).order_by(Rental.id))
 
 
-def finish(rental: Rental, provider: SmsProvider, now: datetime) -> bool:
-    """Tell the provider a received rental's activation is done, once its window passed;
-    True when it was closed now."""
-    if rental.state != RECEIVED or rental.closed_at is not None or now < rental.ends_at:
+def finish(rental: Rental, provider: SmsProvider, now: datetime, *, asked: bool = False) -> bool:
+    """Tell the provider a received rental's activation is done, once its window passed (or
+    earlier, when the customer ``asked``: no more SMS wanted); True when it was closed now."""
+    if rental.state != RECEIVED or rental.closed_at is not None or (now < rental.ends_at and not asked):
         return False
     try:
         provider.finish(rental.activation_id)

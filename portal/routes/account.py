@@ -1,12 +1,18 @@
-"""The account page: language, country and time zone, password, accepted Terms, consents."""
+"""The account page: language, country and time zone, password, accepted Terms, API keys (and
+an EU customer's consent for API use), consents."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, request
 
 from portal.accounts import time_zones, users
-from portal.web import views
+from portal.api import actions, keys
+from portal.policy import requires_withdrawal_waiver, terms_in_force
+from portal.site_versions import published
+from portal.store.fields import utcnow
 from portal.store.models import Consent
+from portal.web import views
+from portal.web.i18n import language
 
 bp = Blueprint("account", __name__)
 
@@ -14,9 +20,13 @@ bp = Blueprint("account", __name__)
 def _page(status=200, fragment="fragments/preferences_form.html", **context):
     context.setdefault("errors", {})
     context.setdefault("form", {})
+    context.setdefault("api_errors", {})
     consents = list(Consent.select().where(Consent.user == g.user.id).order_by(Consent.id.desc()))
     return views.render("pages/account.html", fragment, status, countries=users.COUNTRIES,
-                        time_zones=time_zones.choices(), consents=consents, **context)
+                        time_zones=time_zones.choices(), consents=consents,
+                        api_keys=keys.of_user(g.user.id),
+                        needs_api_consent=requires_withdrawal_waiver(g.user.country),
+                        has_api_consent=actions.api_consent(g.user) is not None, **context)
 
 
 @bp.get("/account")
@@ -51,3 +61,35 @@ def password():
         return _page(422, "fragments/password_form.html", password_errors=invalid.errors)
     g.user = user  # this session stays; every other one has ended
     return _page(fragment="fragments/password_form.html", password_saved=True)
+
+
+@bp.post("/account/api-keys")
+@views.login_required
+def create_api_key():
+    name = request.form.get("name", "").strip()
+    if len(name) > keys.NAME_LENGTH:
+        return _page(422, "fragments/api_keys.html", api_errors={"name": "api.name_too_long"})
+    row, key = keys.create(g.user, name)
+    return _page(fragment="fragments/api_keys.html", new_key=key, new_key_row=row)
+
+
+@bp.post("/account/api-keys/<id:key_id>/revoke")
+@views.login_required
+def revoke_api_key(key_id: int):
+    if not keys.revoke(g.user, key_id):
+        return _page(409, "fragments/api_keys.html", api_errors={"name": "api.not_revocable"})
+    return _page(fragment="fragments/api_keys.html", revoked=True)
+
+
+@bp.post("/account/api-consent")
+@views.login_required
+def api_consent():
+    """An EU customer's withdrawal-waiver consent for numbers rented through the API."""
+    if not requires_withdrawal_waiver(g.user.country) or actions.api_consent(g.user) is not None:
+        return _page(fragment="fragments/api_keys.html")
+    if request.form.get("consent") != "yes":
+        return _page(422, "fragments/api_keys.html", api_errors={"consent": "eu.withdrawal_waiver"})
+    terms = published(current_app.config["SITE_DIR"], terms_in_force(utcnow()).version, language())
+    Consent.create(user=g.user, action="api", subject="api", terms_version=terms.version,
+                   terms_sha256=terms.sha256, ip=views.client_ip(), user_agent=views.user_agent())
+    return _page(fragment="fragments/api_keys.html", api_consented=True)

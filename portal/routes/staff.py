@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import Blueprint, abort, current_app, g, request, url_for
+from flask import Blueprint, abort, g, request, url_for
 
 from portal import jobs
 from portal.support import audit, staff, tickets

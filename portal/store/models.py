@@ -129,6 +129,30 @@ class Consent(BaseModel):
     user_agent = CharField(max_length=512)
 
 
+class ApiKey(BaseModel):
+    """A customer's key to the API (``portal.api.keys``): only its sha256 is kept; ``prefix``
+    (its first characters) names it on the account page. A revoked key opens nothing."""
+
+    user = ForeignKeyField(User, backref="api_keys", on_delete="RESTRICT")
+    name = CharField(max_length=64)
+    prefix = CharField(max_length=8)
+    digest = CharField(max_length=64, unique=True)
+    webhook_url = CharField(max_length=2048, default="")
+    webhook_secret = CharField(max_length=64)
+    created_at = UtcDateTimeField(default=utcnow)
+    last_used_at = UtcDateTimeField(null=True)
+    revoked_at = UtcDateTimeField(null=True)
+
+
+class ApiRate(BaseModel):
+    """Requests of one key in the current second (``window``, epoch seconds), shared by every
+    worker and instance."""
+
+    key = ForeignKeyField(ApiKey, primary_key=True, on_delete="RESTRICT")
+    window = IntegerField()
+    count = IntegerField()
+
+
 # --- the number catalog and rentals ---
 
 
@@ -180,6 +204,8 @@ class Rental(BaseModel):
     refund_txn = ForeignKeyField(LedgerTransaction, null=True, on_delete="RESTRICT")
     updated_at = UtcDateTimeField(default=utcnow)
     closed_at = UtcDateTimeField(null=True)  # finished or cancelled at the upstream: not asked again
+    api_key = ForeignKeyField(ApiKey, null=True, on_delete="RESTRICT")  # rented through the API
+    retry_after = IntegerField(null=True)  # SMS count when the customer asked for another one
 
 
 class RentalMessage(BaseModel):
@@ -361,4 +387,4 @@ class ReconcileCheckpoint(BaseModel):
 
 ALL_MODELS = (User, Attempt, Account, LedgerTransaction, Entry, Deposit, Consent, Service, Price, Rental,
               Ticket, TicketMessage, CardRefund, AuditEntry, OutboxMessage, UserSession, Dispute,
-              ReconcileCheckpoint, RentalMessage, RentalEvent, Lease, UpstreamHealth)
+              ReconcileCheckpoint, RentalMessage, RentalEvent, Lease, UpstreamHealth, ApiKey, ApiRate)

@@ -47,6 +47,8 @@ MESSAGES = {
     "card_refund.outside_criteria": _l("The request is outside the refund criteria of the policy."),
     "card_refund.already_decided": _l("This request has already been decided."),
     "ticket.not_open": _l("This ticket is not open."),
+    "api.name_too_long": _l("Use at most 64 characters for the key's name."),
+    "api.not_revocable": _l("This key is not yours or was revoked already."),
     "standing.invalid": _l("Choose an action."),
     "standing.reason_missing": _l("Give a reason."),
     "standing.reason_too_long": _l("Use at most 1000 characters for the reason."),

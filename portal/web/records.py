@@ -23,6 +23,7 @@ ENTRY_KINDS = {
 CONSENT_ACTIONS = {
     "deposit": _l("Deposit: performance at once, right of withdrawal waived"),
     "rental": _l("Number rental: performance at once, right of withdrawal waived"),
+    "api": _l("Numbers rented through the API: performance at once, right of withdrawal waived"),
 }
 
 

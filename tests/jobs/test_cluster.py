@@ -9,8 +9,6 @@ import http.cookiejar
 import json
 import os
 import re
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -19,7 +17,6 @@ import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -30,13 +27,13 @@ from portal.policy import terms_in_force
 from portal.site_versions import published
 from portal.store import db
 from portal.store.fields import utcnow
-from portal.store.models import Entry, LedgerTransaction, Rental, RentalMessage, Service, User
+from portal.store.models import Entry, LedgerTransaction, Rental, RentalMessage, Service
 import portal_pg as pg
 from portal_pg import free_port
 from portal_testing import FAST_ARGON2, PASSWORD, make_app, run_cli
+from tests import gunicorn
 from tests.sms.fake_upstream import FakeUpstream
 
-ROOT = Path(__file__).resolve().parents[2]
 CUSTOMERS = 16
 WINDOW_SECONDS = 4
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -69,18 +66,6 @@ class Browser:
             return error.code, error.read().decode()
 
 
-def wait_until_up(base: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/login", timeout=1)
-            return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("a portal instance did not start")
-            time.sleep(0.2)
-
-
 @pytest.fixture
 def cluster(postgres_admin_url, postgres_template, site_dir, redis_server, consumers, tmp_path):
     name = "portal_cluster_" + uuid.uuid4().hex[:8]
@@ -102,22 +87,16 @@ def cluster(postgres_admin_url, postgres_template, site_dir, redis_server, consu
     instances, bases = [], []
     for number in range(2):
         port = free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}",
-             "portal:create_app()"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / f"portal-{number}.log", "wb"))
-        instances.append(process)
+        instances.append(gunicorn.start(env, port, "--workers", "2", "--threads", "4",
+                                        stderr=open(tmp_path / f"portal-{number}.log", "wb")))
         bases.append(f"http://127.0.0.1:{port}")
-    for base, process in zip(bases, instances):
-        wait_until_up(base, process)
     for _ in range(2):
         consumers(app, workers=3)
     try:
         yield app, bases, upstream
     finally:
         for process in instances:
-            process.terminate()
-            process.wait(timeout=15)
+            gunicorn.stop(process)
         upstream.stop()
         db.database.obj.close_all()
         pg.admin(postgres_admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-import pytest
 
 from portal.money import ledger
 from portal.numbers import catalog, rentals
@@ -17,7 +16,7 @@ from portal.store import db
 from portal.store.fields import utcnow
 from portal.store.models import Deposit, OutboxMessage, Rental, RentalEvent, User
 from portal_testing import Person
-from test_notifications import Inbox, open_ticket, smtp_server  # noqa: F401 (a fixture)
+from test_notifications import open_ticket, smtp_server  # noqa: F401 (a fixture)
 
 
 def eventually(check, seconds: float = 15.0):

@@ -30,7 +30,7 @@ def make_run_settings() -> set[str]:
 
 def test_every_setting_of_make_run_is_in_the_readme():
     found = make_run_settings()
-    assert found == {"HOST", "PORT", "WORKERS"}
+    assert found == {"HOST", "PORT", "WORKERS", "JOB_WORKERS"}
     for name in found:
         assert re.search(rf"^\| `{name}` \|", README, re.M), f"README does not document {name}"
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -22,6 +20,7 @@ from portal.store import db
 from portal.config import defaults
 from portal_pg import free_port
 from portal_testing import PASSWORD, make_app
+from tests import gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,24 +33,11 @@ def two_workers(db_url, site_dir, tmp_path):
     env = {**os.environ, "DATABASE_URL": db_url, "SITE_DIR": site_dir, "SECRET_KEY": "shared-secret",
            "PUBLIC_URL": "http://127.0.0.1", "STRIPE_SECRET_KEY": "", "CRYPTO_API_KEY": "",
            "QUEUE_FILE": str(tmp_path / "queue.sqlite3")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--access-logfile", str(log), "--access-logformat", "%(p)s %(r)s %(s)s", "portal:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = gunicorn.start(env, port, "--workers", "2", "--access-logfile", str(log),
+                            "--access-logformat", "%(p)s %(r)s %(s)s")
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/login", timeout=1)
-            break
-        except OSError:
-            if time.time() > deadline or server.poll() is not None:
-                server.kill()
-                raise RuntimeError("gunicorn did not start")
-            time.sleep(0.2)
     yield base, log
-    server.terminate()
-    server.wait(timeout=10)
+    gunicorn.stop(server)
 
 
 class Browser:
