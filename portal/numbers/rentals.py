@@ -452,6 +452,25 @@ def one_for_user(user_id: int, reference: str):
     return for_user(user_id).where(Rental.reference == reference)
 
 
+def polled_row(user_id: int, reference: str) -> tuple[Rental, list[RentalMessage]] | None:
+    """The user's rental ``reference`` (with its service) and its SMS, as its row polls them
+    every second while it waits; None when the user has no such rental. The SQL of both
+    queries is generated once (``compiled_sql``): with 1,000 rows polling, generating it cost
+    more than running it (``bench/jobs_bench.py``, the row poll's p99 target of 25 ms)."""
+    rental_sql = compiled_sql("polled_rental", lambda: Rental.select(
+        Rental, Service.code.alias("service_code"), Service.name.alias("service_name"),
+        Service.wait_seconds.alias("service_wait_seconds"),
+    ).join(Service).where(Rental.user == 0, Rental.reference == ""))
+    rental = next(iter(Rental.raw(rental_sql, user_id, reference)), None)
+    if rental is None:
+        return None
+    rental.service = Service(id=rental.service_id, code=rental.service_code, name=rental.service_name,
+                             wait_seconds=rental.service_wait_seconds)
+    messages_sql = compiled_sql("polled_messages", lambda: RentalMessage.select().where(
+        RentalMessage.rental == 0).order_by(RentalMessage.received_at, RentalMessage.id))
+    return rental, list(RentalMessage.raw(messages_sql, rental.id))
+
+
 def sms_summary(user_id: int, rental_id: int) -> tuple[str, int | None, int, str | None] | None:
     """The user's rental ``rental_id`` as an API status needs it: its state, the SMS count
     when another SMS was asked for, how many SMS it has and the last one's code (or text);

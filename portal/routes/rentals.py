@@ -113,11 +113,16 @@ def create():
 @bp.get("/rentals/<reference>")
 @views.login_required
 def show(reference: str):
-    rental = views.owned_or_404(rentals.one_for_user(g.user.id, reference))
     if request.htmx:  # the row polling itself (keeping "Number rented" while it waits)
+        found = rentals.polled_row(g.user.id, reference)
+        if found is None:
+            abort(404)
+        rental, messages = found
         waiting = rentals.shown_state(rental, utcnow()) == rentals.WAITING
         shown = notice("rental.rented", phone=rental.phone) if request.args.get("rented") and waiting else None
-        return _row(rental, notice=shown)
+        return views.render("pages/rental.html", "fragments/rental_row.html", rental=rental, notice=shown,
+                            sms={rental.id: messages})
+    rental = views.owned_or_404(rentals.one_for_user(g.user.id, reference))
     return _row(rental, events=timeline.of(rental.id))
 
 
