@@ -107,6 +107,7 @@ def create():
         return redirect(url_for("rentals.show", reference=rental.reference), 303)
     return views.render("pages/rentals.html", "fragments/rent_result.html", 200,
                       trigger="balance-changed", rental=rental, token=secrets.token_urlsafe(16),
+                      needs_consent=requires_withdrawal_waiver(g.user.country),
                       notice=notice("rental.rented", phone=rental.phone))
 
 

@@ -198,7 +198,12 @@ def test_an_eu_customer_must_consent_before_renting(eva):
     refused = rent(eva, "DE:wa")
     assert refused.status_code == 422 and "lose your right of withdrawal" in refused.get_data(as_text=True)
     assert '/en/payment-refund/2026-11-24/#eu-withdrawal' in refused.get_data(as_text=True)
-    assert rent(eva, "DE:wa", consent="yes").status_code == 200
+    # the box is marked as the reason, described by the refusal (for screen readers)
+    assert ('id="rent-consent" aria-invalid="true" aria-describedby="rent-error" hx-swap-oob="true">'
+            in refused.get_data(as_text=True)) and 'id="rent-error"' in refused.get_data(as_text=True)
+    rented = rent(eva, "DE:wa", consent="yes")
+    assert rented.status_code == 200
+    assert 'id="rent-consent" hx-swap-oob="true">' in rented.get_data(as_text=True)  # no longer marked
     with db.connection():
         consent = Consent.get()
         assert consent.action == "rental" and consent.subject == Rental.get().reference
