@@ -96,5 +96,6 @@ def reply(ticket_id: int):
 @views.login_required
 def meter(reference: str):
     deposit = views.owned_or_404(deposits.one_for_user(g.user.id, reference))
+    # live: the answer goes on asking (it replaces the meter that asked, polling attributes and all)
     return views.render("fragments/refund_meter.html", "fragments/refund_meter.html", deposit=deposit,
-                        meters=card_refunds.meters([deposit]))
+                        meters=card_refunds.meters([deposit]), live=True)

@@ -235,3 +235,10 @@ def test_a_suspended_customer_can_still_request_a_refund_but_cannot_deposit(app,
     with db.connection():
         assert Deposit.select().count() == 1
     assert utcnow()  # the clock is real here
+
+
+@pytest.mark.parametrize("minutes_back, every", [(0, "every 60s"), (6 * 24 * 60 + 23 * 60 + 59, "every 1s")])
+def test_the_meter_asks_again_every_second_when_its_seconds_count(customer, minutes_back, every):
+    deposit = paid_card_deposit(customer)
+    age(deposit, minutes=minutes_back)
+    assert f'hx-trigger="balance-changed from:body, {every}"' in meter_text(customer, deposit)
