@@ -1,7 +1,8 @@
 """Fixtures of the job tests: a Redis server for the session (Debian's redis-server, started
-here like PostgreSQL), ``queue`` over both backends (the embedded SQLite file and Redis),
-``live_app``: an app whose jobs go through that real queue, and ``consumers`` started as
-`make run` starts one (``flask --app portal jobs`` in a process of its own)."""
+here like PostgreSQL), ``live_app``: an app whose jobs go through a real queue, on the two
+stacks the portal runs on (SQLite with the embedded SqliteHuey, as `make run` has it;
+PostgreSQL with Redis, as several machines have it), and ``consumers`` started as `make run`
+starts one (``flask --app portal jobs`` in a process of its own)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from redis_server import RedisServer  # noqa: E402
 from tests.consumers import Consumer, consumer_env  # noqa: E402
+from tests.portal.fixtures import _database  # noqa: E402
 from tests.portal.portal_testing import make_app  # noqa: E402
 
 
@@ -25,21 +27,20 @@ def redis_server():
         server.remove()
 
 
-@pytest.fixture(params=["sqlite", "redis"])
-def queue(request, tmp_path) -> dict:
-    """The settings of one queue backend: an embedded file, or the session's Redis (emptied)."""
-    if request.param == "sqlite":
-        return {"QUEUE_IMMEDIATE": False, "QUEUE_FILE": str(tmp_path / "queue.sqlite3"), "REDIS_URL": ""}
-    server = request.getfixturevalue("redis_server")
-    server.flush()
-    return {"QUEUE_IMMEDIATE": False, "REDIS_URL": server.url}
-
-
-@pytest.fixture
-def live_app(db_url, site_dir, queue):
+@pytest.fixture(params=["sqlite", "postgres"], ids=["sqlite+sqlitehuey", "postgres+redis"])
+def live_app(request, tmp_path, site_dir):
     """An app whose jobs are enqueued on a real queue (nothing runs them until a consumer
-    starts)."""
-    return make_app(db_url, site_dir, **queue)
+    starts): SQLite with its queue in a file, or PostgreSQL with the session's Redis (emptied)."""
+    if request.param == "sqlite":
+        queue = {"QUEUE_IMMEDIATE": False, "QUEUE_FILE": str(tmp_path / "queue.sqlite3"), "REDIS_URL": ""}
+    else:
+        server = request.getfixturevalue("redis_server")
+        server.flush()
+        queue = {"QUEUE_IMMEDIATE": False, "REDIS_URL": server.url}
+    databases = _database(request, tmp_path, migrated=True)
+    app = make_app(next(databases), site_dir, **queue)
+    yield app
+    databases.close()  # drops a PostgreSQL database
 
 
 @pytest.fixture

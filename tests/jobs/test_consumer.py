@@ -33,7 +33,7 @@ def eventually(check, seconds: float = 15.0):
 
 
 def test_nothing_is_delivered_in_the_request_and_the_consumer_delivers_it(live_app, consumers,
-                                                                          smtp_server, db_url, site_dir):
+                                                                          smtp_server):
     port, inbox = smtp_server
     live_app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
     someone = Person(live_app.test_client())
