@@ -40,8 +40,9 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.api import limits
     from portal.money import gateways
     from portal.routes import BLUEPRINTS, api, webhooks
-    from portal.web import errors, i18n, reasons, records, security, views
+    from portal.web import cookies, errors, i18n, reasons, records, security, views
 
+    cookies.init_app(app)
     i18n.init_app(app)
     reasons.init_app(app)
     records.init_app(app)

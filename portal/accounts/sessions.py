@@ -20,7 +20,8 @@ def user_of(session_id: str) -> User | None:
     """The user signed in with ``session_id``, if that session is still on."""
     sql = db.compiled_sql("user_by_session", lambda: User.select().join(UserSession).where(
         UserSession.id == ""))
-    return next(iter(User.raw(sql, session_id)), None)
+    row = db.first_row(sql, session_id)
+    return None if row is None else db.as_model(User, row)
 
 
 def end(session_id: str) -> None:

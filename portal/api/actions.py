@@ -172,16 +172,17 @@ def get_status_v2(caller: Caller, params, now) -> dict:
 def set_status(caller: Caller, params, now) -> str:
     rental = _rental(caller, params)
     status = params.get("status", "")
-    messages = _messages(rental)
     if status == "1":
         return "ACCESS_READY"
-    if status == "3":  # another SMS: polled for as the first one was
-        if not messages or rental.closed_at is not None or now >= rental.ends_at:
+    if status == "3":
+        refused = rentals.ask_again(rental, rentals.provider_for(current_app), now)
+        if refused == "rental.provider_unavailable":
+            raise ProtocolError("NO_NUMBERS")  # the upstream cannot take it now: ask again
+        if refused:
             raise ProtocolError("BAD_STATUS")
-        Rental.update(retry_after=len(messages)).where(Rental.id == rental.id).execute()
         return "ACCESS_RETRY_GET"
     if status == "6":
-        if not messages:
+        if not _messages(rental):
             raise ProtocolError("BAD_STATUS")
         rentals.finish(rental, rentals.provider_for(current_app), now, asked=True)
         return "ACCESS_ACTIVATION"

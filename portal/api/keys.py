@@ -39,14 +39,14 @@ def find(key: str | None) -> ApiKey | None:
     """
     if not key or len(key) > 128:
         return None
-    sql = db.compiled_sql("user_by_api_key", lambda: User.select(
-        User, ApiKey.id.alias("api_key_id"), ApiKey.last_used_at.alias("api_key_used_at"),
-    ).join(ApiKey).where(ApiKey.digest == "", ApiKey.revoked_at.is_null()))
-    user = next(iter(User.raw(sql, digest(key))), None)
-    if user is None:
+    sql = db.compiled_sql("user_by_api_key", lambda: ApiKey.select(
+        ApiKey.id, ApiKey.last_used_at, User,
+    ).join(User).where(ApiKey.digest == "", ApiKey.revoked_at.is_null()))
+    row = db.first_row(sql, digest(key))
+    if row is None:
         return None
-    return ApiKey(id=user.api_key_id, user=user,
-                  last_used_at=ApiKey.last_used_at.python_value(user.api_key_used_at))
+    return ApiKey(id=row[0], last_used_at=ApiKey.last_used_at.python_value(row[1]),
+                  user=db.as_model(User, row[2:]))
 
 
 def touch(row: ApiKey, now: datetime | None = None) -> None:

@@ -50,8 +50,8 @@ from portal.policy import (
 from portal.site_versions import Published
 from portal.states import may_transact
 from portal.numbers.sms import (
-    Message, NoNumbers, ProviderError, Simulator, SmsActivateClient, SmsProvider, Status,
-    provider_from_config,
+    Message, NoNumbers, ProviderError, ProviderUnavailable, Simulator, SmsActivateClient, SmsProvider,
+    Status, provider_from_config,
 )
 
 log = logging.getLogger(__name__)
@@ -327,6 +327,27 @@ def finish(rental: Rental, provider: SmsProvider, now: datetime, *, asked: bool 
         if won:
             timeline.add(rental.id, "finished_upstream", now, detail)
     return bool(won)
+
+
+def ask_again(rental: Rental, provider: SmsProvider, now: datetime) -> str | None:
+    """Ask the upstream for another SMS on a rental that received one and is still open;
+    the next SMS is then polled for (or pushed) as the first was, and ``retry_after`` holds
+    how many had come when it was asked. None when asked, else why not: a reason code."""
+    if rental.state != RECEIVED or rental.closed_at is not None or now >= rental.ends_at:
+        return "rental.not_open"
+    try:
+        provider.retry(rental.activation_id)
+    except ProviderUnavailable as error:
+        log.warning("could not ask for another SMS on %s: %s", rental.activation_id, error)
+        return "rental.provider_unavailable"
+    except ProviderError as error:
+        log.warning("the upstream refused another SMS on %s: %s", rental.activation_id, error)
+        return "rental.not_open"
+    count = RentalMessage.select().where(RentalMessage.rental == rental.id).count()
+    with money_transaction():
+        Rental.update(retry_after=count).where(Rental.id == rental.id).execute()
+        timeline.add(rental.id, "another_sms_asked", now)
+    return None
 
 
 def _received_message(status) -> Message | None:

@@ -14,6 +14,7 @@ KINDS = (
     "issued",              # the upstream issued it and the price was charged
     "sms",                 # an SMS was recorded (detail: how it came: poll, push, cancel)
     "window_passed",       # the wait window ended with no SMS
+    "another_sms_asked",   # the customer asked the upstream for another SMS
     "refund_requested",    # the customer asked for the failed-SMS refund
     "cancelled_upstream",  # the upstream confirmed the number cancelled
     "credited",            # the price was credited back to the balance

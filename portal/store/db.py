@@ -82,6 +82,23 @@ def compiled_sql(name: str, build) -> str:
     return sql
 
 
+def first_row(sql: str, *params) -> tuple | None:
+    """The first row of ``sql`` (with ``params``), as the driver returns it."""
+    return database.execute_sql(sql, params).fetchone()
+
+
+def as_model(model, values):
+    """An instance of ``model`` from the values of a row that selected its columns in the
+    order ``model.select()`` does, each converted as peewee converts it.
+
+    With ``compiled_sql``, for the hottest reads: ``Model.raw`` inspects the cursor's columns
+    on every query, which cost three times the query (65 us against 18 us for the signed-in
+    user, SQLite; getStatus and the balance fragment in ``bench/``).
+    """
+    return model(**{field.name: field.python_value(value)
+                    for field, value in zip(model._meta.sorted_fields, values)})
+
+
 def is_sqlite() -> bool:
     return isinstance(database.obj, SqliteDatabase)
 

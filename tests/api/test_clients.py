@@ -79,12 +79,19 @@ class ApiServer:
                 made.append(keys.create(user, "client test")[1])
         self.key, self.empty_key = made
 
-    def deliver(self, activation_id) -> None:
+    def deliver(self, activation_id, code="482913") -> None:
         """The SMS reaches the upstream, and a poll (the ticker's work) records it."""
         with self.app.app_context(), db.connection():
             rental = Rental.get_by_id(int(activation_id))
-            self.upstream.deliver(rental.activation_id, "482913", "Your WhatsApp code 482-913")
+            self.upstream.deliver(rental.activation_id, code, f"Your WhatsApp code {code[:3]}-{code[3:]}")
             polling.poll(self.app)
+
+    def asked_again(self, activation_id) -> bool:
+        """Whether the portal asked the upstream for another SMS on this activation."""
+        with db.connection():
+            upstream_id = Rental.get_by_id(int(activation_id)).activation_id
+        return any(call.get("id") == upstream_id and call.get("status") == "3"
+                   for call in self.upstream.calls("setStatus"))
 
     def pass_window(self, activation_id) -> None:
         with db.connection():
@@ -150,6 +157,13 @@ def test_smsactivate_flow(api_server):
     code = st.split(":", 1)[1]
     assert code
     # (no getStatusV2 in this client)
+
+    # another SMS: the portal asks the upstream (setStatus 3) and shows the next code
+    assert api.setStatus(id=aid, status=3) == "ACCESS_RETRY_GET"
+    assert api_server.asked_again(aid)
+    assert api.getStatus(id=aid) == f"STATUS_WAIT_RETRY:{code}"
+    api_server.deliver(aid, code="730155")
+    assert api.getStatus(id=aid) == "STATUS_OK:730155"
 
     # setStatus returns raw text
     assert api.setStatus(id=aid, status=6) == "ACCESS_ACTIVATION"

@@ -12,7 +12,7 @@ import pytest
 
 from portal.api import keys
 from portal.money import ledger
-from portal.numbers import catalog, polling
+from portal.numbers import catalog, polling, timeline
 from portal.store import db
 from portal.store.fields import utcnow
 from portal.store.models import ApiKey, Consent, Rental, Service, User
@@ -135,6 +135,8 @@ def test_an_sms_shows_in_status_v1_and_v2_and_finish_closes_it(api):
     assert "#non-refundable" in v2["policy"]["refund"]["clause"]
     assert api.call(action="setStatus", id=str(rental_id), status="3") == "ACCESS_RETRY_GET"
     assert api.call(action="getStatus", id=str(rental_id)) == f"STATUS_WAIT_RETRY:{code}"
+    with db.connection():
+        assert "another_sms_asked" in [event.kind for event in timeline.of(rental_id)]
     assert api.call(action="setStatus", id=str(rental_id), status="6") == "ACCESS_ACTIVATION"
     assert api.call(action="setStatus", id=str(rental_id), status="8") == "BAD_STATUS"  # not refundable
     with db.connection():
@@ -143,6 +145,7 @@ def test_an_sms_shows_in_status_v1_and_v2_and_finish_closes_it(api):
 
 def test_cancel_refunds_exactly_when_the_web_would(api):
     rental_id = rent(api)
+    assert api.call(action="setStatus", id=str(rental_id), status="3") == "BAD_STATUS"  # no SMS yet
     assert api.call(action="setStatus", id=str(rental_id), status="8") == "EARLY_CANCEL_DENIED"
     assert api.call(action="getStatus", id=str(rental_id)) == "STATUS_WAIT_CODE"  # the number stays
     v2 = api.call(action="getStatusV2", id=str(rental_id))
@@ -251,3 +254,18 @@ def test_keys_are_made_named_listed_and_revoked_on_the_account_page(api):
 def test_the_documentation_page_lists_the_tables(app):
     page = Person(app.test_client()).get("/api").get_data(as_text=True)
     assert "/stubs/handler_api.php" in page and "getStatusV2" in page and "EARLY_CANCEL_DENIED" in page
+
+
+def test_machine_endpoints_neither_read_nor_set_the_browser_session(api):
+    """The signed-in browser's cookie goes along to the API and the webhooks: it names no
+    caller there, is not renewed, and an error page there still renders."""
+    browser = api.web.client
+    assert browser.get_cookie("portal_session") is not None  # ann is signed in
+    answer = browser.get("/stubs/handler_api.php", query_string={"action": "getBalance"})
+    assert answer.get_data(as_text=True) == "NO_KEY"  # the cookie is not a key
+    assert "Set-Cookie" not in answer.headers
+    missing = browser.get("/stubs/nothing-here")
+    assert missing.status_code == 404 and "Set-Cookie" not in missing.headers
+    refused = browser.post("/webhooks/stripe", data="{}", content_type="application/json")
+    assert refused.status_code == 400 and "Set-Cookie" not in refused.headers
+    assert browser.get("/dashboard").status_code == 200  # the browser's session is untouched

@@ -14,7 +14,9 @@ The model: getNumber rents ``ACCESS_NUMBER:<id>:<phone>``; ``deliver(id, code, t
 makes an SMS arrive (again for another one); getStatus/getFullSms report the latest,
 getActiveActivations every activation not cancelled or finished with all its SMS (unless
 ``batch`` is off: BAD_ACTION, as on upstreams without it); setStatus 8 cancels a waiting
-number (BAD_STATUS otherwise), setStatus 6 finishes a received one; a wrong key is
+number (BAD_STATUS otherwise), setStatus 6 finishes a received one, setStatus 3 asks a
+received one for another SMS (getStatus answers STATUS_WAIT_RETRY:<code> until the next
+``deliver``); a wrong key is
 BAD_KEY. While ``down`` is set every request answers 503 (an outage); with ``slow`` set,
 every answer waits that many seconds first (an upstream that times out).
 The portal's rental tests reuse it through ``from tests.sms.fake_upstream import ...``.
@@ -53,6 +55,7 @@ class FakeActivation:
     code: str | None = None
     text: str | None = None
     sms: list = field(default_factory=list)  # every (code, text) received, oldest first
+    retrying: bool = False  # another SMS was asked for (setStatus 3) and has not come yet
 
 
 class FakeUpstream:
@@ -104,6 +107,7 @@ class FakeUpstream:
             activation = self.activations[activation_id]
             activation.state, activation.code, activation.text = "received", code, text
             activation.sms.append((code, text))
+            activation.retrying = False
 
     def calls(self, action: str | None = None) -> list[dict[str, str]]:
         with self._lock:
@@ -140,7 +144,7 @@ class FakeUpstream:
             return _set_status(activation, params.get("status"))
         if activation.state in ("received", "finished"):
             if action == "getStatus":
-                return f"STATUS_OK:{activation.code}"
+                return f"STATUS_{'WAIT_RETRY' if activation.retrying else 'OK'}:{activation.code}"
             if not self.full_sms:
                 return "BAD_ACTION"
             return f"FULL_SMS:{activation.text or activation.code}"
@@ -179,6 +183,9 @@ def _set_status(activation: FakeActivation, status: str | None) -> str:
     if status == "6" and activation.state in ("received", "finished"):
         activation.state = "finished"
         return "ACCESS_ACTIVATION"
+    if status == "3" and activation.state == "received":
+        activation.retrying = True
+        return "ACCESS_RETRY_GET"
     return "BAD_STATUS"
 
 

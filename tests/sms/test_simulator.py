@@ -68,6 +68,17 @@ def test_cancel_before_delivery_cancels_after_it_reports_the_message(service, el
     assert bool(status.messages) == (state == "received")
 
 
+@pytest.mark.parametrize("elapsed, accepted", [(timedelta(seconds=19), False), (timedelta(seconds=20), True)])
+def test_another_sms_is_asked_for_only_after_one_came_and_none_follows(elapsed, accepted):
+    simulator, activation = rent_then_wait("tg", elapsed)
+    if not accepted:
+        with pytest.raises(ProviderRejected):
+            simulator.retry(activation.activation_id)
+        return
+    assert simulator.retry(activation.activation_id) is None
+    assert len(simulator.status(activation.activation_id).messages) == 1  # nothing remembered
+
+
 def test_received_message_is_the_services_full_text_with_its_code_and_time():
     clock = Clock()
     simulator = Simulator(SimulatorConfig.parse("wa=deliver:5s"), now=clock)

@@ -328,6 +328,25 @@ def test_finish_a_waiting_number_is_refused(client, upstream):
     assert raised.value.reason == "provider.bad_status"
 
 
+def test_another_sms_is_asked_with_set_status_3_and_arrives_as_the_first(client, upstream):
+    activation_id = rented(client, upstream)
+    upstream.deliver(activation_id, "777")
+    assert client.retry(activation_id) is None
+    assert upstream.calls("setStatus") == [
+        {"api_key": KEY, "action": "setStatus", "status": "3", "id": activation_id}
+    ]
+    assert [m.code for m in client.status(activation_id).messages] == ["777"]  # STATUS_WAIT_RETRY:777
+    upstream.deliver(activation_id, "888")
+    assert [m.code for m in client.status(activation_id).messages] == ["888"]
+
+
+def test_another_sms_on_a_waiting_number_is_refused(client, upstream):
+    activation_id = rented(client, upstream)
+    with pytest.raises(ProviderRejected) as raised:
+        client.retry(activation_id)
+    assert raised.value.reason == "provider.bad_status"
+
+
 # --- the URL ---------------------------------------------------------------------------
 
 

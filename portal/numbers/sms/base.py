@@ -1,7 +1,7 @@
 """The SMS provider interface: values every provider returns and errors it raises.
 
 A provider rents a phone number for a country and a service, reports the messages it
-received, cancels it (when no SMS came) or finishes it (when one did). The portal depends
+received, asks for another one, cancels it (when no SMS came) or finishes it (when one did). The portal depends
 on this module only; the simulator and the SMS-Activate client implement it.
 
 Every error carries a stable ``reason`` code (``provider.no_numbers``, ...) that the portal
@@ -81,6 +81,11 @@ class SmsProvider(Protocol):
 
     def finish(self, activation_id: str) -> None:
         """Tell the provider the activation succeeded (after an SMS was received)."""
+        ...
+
+    def retry(self, activation_id: str) -> None:
+        """Ask for another SMS on a number that received one (the target service is to send
+        its code again); the next one arrives as the first did, through ``status``."""
         ...
 
 

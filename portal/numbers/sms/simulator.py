@@ -147,6 +147,14 @@ class Simulator:
         return current if current.state == "received" else Status("cancelled")
 
     def finish(self, activation_id: str) -> None:
+        self._require_sms(activation_id)
+
+    def retry(self, activation_id: str) -> None:
+        """Accepted once the SMS came; as nothing is remembered, no other SMS follows (as
+        when the target service does not send its code again)."""
+        self._require_sms(activation_id)
+
+    def _require_sms(self, activation_id: str) -> None:
         if not self._delivered(SimulatedRental.parse(activation_id)):
             raise ProviderRejected("no SMS was delivered yet", reason="provider.bad_status")
 

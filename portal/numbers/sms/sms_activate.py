@@ -9,6 +9,8 @@ line of text:
     getFullSms id                FULL_SMS:<text of the SMS> (not every upstream has it)
     setStatus  id, status=8      ACCESS_CANCEL (cancel) | EARLY_CANCEL_DENIED | BAD_STATUS
     setStatus  id, status=6      ACCESS_ACTIVATION (finish)
+    setStatus  id, status=3      ACCESS_RETRY_GET (another SMS: getStatus answers
+                                 STATUS_WAIT_RETRY:<previous code> until it comes)
     getActiveActivations         JSON {"status": "success", "activeActivations": [{
                                  "activationId", "smsCode", "smsText", ...}, ...]} or
                                  {"status": "error", "error": "NO_ACTIVATIONS"}
@@ -52,7 +54,7 @@ from .countries import COUNTRIES
 from .transport import Transport
 
 HANDLER_PATH = "/stubs/handler_api.php"
-CANCEL, FINISH = "8", "6"
+CANCEL, FINISH, RETRY = "8", "6", "3"
 
 REJECTIONS = {
     "BAD_KEY": "provider.bad_key",
@@ -151,6 +153,11 @@ class SmsActivateClient:
     def finish(self, activation_id: str) -> None:
         answer = self._call("setStatus", status=FINISH, id=activation_id)
         if answer != "ACCESS_ACTIVATION":
+            _raise_for("setStatus", answer)
+
+    def retry(self, activation_id: str) -> None:
+        answer = self._call("setStatus", status=RETRY, id=activation_id)
+        if answer != "ACCESS_RETRY_GET":
             _raise_for("setStatus", answer)
 
     def _message(self, activation_id: str, code: str) -> Message:

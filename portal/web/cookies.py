@@ -1,0 +1,32 @@
+"""The browser's session: Flask's signed session cookie, except on the machine endpoints (the
+customer API, the processors' and providers' webhooks). No browser calls those, and their
+caller is named by a key or a signature, never by a cookie: a cookie sent along is neither
+read nor set (and not reading one is a cost the API's hottest action need not pay: getStatus
+in ``bench/api_bench.py``). They get an empty session that is never saved, so an error page
+they render (which asks for a CSRF token) still renders."""
+
+from __future__ import annotations
+
+from flask import request
+from flask.sessions import SecureCookieSessionInterface
+
+MACHINE_PATHS = ("/stubs/", "/webhooks/")
+
+
+def _machine(path: str) -> bool:
+    return path.startswith(MACHINE_PATHS)
+
+
+class BrowserSessionInterface(SecureCookieSessionInterface):
+    def open_session(self, app, request):
+        if _machine(request.path):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response):
+        if not _machine(request.path):
+            super().save_session(app, session, response)
+
+
+def init_app(app) -> None:
+    app.session_interface = BrowserSessionInterface()
