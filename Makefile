@@ -28,8 +28,11 @@ run: setup
 		"$(PY) -m gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --preload --access-logfile - --logger-class portal.web.access_log.RedactingLogger 'portal:create_app()'" \
 		"$(PY) -m flask --app portal jobs --workers $(JOB_WORKERS)"
 
+# The suite on TEST_WORKERS processes (pytest-xdist): most of its time is spent waiting on
+# servers, browsers and clocks, so two processes on two cores halve it.
+TEST_WORKERS ?= 2
 test: setup system
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: setup
 	@scripts/ensure-apt wrk

@@ -17,6 +17,11 @@ def _machine(path: str) -> bool:
     return path.startswith(MACHINE_PATHS)
 
 
+def machine_request() -> bool:
+    """Whether this request is to a machine endpoint (the API, a webhook)."""
+    return _machine(request.path)
+
+
 class BrowserSessionInterface(SecureCookieSessionInterface):
     def open_session(self, app, request):
         if _machine(request.path):
@@ -24,7 +29,7 @@ class BrowserSessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
     def save_session(self, app, session, response):
-        if not _machine(request.path):
+        if not machine_request():
             super().save_session(app, session, response)
 
 

@@ -264,6 +264,8 @@ def test_machine_endpoints_neither_read_nor_set_the_browser_session(api):
     answer = browser.get("/stubs/handler_api.php", query_string={"action": "getBalance"})
     assert answer.get_data(as_text=True) == "NO_KEY"  # the cookie is not a key
     assert "Set-Cookie" not in answer.headers
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" not in answer.headers  # a program's answer, not a page
     missing = browser.get("/stubs/nothing-here")
     assert missing.status_code == 404 and "Set-Cookie" not in missing.headers
     refused = browser.post("/webhooks/stripe", data="{}", content_type="application/json")
