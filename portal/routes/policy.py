@@ -4,17 +4,19 @@ first page after a newer version took effect (a refusal's clause: ``portal.web.r
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Blueprint, Response, current_app, g, request
 
 from portal.policy import Terms, terms, terms_in_force, upcoming_terms
-from portal.site_versions import Published, published
+from portal.site_versions import Published, SiteNotBuilt, published
 from portal.store.fields import utcnow
 from portal.terms import acceptances, banner, rules, texts
 from portal.web.i18n import language
 
+log = logging.getLogger(__name__)
 bp = Blueprint("policy", __name__)
 
 # Blueprints whose answers are not portal pages (no layout, so no banner).
@@ -73,7 +75,10 @@ def _banner() -> None:
     now = utcnow()
     due = banner.due(user, now)
     if due is not None:
-        g.terms_banner = changes(user, due, now)
+        try:
+            g.terms_banner = changes(user, due, now)
+        except SiteNotBuilt as stale:  # no page waits for a site that lags behind the Terms
+            log.warning("no policy banner: %s", stale)
 
 
 @bp.after_app_request

@@ -57,6 +57,9 @@ def test_who_is_told(in_app, who, fields, is_told):
     customer("c@example.com", **fields)
     run(in_app)
     assert told() == (["c@example.com"] if is_told else [])
+    if "created" in fields:
+        run(in_app, NOW + notices.SETTLE)
+        assert told() == ["c@example.com"]
 
 
 @pytest.mark.parametrize("instant, campaigns", [
@@ -152,6 +155,16 @@ def test_notices_are_sent_by_smtp_and_staff_see_the_campaign(db_url, site_dir):
     assert ">1</a>" in row.split('"num failed"')[1][:200]  # the dead one, linked to the outbox
     assert ">0</td>" in row.split('"num pending"')[1][:40]
     assert "Policy notices" in staff.get("/staff/").get_data(as_text=True)  # linked from the console
+
+
+def test_the_job_writes_the_notices_due_and_has_them_sent(in_app, monkeypatch):
+    from portal import jobs
+
+    monkeypatch.setattr(notices, "utcnow", lambda: NOW)
+    customer("c@example.com")
+    assert tasks.notices_now(in_app, jobs.of(in_app)) == {B.version: 1}
+    assert told() == ["c@example.com"]  # no mail server configured: it waits in the outbox
+    assert tasks.notices_now(in_app, jobs.of(in_app)) == {B.version: 0}
 
 
 @pytest.mark.parametrize("minute, due", [(0, True), (5, True), (3, False)])

@@ -65,6 +65,14 @@ def test_the_account_page_neither_shows_nor_uses_up_the_banner(on_a, monkeypatch
     assert 'id="terms-banner"' in on_a.get("/dashboard").get_data(as_text=True)
 
 
+def test_a_site_that_lags_behind_the_terms_shows_no_banner_and_every_page_works(on_a, monkeypatch, tmp_path):
+    clock(monkeypatch, C.effective_at + timedelta(days=3))
+    (tmp_path / "versions.json").write_text('{"payment-refund": {}}')
+    on_a.client.application.config["SITE_DIR"] = str(tmp_path)
+    answer = on_a.get("/dashboard")
+    assert answer.status_code == 200 and 'id="terms-banner"' not in answer.get_data(as_text=True)
+
+
 def test_continuing_records_the_acceptance_once(on_a, site_dir, monkeypatch):
     clock(monkeypatch, C.effective_at + timedelta(days=3))
     on_a.get("/dashboard")
