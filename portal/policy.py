@@ -156,6 +156,16 @@ TERMS: tuple[Terms, ...] = (
         material=True,
         **_SEED_TERMS,
     ),
+    # Says where the EU withdrawal function is (every page of the portal, /withdraw). It adds
+    # a right and changes no number: not material. It follows 2027-01-01 (whose published text
+    # it extends) the day after, so the notice of that material change stands as given.
+    Terms(
+        version="2027-01-02",
+        published_at=_utc(2026, 12, 2),
+        effective_at=_utc(2027, 1, 2),
+        material=False,
+        **_SEED_TERMS,
+    ),
 )
 
 # The policy heading that explains each decision reason. Heading ids are stable across

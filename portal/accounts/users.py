@@ -17,6 +17,7 @@ from portal.store.db import database
 from portal.store.fields import utcnow
 from portal.store.models import User
 from portal.site_versions import Published
+from portal.terms import acceptances
 
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 MIN_PASSWORD, MAX_PASSWORD = 10, 256
@@ -78,9 +79,10 @@ def _check_profile(language: str, country: str, time_zone: str = time_zones.DEFA
 
 def register(*, email: str, password: str, language: str, country: str, accepted: bool,
              terms: Published, params: dict, limit: attempts.Limit | None = None,
-             time_zone: str | None = None) -> User:
-    """Create a customer with a wallet, recording the accepted Terms version and its hash;
-    times are shown in the browser's ``time_zone`` (UTC when it told none we know).
+             time_zone: str | None = None, ip: str = "") -> User:
+    """Create a customer with a wallet, recording the accepted Terms version and its hash
+    (and that acceptance, from the client address ``ip``, in the acceptance history); times
+    are shown in the browser's ``time_zone`` (UTC when it told none we know).
 
     Whether an email address has an account shows in the answer (created, or
     ``email.taken``), so a client asking gets only so many answers: ``limit``, counted per
@@ -106,6 +108,7 @@ def register(*, email: str, password: str, language: str, country: str, accepted
                 terms_accepted_at=utcnow(),
             )
             ledger.open_wallet(user)
+            acceptances.record_registration(user, ip)
     except IntegrityError as taken:
         raise FormError({"email": "email.taken"}) from taken
     return user

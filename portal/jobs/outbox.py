@@ -160,3 +160,22 @@ def counts() -> dict[str, int]:
     query = (OutboxMessage.select(OutboxMessage.state, fn.COUNT(OutboxMessage.id))
              .group_by(OutboxMessage.state).tuples())
     return {state: count for state, count in query}
+
+
+def add_many(rows: Iterable[Mapping[str, object]], now: datetime | None = None) -> None:
+    """Write many e-mails at once (``key``, ``target``, ``kind``, ``subject``, ``body``,
+    ``user`` each; in the caller's transaction); a row whose key was written before stays
+    as it was, so writing the same rows again adds nothing."""
+    now = now or utcnow()
+    values = [dict(key=str(row["key"])[:128], channel="email", target=row["target"], kind=row["kind"],
+                   subject=str(row["subject"])[:255], body=row["body"], headers="{}", user=row["user"],
+                   state=PENDING, tries=0, next_attempt_at=now, created_at=now) for row in rows]
+    if values:
+        OutboxMessage.insert_many(values).on_conflict_ignore().execute()
+
+
+def states_of(key_prefix: str) -> dict[str, int]:
+    """How many rows whose key starts with ``key_prefix`` are in each state."""
+    query = (OutboxMessage.select(OutboxMessage.state, fn.COUNT(OutboxMessage.id))
+             .where(OutboxMessage.key.startswith(key_prefix)).group_by(OutboxMessage.state).tuples())
+    return {state: count for state, count in query}

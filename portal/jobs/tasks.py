@@ -5,6 +5,7 @@
     reconcile (hourly)  ask the processors what no webhook told (``portal.money.reconcile``)
     expire_demo (15 m)  expire demo checkouts and invoices left unpaid for a day
     delivery (15 m)     refresh the delivery statistics (``portal.numbers.delivery``)
+    notices (5 m)       e-mail every customer of a material policy change (``portal.terms.notices``)
 
 Each job runs in an app context with a database connection of its own; what it did is in
 the database, so Huey keeps no results.
@@ -37,6 +38,7 @@ class Jobs:
     reconcile: TaskWrapper
     expire_demo: TaskWrapper
     delivery: TaskWrapper
+    notices: TaskWrapper
 
 
 def _in_app(app: Flask, work: Callable[[], object]) -> Callable[[], object]:
@@ -81,6 +83,20 @@ def expire_demo_now(app: Flask) -> int:
     return demo_expiry.expire_stale(gateways.demo_card(), gateways.demo_crypto())
 
 
+def notices_now(app: Flask, jobs: "Jobs") -> dict[str, int]:
+    """Write the notices of material policy changes that are due; have them sent."""
+    from portal.terms import notices
+
+    considered = notices.run(site_dir=app.config["SITE_DIR"], public_url=app.config["PUBLIC_URL"])
+    if any(considered.values()):
+        log.info("policy notices: %s", ", ".join(f"{v}: {n} customers considered" for v, n in considered.items()))
+        try:
+            jobs.deliver_outbox()
+        except Exception as unreachable:  # the ticker sends them
+            log.warning("policy notices: queue unreachable (%s)", unreachable)
+    return considered
+
+
 def register(queue: Huey, app: Flask) -> Jobs:
     """Register the portal's tasks on ``queue``, each bound to ``app``."""
     deliver = queue.task(name="deliver_outbox")(_in_app(app, lambda: deliver_outbox_now(app)))
@@ -96,5 +112,7 @@ def register(queue: Huey, app: Flask) -> Jobs:
         _in_app(app, lambda: expire_demo_now(app)))
     stats = queue.periodic_task(crontab(minute="*/15"), name="delivery")(
         _in_app(app, lambda: delivery.refresh()))
-    jobs = Jobs(queue, deliver, tick, reconcile, expire, stats)
+    notify = queue.periodic_task(crontab(minute="*/5"), name="notices")(
+        _in_app(app, lambda: notices_now(app, jobs)))
+    jobs = Jobs(queue, deliver, tick, reconcile, expire, stats, notify)
     return jobs

@@ -89,7 +89,7 @@ def evidence_fields(facts: Facts) -> dict[str, str]:
                          deposit.credited_at or deposit.created_at).strftime("%Y-%m-%d"),
         "refund_policy_disclosure": (
             f"The customer accepted our Payment & Refund Policy, version {customer.terms_version} "
-            f"(sha256 {customer.terms_sha256}), when opening the account on "
+            f"(sha256 {customer.terms_sha256}), on "
             f"{_stamp(customer.terms_accepted_at)}: {facts.terms_url}. The deposit "
             f"{deposit.reference} of {_stamp(deposit.credited_at)} was made under version "
             f"{deposit.terms_version} ({facts.deposit_terms_url}), which the deposit form links. "

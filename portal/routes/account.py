@@ -1,5 +1,6 @@
-"""The account page: language, country and time zone, password, accepted Terms, API keys (and
-an EU customer's consent for API use), consents."""
+"""The account page: language, country and time zone, password, accepted Terms (what changed
+since, continuing to a newer version, every acceptance), API keys (and an EU customer's
+consent for API use), consents."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from portal.accounts import time_zones, users
 from portal.api import actions, keys, webhooks
 from portal import jobs
 from portal.policy import requires_withdrawal_waiver, terms_in_force
+from portal.routes.policy import account_terms
 from portal.site_versions import published
 from portal.store.fields import utcnow
-from portal.store.models import ApiKey, Consent
+from portal.store.models import ApiKey, Consent, User
+from portal.terms import acceptances, rules
 from portal.web import views
 from portal.web.i18n import language
 
@@ -24,7 +27,7 @@ def _page(status=200, fragment="fragments/preferences_form.html", **context):
     context.setdefault("api_errors", {})
     consents = list(Consent.select().where(Consent.user == g.user.id).order_by(Consent.id.desc()))
     return views.render("pages/account.html", fragment, status, countries=users.COUNTRIES,
-                        time_zones=time_zones.choices(), consents=consents,
+                        time_zones=time_zones.choices(), consents=consents, policy_state=account_terms(g.user),
                         api_keys=keys.of_user(g.user.id), deliveries=webhooks.deliveries(g.user.id),
                         needs_api_consent=requires_withdrawal_waiver(g.user.country),
                         has_api_consent=actions.api_consent(g.user) is not None, **context)
@@ -62,6 +65,24 @@ def password():
         return _page(422, "fragments/password_form.html", password_errors=invalid.errors)
     g.user = user  # this session stays; every other one has ended
     return _page(fragment="fragments/password_form.html", password_saved=True)
+
+
+@bp.post("/account/terms")
+@views.login_required
+def accept_terms():
+    """Continue to a newer version of the policy (from the account page or the banner):
+    record its acceptance with the time and the client's address."""
+    version = request.form.get("version", "")
+    fragment = ("fragments/terms_banner.html" if request.form.get("shown_in") == "banner"
+                else "fragments/terms_changes.html")
+    now = utcnow()
+    if g.user.terms_version != version:  # a second click of the same button changes nothing
+        if not rules.acceptable(g.user.terms_version, version, now):
+            return _page(409, fragment, terms_errors={"version": "terms.not_acceptable"})
+        acceptances.accept(g.user, published(current_app.config["SITE_DIR"], version, language()),
+                           ip=views.client_ip(), now=now)
+        g.user = User.get_by_id(g.user.id)
+    return _page(fragment=fragment, terms_accepted=version)
 
 
 @bp.post("/account/api-keys")

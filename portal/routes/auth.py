@@ -40,7 +40,7 @@ def register():
                 email=form.get("email", ""), password=form.get("password", ""),
                 language=form.get("language", ""), country=form.get("country", ""),
                 time_zone=form.get("time_zone"), accepted=form.get("accept_terms") == "yes", terms=_terms_published(),
-                params=config["ARGON2"],
+                params=config["ARGON2"], ip=views.client_ip(),
                 limit=attempts.Limit(attempts.REGISTRATION, views.client_ip(),
                                      config["REGISTER_MAX_PER_ADDRESS"], config["REGISTER_WINDOW_SECONDS"]),
             )

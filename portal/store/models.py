@@ -46,6 +46,9 @@ class User(BaseModel):
     # Set when refund use passes the Terms' abuse thresholds: the account awaits staff review.
     flagged_at = UtcDateTimeField(null=True)
     flag_reason = CharField(max_length=64, default="")
+    # The version in force whose one-time banner of changes this user was shown
+    # (``portal.terms.banner``): "" before any.
+    terms_banner_version = CharField(max_length=10, default="")
 
 
 class Attempt(BaseModel):
@@ -142,6 +145,31 @@ class ApiKey(BaseModel):
     created_at = UtcDateTimeField(default=utcnow)
     last_used_at = UtcDateTimeField(null=True)
     revoked_at = UtcDateTimeField(null=True)
+
+
+class TermsAcceptance(BaseModel):
+    """One acceptance of a version of the Payment & Refund Policy (``portal.terms.acceptances``):
+    at registration, or by continuing after a change. ``User.terms_version`` is the newest."""
+
+    user = ForeignKeyField(User, backref="terms_acceptances", on_delete="RESTRICT")
+    terms_version = CharField(max_length=10)
+    terms_sha256 = CharField(max_length=64)
+    accepted_at = UtcDateTimeField(default=utcnow)
+    ip = CharField(max_length=45, default="")  # "" when not recorded (accounts older than this table)
+    source = CharField(max_length=16)  # "registration" or "continued"
+
+    class Meta:
+        indexes = ((("user", "terms_version"), True),)
+
+
+class TermsNoticeCampaign(BaseModel):
+    """The e-mail notice of one material version (``portal.terms.notices``): every customer
+    up to ``cursor`` (a user id) has been considered; the mails are outbox rows."""
+
+    version = CharField(max_length=10, unique=True)
+    cursor = BigIntegerField(default=0)
+    started_at = UtcDateTimeField(default=utcnow)
+    updated_at = UtcDateTimeField(default=utcnow)
 
 
 # --- the number catalog and rentals ---
@@ -394,4 +422,5 @@ class ReconcileCheckpoint(BaseModel):
 
 ALL_MODELS = (User, Attempt, Account, LedgerTransaction, Entry, Deposit, Consent, Service, Price, Rental,
               Ticket, TicketMessage, CardRefund, AuditEntry, OutboxMessage, UserSession, Dispute,
-              ReconcileCheckpoint, RentalMessage, RentalEvent, Lease, UpstreamHealth, ApiKey, DeliveryStat)
+              ReconcileCheckpoint, RentalMessage, RentalEvent, Lease, UpstreamHealth, ApiKey, DeliveryStat,
+              TermsAcceptance, TermsNoticeCampaign)

@@ -17,6 +17,7 @@ MESSAGES = {
     "country.invalid": _l("Choose your country from the list."),
     "time_zone.invalid": _l("Choose your time zone from the list."),
     "terms.not_accepted": _l("You must accept the %(policy)s to open an account."),
+    "terms.not_acceptable": _l("This version cannot be accepted: it is not published yet, or you accepted it or a later one already."),
     "login.failed": _l("Wrong email address or password."),
     "login.limited": _l("Too many failed attempts. Wait a minute and try again."),
     "registration.limited": _l("Too many new accounts from your network in the last hour. Try again later."),

@@ -71,8 +71,10 @@ def test_a_replaced_version_shows_when_it_was_in_force(site):
     site.build(now=datetime(2027, 1, 15, tzinfo=timezone.utc))
     page = site.page(f"en/payment-refund/{V1}/index.html")
     assert '<span class="status status-superseded">From November 24, 2026 until January 1, 2027</span>' in page
-    assert '<span class="status status-current">Since January 1, 2027</span>' in site.page(
+    assert '<span class="status status-superseded">From January 1, 2027 until January 2, 2027</span>' in site.page(
         f"en/payment-refund/{V2}/index.html")
+    assert '<span class="status status-current">Since January 2, 2027</span>' in site.page(
+        f"en/payment-refund/{TERMS[2].version}/index.html")
 
 
 def test_the_home_page_separates_the_date_in_force_from_the_upcoming_change(built_site):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from sitegen.render import blocks, redline, render_markdown, sections, word_diff
+from policytext.redline import blocks, redline, word_diff
+from sitegen.render import render_markdown, sections
 from sitegen.templates import fold_translations
 
 WORD_DIFFS = [

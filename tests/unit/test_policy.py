@@ -68,7 +68,9 @@ def test_material_versions_give_the_notice_period():
         ("2026-11-24T00:00:00", "2026-11-24"),
         ("2026-12-31T23:59:59", "2026-11-24"),
         ("2027-01-01T00:00:00", "2027-01-01"),
-        ("2030-06-01T12:00:00", "2027-01-01"),
+        ("2027-01-01T23:59:59", "2027-01-01"),
+        ("2027-01-02T00:00:00", "2027-01-02"),  # the third version: where the EU withdrawal function is
+        ("2030-06-01T12:00:00", "2027-01-02"),
     ],
 )
 def test_terms_in_force(instant, version):
@@ -86,7 +88,9 @@ def test_no_terms_before_the_first_version():
         ("2026-11-24T12:00:00", None),  # the second version is not published yet
         ("2026-11-25T00:00:00", "2027-01-01"),
         ("2026-12-31T23:59:59", "2027-01-01"),
-        ("2027-01-01T00:00:00", None),  # in force, no longer upcoming
+        ("2026-12-02T00:00:00", "2027-01-01"),  # two are upcoming: the earlier one first
+        ("2027-01-01T00:00:00", "2027-01-02"),  # the second in force, the third upcoming
+        ("2027-01-02T00:00:00", None),  # in force, no longer upcoming
     ],
 )
 def test_upcoming_terms(instant, upcoming):

@@ -1,0 +1,1 @@
+"""Policy text read alike by the site generator and the portal (``redline``)."""
