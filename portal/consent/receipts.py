@@ -47,7 +47,8 @@ def record(user: User, *, action: str, subject: str, terms: Published, ip: str, 
         consent = Consent.create(
             user=user, action=action, subject=subject, terms_version=terms.version,
             terms_sha256=terms.sha256, created_at=now, ip=ip, user_agent=user_agent,
-            receipt_id=new_receipt_id(), text=words, language=language, time_zone=zone)
+            receipt_id=new_receipt_id(), text=words, language=language, time_zone=zone,
+            country=(user.country or "").upper())
         if mail:
             _mail(user, consent)
     return consent
@@ -165,7 +166,7 @@ def as_kantara(consent: Consent, user: User) -> dict:
     with force_locale(language):
         given = kantara.Given(
             receipt_id=consent.receipt_id, action=consent.action,
-            timestamp=int(consent.created_at.timestamp()), jurisdiction=user.country.upper(),
+            timestamp=int(consent.created_at.timestamp()), jurisdiction=consent.country,
             language=language, principal=user.email, text=consent.text,
             service=f"1001sms.com: {consent_action(consent.action)} ({subject_words(consent)})",
             policy_url=policy, termination=f"{policy}#{CLAUSE_ANCHORS['eu.withdrawal_waiver']}")

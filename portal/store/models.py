@@ -119,7 +119,7 @@ class Deposit(BaseModel):
 class Consent(BaseModel):
     """An EU consumer's express consent to immediate performance (waiving withdrawal), with
     its receipt (``portal.consent.receipts``): the exact ``text`` shown, in ``language``, the
-    account's ``time_zone`` then, and ``receipt_id`` (random; null for consents recorded
+    account's ``time_zone`` and ``country`` then, and ``receipt_id`` (random; null for consents recorded
     before receipts existed)."""
 
     user = ForeignKeyField(User, backref="consents", on_delete="RESTRICT")
@@ -134,6 +134,7 @@ class Consent(BaseModel):
     text = TextField(default="")
     language = CharField(max_length=8, default="")
     time_zone = CharField(max_length=64, default="UTC")
+    country = CharField(max_length=2, default="")  # the consumer's, then: the receipt's jurisdiction
 
 
 class ApiKey(BaseModel):

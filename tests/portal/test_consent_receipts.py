@@ -138,7 +138,7 @@ def test_a_deposit_consent_is_confirmed_by_a_receipt_in_the_customers_language(a
     assert mail.key == f"mail:consent_receipt:{consent.receipt_id}"
     assert uuid.UUID(consent.receipt_id).version == 4
     assert words in consent.text and consent.text in mail.body  # the words as shown, quoted
-    assert (consent.language, consent.time_zone) == (language, "Europe/Berlin")
+    assert (consent.language, consent.time_zone, consent.country) == (language, "Europe/Berlin", "AT")
     for shown in (deposit.reference, consent.terms_version, f"http://localhost{page.url}", page.sha256,
                   consent.receipt_id, f"http://localhost/account/receipts/{consent.receipt_id}.json",
                   zone_name):
@@ -193,6 +193,8 @@ def test_the_account_lists_receipts_as_printable_pages_and_kantara_json(app, sit
     css = app.test_client().get("/static/portal.css").get_data(as_text=True)
     assert "@media print" in css and "footer.foot" in css.split("@media print")[1]
 
+    with db.connection():  # the jurisdiction is the consumer's when the consent was given
+        User.update(country="US").execute()
     answer = eva.get(json_url)
     assert answer.status_code == 200 and answer.mimetype == "application/json"
     receipt = json.loads(answer.get_data(as_text=True))

@@ -1,5 +1,6 @@
 """Consent receipts and the EU withdrawal function: each withdrawal-waiver consent keeps the
-exact text shown, its language and time zone and a receipt id; a withdrawal request (with
+exact text shown, its language, the time zone and country of the account then and a
+receipt id; a withdrawal request (with
 its items and what became of each) is recorded once per submitted form."""
 from peewee import CharField, ForeignKeyField, TextField
 from playhouse.migrate import migrate
@@ -13,6 +14,7 @@ COLUMNS = (
     ("text", TextField(default="")),
     ("language", CharField(max_length=8, default="")),
     ("time_zone", CharField(max_length=64, default="UTC")),
+    ("country", CharField(max_length=2, default="")),
 )
 
 
