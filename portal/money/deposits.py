@@ -1,10 +1,11 @@
 """Deposits: validate and open one, then settle it from the processor's signed events.
 
-Opening records the deposit (and, for an EU consumer, the withdrawal-waiver consent) in
-one transaction, before any processor is called (the consent's receipt e-mail too). Settling is idempotent: the state moves
-by the deposit machine's conditional UPDATE (``portal.states.DEPOSIT``, forward only) and
-the credit is one ledger posting keyed by the deposit, so a webhook delivered twice, or
-concurrently, or after a later event, credits exactly once. A card payment credits exactly
+Opening records the deposit (and, for an EU consumer, the withdrawal-waiver consent with
+its receipt e-mail) in one transaction, before any processor is called. Settling is
+idempotent: the state moves by the deposit machine's conditional UPDATE
+(``portal.states.DEPOSIT``, forward only) and the credit is one ledger posting keyed by the
+deposit, so a webhook delivered twice, or concurrently, or after a later event, credits
+exactly once. A card payment credits exactly
 the amount and currency the deposit was opened for; any other amount is held for staff.
 """
 
