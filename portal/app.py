@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from portal import cli, jobs
     from portal.api import limits
+    from portal.consent import texts
     from portal.money import gateways
     from portal.routes import BLUEPRINTS, api, webhooks
     from portal.web import cookies, errors, i18n, reasons, records, security, views
@@ -46,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     reasons.init_app(app)
     records.init_app(app)
+    texts.init_app(app)
     security.init_app(app)
     views.init_app(app)
     errors.init_app(app)

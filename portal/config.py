@@ -25,6 +25,7 @@ ENV_KEYS = (
     "SMS_PROVIDER", "SMS_SIMULATOR", "SMS_ACTIVATE_URL", "SMS_ACTIVATE_KEY",
     "SMS_TIMEOUT_SECONDS", "SMS_RETRIES", "SMS_PUSH_ALLOWED", "REDIS_URL", "QUEUE_FILE",
     "OUTBOX_CLAIM_SECONDS", "API_RATE_PER_SECOND", "API_RATE_FILE",
+    "CONSENT_CONTROLLER_NAME", "CONSENT_CONTROLLER_ADDRESS", "CONSENT_CONTROLLER_PHONE",
 )
 
 
@@ -106,6 +107,11 @@ def defaults() -> dict:
         # How long a consumer may take to deliver one outbox row before another may take it
         # over (a consumer killed mid-delivery): well above an SMTP or webhook timeout
         "OUTBOX_CLAIM_SECONDS": 60,
+        # The PII controller named on consent receipts (portal.consent.kantara); its e-mail
+        # address is the Terms' support address
+        "CONSENT_CONTROLLER_NAME": "1001sms.com",
+        "CONSENT_CONTROLLER_ADDRESS": "",
+        "CONSENT_CONTROLLER_PHONE": "",
         # The customer API: requests per second per key, across every worker and instance
         "API_RATE_PER_SECOND": 20,
         # Where that count is kept without Redis (portal.api.limits): empty for its default

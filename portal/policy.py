@@ -188,6 +188,12 @@ CLAUSE_ANCHORS: dict[str, str] = {
     "abuse.too_many_refunds": "refund-abuse",
     "abuse.refund_ratio": "refund-abuse",
     "eu.withdrawal_waiver": "eu-withdrawal",
+    # What the withdrawal function (Directive 2011/83/EU art. 11a) did with an item
+    "withdrawal.card_refund": "card-deposit-refunds",
+    "withdrawal.refund_requested": "card-deposit-refunds",
+    "withdrawal.waived": "eu-withdrawal",
+    "withdrawal.staff_review": "eu-withdrawal",
+    "withdrawal.closed": "eu-withdrawal",
 }
 
 # Member states of the European Union (ISO 3166-1 alpha-2). Consumers there must waive the

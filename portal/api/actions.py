@@ -112,7 +112,8 @@ def _rent(caller: Caller, params, now) -> Rental:
     if requires_withdrawal_waiver(caller.user.country):
         given = api_consent(caller.user)
         terms = Published(given.terms_version, caller.user.language, "", None, given.terms_sha256)
-        consent = rentals.ConsentGiven(terms, caller.ip, caller.user_agent)
+        consent = rentals.ConsentGiven(terms, caller.ip, caller.user_agent,
+                                       text=given.text or None, mail=False)
     try:
         rental = rentals.rent(caller.user, country, service, consent=consent, now=now)
     except rentals.RentalRefused as refused:

@@ -1,10 +1,11 @@
 """Deposits: validate and open one, then settle it from the processor's signed events.
 
-Opening records the deposit (and, for an EU consumer, the withdrawal-waiver consent) in
-one transaction, before any processor is called. Settling is idempotent: the state moves
-by the deposit machine's conditional UPDATE (``portal.states.DEPOSIT``, forward only) and
-the credit is one ledger posting keyed by the deposit, so a webhook delivered twice, or
-concurrently, or after a later event, credits exactly once. A card payment credits exactly
+Opening records the deposit (and, for an EU consumer, the withdrawal-waiver consent with
+its receipt e-mail) in one transaction, before any processor is called. Settling is
+idempotent: the state moves by the deposit machine's conditional UPDATE
+(``portal.states.DEPOSIT``, forward only) and the credit is one ledger posting keyed by the
+deposit, so a webhook delivered twice, or concurrently, or after a later event, credits
+exactly once. A card payment credits exactly
 the amount and currency the deposit was opened for; any other amount is held for staff.
 """
 
@@ -13,12 +14,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from portal.consent import receipts
 from portal.support import audit
 from portal.money import postings
 from portal.accounts.users import FormError
 from portal.store.db import money_transaction
 from portal.store.fields import utcnow
-from portal.store.models import Consent, Deposit, User
+from portal.store.models import Deposit, User
 from portal.money.amounts import AmountError, parse_cents
 from portal.payments.crypto import CURRENCIES
 from portal.policy import CARD, deposit_amount_decision, requires_withdrawal_waiver, terms_in_force
@@ -81,11 +83,8 @@ def open_deposit(user: User, *, method: str, amount_text: str, consent: bool,
             terms_version=terms.version, created_at=now, updated_at=now,
         )
         if requires_withdrawal_waiver(user.country):
-            Consent.create(
-                user=user, action="deposit", subject=deposit.reference,
-                terms_version=terms.version, terms_sha256=terms.sha256, created_at=now,
-                ip=ip, user_agent=user_agent,
-            )
+            receipts.record(user, action="deposit", subject=deposit.reference, terms=terms,
+                            ip=ip, user_agent=user_agent, now=now)
     return deposit
 
 

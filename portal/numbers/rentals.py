@@ -38,11 +38,12 @@ from datetime import datetime, timedelta
 from peewee import IntegrityError, fn
 
 from portal.api import webhooks
+from portal.consent import receipts
 from portal.numbers import catalog, health, timeline
 from portal.money import ledger, postings
 from portal.store.db import compiled_sql, database, money_transaction
 from portal.store.fields import utcnow
-from portal.store.models import Consent, Rental, RentalMessage, Service, User
+from portal.store.models import Rental, RentalMessage, Service, User
 from portal.policy import (
     Decision, refund_abuse_decision, requires_withdrawal_waiver, sms_refund_decision,
     terms_in_force,
@@ -83,11 +84,14 @@ class RentalRefused(Exception):
 
 @dataclass(frozen=True)
 class ConsentGiven:
-    """An EU consumer's consent to immediate performance, as the rent form recorded it."""
+    """An EU consumer's consent to immediate performance, as the rent form recorded it (or
+    the API consent that covers a rental through the API: its ``text``, no second mail)."""
 
     terms: Published
     ip: str
     user_agent: str
+    text: str | None = None
+    mail: bool = True
 
 
 @dataclass(frozen=True)
@@ -225,9 +229,9 @@ def _record(user, offer, activation, provider: str, consent, key, now) -> Rental
         timeline.add(rental.id, "requested", now, f"{offer.country}/{offer.service.code}")
         timeline.add(rental.id, "issued", now, provider)
         if consent is not None:
-            Consent.create(user=user, action="rental", subject=rental.reference,
-                           terms_version=consent.terms.version, terms_sha256=consent.terms.sha256,
-                           created_at=now, ip=consent.ip, user_agent=consent.user_agent)
+            receipts.record(user, action="rental", subject=rental.reference, terms=consent.terms,
+                            ip=consent.ip, user_agent=consent.user_agent, now=now,
+                            text=consent.text, mail=consent.mail)
     return Rental.get_by_id(rental.id)
 
 

@@ -3,4 +3,5 @@ modules the app factory registers."""
 
 BLUEPRINTS = ("auth", "dashboard", "deposits", "webhooks", "account", "demo", "policy", "site",
               "rentals", "prices", "tickets", "staff", "staff_disputes", "staff_held",
-              "staff_outbox", "staff_notices", "api", "api_docs", "delivery")
+              "staff_outbox", "staff_notices", "api", "api_docs", "delivery", "consents", "withdrawal",
+              "staff_withdrawals")

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, g, request
 
 from portal.accounts import time_zones, users
 from portal.api import actions, keys, webhooks
+from portal.consent import receipts
 from portal import jobs
 from portal.policy import requires_withdrawal_waiver, terms_in_force
 from portal.routes.policy import account_terms
@@ -112,8 +113,9 @@ def api_consent():
     if request.form.get("consent") != "yes":
         return _page(422, "fragments/api_keys.html", api_errors={"consent": "eu.withdrawal_waiver"})
     terms = published(current_app.config["SITE_DIR"], terms_in_force(utcnow()).version, language())
-    Consent.create(user=g.user, action="api", subject="api", terms_version=terms.version,
-                   terms_sha256=terms.sha256, ip=views.client_ip(), user_agent=views.user_agent())
+    receipts.record(g.user, action="api", subject="api", terms=terms, ip=views.client_ip(),
+                    user_agent=views.user_agent())
+    jobs.deliver_soon()
     return _page(fragment="fragments/api_keys.html", api_consented=True)
 
 

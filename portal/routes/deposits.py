@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, redirect, request, url_for
 from htmx_flask import make_response
 
+from portal import jobs
 from portal.money import card_refunds, deposits, processors
 from portal.web import views
 from portal.accounts.users import FormError
@@ -44,6 +45,8 @@ def create():
     except FormError as invalid:
         context["errors"] = invalid.errors
         return views.render("pages/deposit_new.html", "fragments/deposit_form.html", 422, **context)
+    if context["needs_consent"]:
+        jobs.deliver_soon()  # the consent's receipt
     url = processors.start_payment(deposit, g.user)
     if url is None:
         context["errors"] = {"form": "processor.unavailable"}

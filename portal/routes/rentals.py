@@ -8,6 +8,7 @@ import secrets
 
 from flask import Blueprint, abort, current_app, g, redirect, request, url_for
 
+from portal import jobs
 from portal.numbers import catalog, delivery, rentals, timeline
 from portal.web import reasons, views
 from portal.store.fields import utcnow
@@ -103,6 +104,8 @@ def create():
         context = _page_context(notice=notice(refused.reason, **refused.values))
         return views.render("pages/rentals.html", "fragments/rent_result.html",
                           STATUS[refused.reason], **_with_rentals(context))
+    if requires_withdrawal_waiver(g.user.country):
+        jobs.deliver_soon()  # the consent's receipt
     if not request.htmx:
         return redirect(url_for("rentals.show", reference=rental.reference), 303)
     return views.render("pages/rentals.html", "fragments/rent_result.html", 200,

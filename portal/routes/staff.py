@@ -9,6 +9,7 @@ import functools
 from flask import Blueprint, abort, g, request, url_for
 
 from portal import jobs
+from portal.consent import withdrawals
 from portal.support import audit, staff, tickets
 from portal.money import card_refunds, deposits, gateways, ledger
 from portal.store import db
@@ -40,7 +41,8 @@ def queue():
     return views.render("pages/staff_queue.html", "fragments/staff_queue_table.html",
                       rows=[(t, tickets.is_overdue(t, now)) for t in rows],
                       filter_category=category, filter_state=state,
-                      categories=tickets.CATEGORIES, states=tickets.STATES)
+                      categories=tickets.CATEGORIES, states=tickets.STATES,
+                      withdrawals=withdrawals.recent(10))
 
 
 def _ticket_page(ticket: Ticket, status=200, errors=None, fragment="fragments/staff_ticket_panel.html",

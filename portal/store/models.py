@@ -120,7 +120,10 @@ class Deposit(BaseModel):
 
 
 class Consent(BaseModel):
-    """An EU consumer's express consent to immediate performance (waiving withdrawal)."""
+    """An EU consumer's express consent to immediate performance (waiving withdrawal), with
+    its receipt (``portal.consent.receipts``): the exact ``text`` shown, in ``language``, the
+    account's ``time_zone`` and ``country`` then, and ``receipt_id`` (random; null for consents recorded
+    before receipts existed)."""
 
     user = ForeignKeyField(User, backref="consents", on_delete="RESTRICT")
     action = CharField(max_length=16)
@@ -130,6 +133,11 @@ class Consent(BaseModel):
     created_at = UtcDateTimeField(default=utcnow)
     ip = CharField(max_length=45)
     user_agent = CharField(max_length=512)
+    receipt_id = CharField(max_length=36, null=True, unique=True)
+    text = TextField(default="")
+    language = CharField(max_length=8, default="")
+    time_zone = CharField(max_length=64, default="UTC")
+    country = CharField(max_length=2, default="")  # the consumer's, then: the receipt's jurisdiction
 
 
 class ApiKey(BaseModel):
@@ -420,7 +428,35 @@ class ReconcileCheckpoint(BaseModel):
     updated_at = UtcDateTimeField(default=utcnow)
 
 
+# --- the EU withdrawal function ---
+
+
+class WithdrawalRequest(BaseModel):
+    """One use of the withdrawal function (``portal.consent.withdrawals``): ``key`` (the
+    user and the form's token) makes a form submitted twice one request."""
+
+    user = ForeignKeyField(User, backref="withdrawals", on_delete="RESTRICT")
+    key = CharField(max_length=96, unique=True)
+    language = CharField(max_length=8)
+    time_zone = CharField(max_length=64)
+    created_at = UtcDateTimeField(default=utcnow, index=True)
+
+
+class WithdrawalItem(BaseModel):
+    """A deposit or rental a withdrawal request covers, and what became of it: ``outcome``
+    is a reason code (``portal.consent.withdrawal_rules``), with the card-refund ticket it
+    opened or the waiver consent that explains it."""
+
+    request = ForeignKeyField(WithdrawalRequest, backref="items", on_delete="RESTRICT")
+    kind = CharField(max_length=8)  # deposit, rental
+    reference = CharField(max_length=40)
+    outcome = CharField(max_length=64)
+    detail = CharField(max_length=64, default="")  # the refund rule's reason, where one applies
+    ticket = ForeignKeyField(Ticket, null=True, on_delete="RESTRICT")
+    consent = ForeignKeyField(Consent, null=True, on_delete="RESTRICT")
+
+
 ALL_MODELS = (User, Attempt, Account, LedgerTransaction, Entry, Deposit, Consent, Service, Price, Rental,
               Ticket, TicketMessage, CardRefund, AuditEntry, OutboxMessage, UserSession, Dispute,
               ReconcileCheckpoint, RentalMessage, RentalEvent, Lease, UpstreamHealth, ApiKey, DeliveryStat,
-              TermsAcceptance, TermsNoticeCampaign)
+              TermsAcceptance, TermsNoticeCampaign, WithdrawalRequest, WithdrawalItem)

@@ -50,5 +50,11 @@ def queue(user: User, kind: str, *, ticket, **values) -> OutboxMessage:
         raise ValueError(f"unknown notification {kind!r}")
     with force_locale(user.language or "en"):
         subject, body = _texts(kind, user, ticket, values)
-    return outbox.add(key=f"mail:{kind}:{ticket.id}:{secrets.token_hex(8)}", channel="email",
-                      target=user.email, kind=kind, subject=subject, body=body, user=user)
+    return mail(user, kind, f"mail:{kind}:{ticket.id}:{secrets.token_hex(8)}", subject, body)
+
+
+def mail(user: User, kind: str, key: str, subject: str, body: str) -> OutboxMessage:
+    """Write one e-mail to ``user`` to the outbox (in the caller's transaction); ``key``
+    makes it once: a second one with the same key is the first."""
+    return outbox.add(key=key, channel="email", target=user.email, kind=kind, subject=subject,
+                      body=body, user=user)

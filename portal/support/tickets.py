@@ -48,9 +48,14 @@ def refundable_deposit(user: User, reference: str, now: datetime) -> tuple[Depos
     decision = card_refunds.eligibility(deposit, now)
     if not decision.allowed:
         return None, decision.reason
-    already = Ticket.select().where(Ticket.deposit == deposit.id, Ticket.category == "card_refund",
-                                    Ticket.state.in_(TICKET_OPEN)).exists()
+    already = open_refund_request(deposit.id) is not None
     return (None, "ticket.refund_requested") if already else (deposit, None)
+
+
+def open_refund_request(deposit_id: int) -> Ticket | None:
+    """The open card-refund ticket of a deposit, if any."""
+    return Ticket.select().where(Ticket.deposit == deposit_id, Ticket.category == "card_refund",
+                                 Ticket.state.in_(TICKET_OPEN)).first()
 
 
 def open_ticket(user: User, *, category: str, subject: str, body: str, deposit_reference: str = "",

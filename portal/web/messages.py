@@ -81,6 +81,15 @@ MESSAGES = {
     "sms_refund.sms_received": _l("An SMS was received for this number, so its price is not refundable."),
     "sms_refund.already_refunded": _l("This number has already been refunded."),
     "price.out_of_range": _l("Enter a price greater than zero and at most 100 US dollars."),
+    # The withdrawal function (issue 16): what a withdrawal does with each item, and its form
+    "withdrawal.card_refund": _l("Unspent and within its refund window: this deposit becomes a card refund request. Once approved, the refund goes back to your card."),
+    "withdrawal.refund_requested": _l("A card refund of this deposit has already been requested."),
+    "withdrawal.waived": _l("You asked for immediate performance and acknowledged that you thereby lose your right of withdrawal, and it was performed: there is no right of withdrawal for it."),
+    "withdrawal.staff_review": _l("Our support team reviews this item and contacts you."),
+    "withdrawal.closed": _l("There is nothing left to withdraw from: it was refunded already."),
+    "withdrawal.nothing_chosen": _l("Choose at least one deposit or number rental to withdraw from."),
+    "withdrawal.item_unknown": _l("One of the chosen items is not yours or can no longer be withdrawn from. Nothing was recorded; choose again."),
+    "withdrawal.form_expired": _l("This form has expired. Nothing was recorded; open the withdrawal page again."),
 }
 
 

@@ -15,7 +15,7 @@ from portal.money import ledger
 from portal.numbers import catalog, polling, timeline
 from portal.store import db
 from portal.store.fields import utcnow
-from portal.store.models import ApiKey, Consent, Rental, Service, User
+from portal.store.models import ApiKey, Consent, OutboxMessage, Rental, Service, User
 from portal_testing import Person, run_cli
 
 WINDOW = 2  # seconds: the wait window of wa here
@@ -211,6 +211,20 @@ def test_an_eu_customers_key_works_after_the_api_consent(app):
         consent = Consent.get(Consent.action == "api")
     assert consent.terms_sha256 and consent.ip == "127.0.0.1"
     assert "Numbers rented through the API" in person.get("/account").get_data(as_text=True)
+
+
+def test_an_eu_customers_api_rental_is_covered_by_the_api_consents_words_and_receipt(api):
+    with db.connection():
+        User.update(country="DE").execute()
+    api.web.refresh_token("/account")
+    assert api.web.post("/account/api-consent", {"consent": "yes"}, htmx=True).status_code == 200
+    rental_id = rent(api)
+    with db.connection():
+        given, covered = Consent.get(Consent.action == "api"), Consent.get(Consent.action == "rental")
+        receipts = [m.key for m in OutboxMessage.select().where(OutboxMessage.kind == "consent_receipt")]
+        assert covered.subject == Rental.get_by_id(rental_id).reference
+    assert covered.text == given.text and "through the API" in given.text
+    assert receipts == [f"mail:consent_receipt:{given.receipt_id}"]  # one mail: the API consent's
 
 
 def test_the_rate_limit_holds_per_key(api):

@@ -16,7 +16,8 @@ from portal.policy import CLAUSE_ANCHORS
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
 METHODS = [("**/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
-OWN = ("portal/templates/", "portal/__init__.py", "portal/routes/", "portal/web/", "portal/terms/")
+OWN = ("portal/templates/", "portal/__init__.py", "portal/routes/", "portal/web/", "portal/terms/",
+       "portal/consent/")
 
 
 def portal_messages() -> set[str]:

@@ -12,7 +12,7 @@ import pytest
 from portal.numbers import catalog, rentals
 from portal.money import ledger
 from portal.store.fields import utcnow
-from portal.store.models import Consent, Entry, LedgerTransaction, Rental, User
+from portal.store.models import Consent, Entry, LedgerTransaction, OutboxMessage, Rental, User
 from portal.site_versions import Published
 from portal.numbers.sms import ProviderError, Simulator, SimulatorConfig, Status
 
@@ -287,7 +287,7 @@ def test_refused_rentals_charge_nothing_and_leave_nothing(shop, sim, clock, case
     assert ledger.balance(user.id) == (10 if case == "short balance" else 1_000)
 
 
-def test_an_eu_customer_rents_only_with_consent_which_is_recorded(shop, sim, clock):
+def test_an_eu_customer_rents_only_with_consent_which_is_recorded(app, shop, sim, clock):
     eva = make_user("eva@example.com", country="AT")
     fund(eva, 500)
     before = written()
@@ -296,10 +296,12 @@ def test_an_eu_customer_rents_only_with_consent_which_is_recorded(shop, sim, clo
     assert refused.value.reason == "eu.withdrawal_waiver" and written() == before
     consent = rentals.ConsentGiven(Published("2026-11-24", "en", "/en/x/", None, "a" * 64),
                                    "192.0.2.1", "test-agent")
-    rental = rent(eva, sim, clock, consent=consent)
+    with app.test_request_context():  # the consent's receipt e-mail links to the portal
+        rental = rent(eva, sim, clock, consent=consent)
     stored = Consent.get()
     assert (stored.action, stored.subject, stored.terms_sha256, stored.ip) == (
         "rental", rental.reference, "a" * 64, "192.0.2.1")
+    assert OutboxMessage.get().key == f"mail:consent_receipt:{stored.receipt_id}"
 
 
 def test_a_failed_debit_cancels_the_number_and_records_nothing(ann, sim, clock, monkeypatch):
