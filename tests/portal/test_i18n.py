@@ -48,6 +48,15 @@ def test_every_portal_string_has_a_german_translation():
     assert missing == [], f"{len(missing)} untranslated portal strings, first: {missing[:5]}"
 
 
+def test_the_withdrawal_links_label_is_the_one_the_policy_names_in_each_language():
+    """The policy tells EU consumers which link to follow: the portal must show those words."""
+    content = ROOT / "site" / "content" / "payment-refund"
+    label = "Withdraw from contract here"
+    for language, shown in (("en", label), ("de", german()[label])):
+        texts = [path.read_text(encoding="utf-8") for path in content.glob(f"*.{language}.md")]
+        assert any(shown in text for text in texts), (language, shown)
+
+
 def test_every_reason_the_portal_shows_has_a_message_and_a_clause_anchor():
     from portal.web.messages import MESSAGES
 
