@@ -26,6 +26,11 @@ def is_zone(name: str) -> bool:
     return name in _known()
 
 
+def of_account(name: str) -> str:
+    """The zone an account names, or UTC when it names one this machine does not know."""
+    return name if is_zone(name) else DEFAULT
+
+
 def from_browser(name: str | None) -> str:
     """The zone a browser reported (``Intl``'s resolvedOptions().timeZone), or UTC when it
     reported none or one we do not know."""

@@ -24,6 +24,7 @@ from portal.site_versions import Published
 from portal.states import may_transact
 from portal.store.models import ApiKey, Consent, Rental, Service, User
 from portal.web import reasons
+from portal.web.links import absolute
 
 NOMINAL_COUNT = 100  # numbers "available" per offer: the upstream does not say; the protocol asks
 HISTORY_LIMIT = 100
@@ -156,8 +157,7 @@ def _policy(rental: Rental, now) -> dict:
     """The refund rule's answer for this rental now, with the clause that states it."""
     decision = rentals.refund_decision(rental, now)
     link = reasons.clause_link(decision.reason, rental.terms_version) if decision.reason in reasons.CLAUSE_ANCHORS else None
-    if link and link.startswith("/"):
-        link = current_app.config["PUBLIC_URL"].rstrip("/") + link
+    link = absolute(link) if link else link
     return {"refund": {"allowed": decision.allowed, "reason": decision.reason,
                        "after": stamp(decision.deadline) if decision.deadline else None, "clause": link}}
 

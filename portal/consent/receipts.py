@@ -26,6 +26,7 @@ from portal.store.db import database
 from portal.store.fields import utcnow
 from portal.store.models import Consent, User
 from portal.support import notifications
+from portal.web.links import absolute
 
 
 def new_receipt_id() -> str:
@@ -42,7 +43,7 @@ def record(user: User, *, action: str, subject: str, terms: Published, ip: str, 
     language = user.language or "en"
     with force_locale(language):
         words = text or consent_text(action)
-    zone = user.time_zone if time_zones.is_zone(user.time_zone) else time_zones.DEFAULT
+    zone = time_zones.of_account(user.time_zone)
     with database.atomic():
         consent = Consent.create(
             user=user, action=action, subject=subject, terms_version=terms.version,
@@ -63,10 +64,6 @@ def of_user(user_id: int):
 def one_for_user(user_id: int, receipt_id: str):
     """A query for one receipt of this user only (another user's id finds nothing)."""
     return Consent.select().where(Consent.user == user_id, Consent.receipt_id == receipt_id)
-
-
-def _absolute(path: str) -> str:
-    return current_app.config["PUBLIC_URL"].rstrip("/") + path
 
 
 def policy_page(consent: Consent) -> Published:
@@ -121,10 +118,10 @@ def view(consent: Consent, language: str) -> Receipt:
     with force_locale(language):
         return Receipt(
             consent=consent, given_for=consent_action(consent.action), subject=subject_words(consent),
-            policy_url=_absolute(policy_page(consent).url), policy_sha256=consent.terms_sha256,
+            policy_url=absolute(policy_page(consent).url), policy_sha256=consent.terms_sha256,
             shown_at=moment(consent, language),
-            page_url=_absolute(url_for("consents.show", receipt_id=consent.receipt_id)),
-            json_url=_absolute(url_for("consents.as_json", receipt_id=consent.receipt_id)),
+            page_url=absolute(url_for("consents.show", receipt_id=consent.receipt_id)),
+            json_url=absolute(url_for("consents.as_json", receipt_id=consent.receipt_id)),
         )
 
 
@@ -154,7 +151,7 @@ def controller() -> kantara.Controller:
     return kantara.Controller(
         name=config["CONSENT_CONTROLLER_NAME"], contact=_("Support"),
         address=config["CONSENT_CONTROLLER_ADDRESS"], email=terms_in_force(utcnow()).support_email,
-        phone=config["CONSENT_CONTROLLER_PHONE"], url=_absolute("/"))
+        phone=config["CONSENT_CONTROLLER_PHONE"], url=absolute("/"))
 
 
 def as_kantara(consent: Consent, user: User) -> dict:
@@ -162,7 +159,7 @@ def as_kantara(consent: Consent, user: User) -> dict:
     from portal.web.records import consent_action
 
     language = consent.language or "en"
-    policy = _absolute(policy_page(consent).url)
+    policy = absolute(policy_page(consent).url)
     with force_locale(language):
         given = kantara.Given(
             receipt_id=consent.receipt_id, action=consent.action,

@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import force_locale, gettext as _
 from peewee import IntegrityError
 
@@ -31,6 +30,7 @@ from portal.store.models import (
     Consent, Deposit, Rental, Service, User, WithdrawalItem, WithdrawalRequest,
 )
 from portal.support import notifications, tickets
+from portal.web.links import absolute
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,43}")
 LISTED = 100  # the newest deposits and rentals offered (each kind)
@@ -120,7 +120,7 @@ def withdraw(user: User, *, token: str, chosen: list[str], now: datetime | None 
     if earlier is not None:
         return earlier
     picked = pick(candidates(user, now), chosen)
-    zone = user.time_zone if time_zones.is_zone(user.time_zone) else time_zones.DEFAULT
+    zone = time_zones.of_account(user.time_zone)
     try:
         with money_transaction():
             request = WithdrawalRequest.create(user=user, key=key, language=user.language or "en",
@@ -203,12 +203,6 @@ def recent(limit: int = 50) -> list[tuple[WithdrawalRequest, list[Line]]]:
     return [(request, shown[request.id]) for request in requests]
 
 
-def _absolute(path: str | None) -> str:
-    if not path or not path.startswith("/"):
-        return path or ""
-    return current_app.config["PUBLIC_URL"].rstrip("/") + path
-
-
 def _acknowledge(user: User, request: WithdrawalRequest) -> None:
     """The acknowledgement of receipt on a durable medium: an e-mail through the outbox."""
     from portal.web.i18n import moment
@@ -225,13 +219,13 @@ def _acknowledge(user: User, request: WithdrawalRequest) -> None:
             text = f"- {receipts.words_for(line.item.kind, line.item.reference)}: {reason.text}"
             if line.item.ticket_id:
                 text += "\n  " + _("Ticket %(number)s: %(url)s", number=line.item.ticket_id,
-                                    url=_absolute(f"/tickets/{line.item.ticket_id}"))
+                                    url=absolute(f"/tickets/{line.item.ticket_id}"))
             if line.consent is not None:
                 text += "\n  " + _("Your consent of %(when)s: \u201c%(text)s\u201d (Terms version %(version)s).",
                                    when=receipts.moment(line.consent, language), text=line.consent.text,
                                    version=line.consent.terms_version)
             if reason.link:
-                text += "\n  " + _("What the policy says: %(url)s", url=_absolute(reason.link))
+                text += "\n  " + _("What the policy says: %(url)s", url=absolute(reason.link))
             parts.append(text)
         parts.append(_("This e-mail is the acknowledgement of receipt of your withdrawal. Keep it for your records."))
         subject = _("Your withdrawal from the contract (request %(number)s)", number=request.id)

@@ -11,10 +11,11 @@ from portal.money import deposits, gateways
 from portal.policy import CARD
 from portal.payments.errors import ProcessorError
 from portal.store.models import Deposit, Dispute, User
+from portal.web.links import absolute
 
 
 def _absolute(endpoint: str, **values) -> str:
-    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for(endpoint, **values)
+    return absolute(url_for(endpoint, **values))
 
 
 def _open(deposit: Deposit, user: User):

@@ -44,7 +44,7 @@ def select_locale() -> str:
 
 def select_time_zone() -> str:
     user = g.get("user")
-    return user.time_zone if user is not None and time_zones.is_zone(user.time_zone) else time_zones.DEFAULT
+    return time_zones.of_account(user.time_zone) if user is not None else time_zones.DEFAULT
 
 
 def _current() -> tuple:
