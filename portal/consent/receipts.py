@@ -15,7 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
-from flask_babel import force_locale, gettext as _
+from flask_babel import gettext as _
 
 from portal.accounts import time_zones
 from portal.consent import kantara
@@ -27,6 +27,7 @@ from portal.store.fields import utcnow
 from portal.store.models import Consent, User
 from portal.support import notifications
 from portal.web.links import absolute
+from portal.web.i18n import in_language
 
 
 def new_receipt_id() -> str:
@@ -41,7 +42,7 @@ def record(user: User, *, action: str, subject: str, terms: Published, ip: str, 
     for a consent another receipt already confirmed."""
     now = now or utcnow()
     language = user.language or "en"
-    with force_locale(language):
+    with in_language(language):
         words = text or consent_text(action)
     zone = time_zones.of_account(user.time_zone)
     with database.atomic():
@@ -115,7 +116,7 @@ def view(consent: Consent, language: str) -> Receipt:
     """The receipt of ``consent`` in ``language`` (inside a request: it builds links)."""
     from portal.web.records import consent_action
 
-    with force_locale(language):
+    with in_language(language):
         return Receipt(
             consent=consent, given_for=consent_action(consent.action), subject=subject_words(consent),
             policy_url=absolute(policy_page(consent).url), policy_sha256=consent.terms_sha256,
@@ -130,7 +131,7 @@ def _mail(user: User, consent: Consent) -> None:
 
     language = user.language or "en"
     shown = view(consent, language)
-    with force_locale(language):
+    with in_language(language):
         subject = _("Receipt of your consent: %(action)s", action=shown.given_for)
         body = "\n\n".join((
             _("You gave this consent on %(when)s:", when=shown.shown_at),
@@ -160,7 +161,7 @@ def as_kantara(consent: Consent, user: User) -> dict:
 
     language = consent.language or "en"
     policy = absolute(policy_page(consent).url)
-    with force_locale(language):
+    with in_language(language):
         given = kantara.Given(
             receipt_id=consent.receipt_id, action=consent.action,
             timestamp=int(consent.created_at.timestamp()), jurisdiction=consent.country,

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import force_locale, gettext as _
+from flask_babel import gettext as _
 from peewee import IntegrityError
 
 from portal.accounts import time_zones
@@ -31,6 +31,7 @@ from portal.store.models import (
 )
 from portal.support import notifications, tickets
 from portal.web.links import absolute
+from portal.web.i18n import in_language
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,43}")
 LISTED = 100  # the newest deposits and rentals offered (each kind)
@@ -147,7 +148,7 @@ def _carry_out(user: User, request: WithdrawalRequest, item: Item, now: datetime
 def _refund_request(user: User, request: WithdrawalRequest, item: Item, now: datetime) -> tuple[str, int | None]:
     """Open the card-refund ticket, as the refund meter's link does; what it became when the
     deposit stopped being refundable meanwhile."""
-    with force_locale(user.language or "en"):
+    with in_language(user.language or "en"):
         subject = f"{_('Card refund of deposit')} {item.reference}"
         body = _("Withdrawal from the contract through the withdrawal function (request %(number)s).",
                  number=request.id)
@@ -211,7 +212,7 @@ def _acknowledge(user: User, request: WithdrawalRequest) -> None:
     from portal.web.reasons import explain
 
     language = user.language or "en"
-    with force_locale(language):
+    with in_language(language):
         parts = [_("We received your withdrawal from the contract on %(when)s (request %(number)s). It covers:",
                    when=moment(request.created_at, language, ZoneInfo(request.time_zone)), number=request.id)]
         for line in lines(request):

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from portal.support import audit, notifications
 from portal.money import ledger, postings
-from portal.store.db import database, money_transaction
+from portal.store.db import as_model, compiled_sql, database, money_transaction
 from portal.store.fields import utcnow
 from portal.store.models import Account, CardRefund, Deposit, Dispute, Entry, LedgerTransaction, Ticket, User
 from portal.payments import card
@@ -54,33 +54,48 @@ class _Facts:
 
 
 def _facts(deposits: list[Deposit]) -> _Facts:
+    # Four queries whatever the number of deposits, their SQL generated once per number of
+    # ids (``compiled_sql``): peewee building these IN lists cost the dashboard a quarter of
+    # its time (``bench/portal_bench.py``).
     ids = [d.id for d in deposits]
     credited = [d for d in deposits if d.txn_id is not None]
-    wallets = {ledger.wallet_code(d.user_id) for d in credited}
-    credit_entry = dict(Entry.select(Entry.txn, Entry.id).join(Account)
-                        .where(Entry.txn.in_([d.txn_id for d in credited]), Account.code.in_(wallets))
-                        .tuples()) if credited else {}
-    debits = []
+    wallets = sorted({ledger.wallet_code(d.user_id) for d in credited})
+    credit_entry, debits = {}, []
+    if credited:
+        sql = compiled_sql(f"refund_facts.credits:{len(credited)}:{len(wallets)}", lambda: (
+            Entry.select(Entry.txn, Entry.id).join(Account)
+            .where(Entry.txn.in_([0] * len(credited)), Account.code.in_([""] * len(wallets)))))
+        credit_entry = dict(database.execute_sql(sql, (*[d.txn_id for d in credited], *wallets)).fetchall())
     if credit_entry:
         # A debit of the wallet ordered after a deposit's credit (card refunds excepted) is
         # spending: ordered by the ledger (entry ids follow the wallet's row lock), so it
         # counts even if two machines' clocks disagree a little.
-        debits = list(Entry.select(Account.code, Entry.id, Entry.created_at)
-                      .join(Account, on=(Entry.account == Account.id))
-                      .switch(Entry).join(LedgerTransaction)
-                      .where(Account.code.in_(wallets), Entry.id > min(credit_entry.values()),
-                             Entry.amount < 0, LedgerTransaction.kind.not_in(postings.NOT_SPENDING))
-                      .tuples())
+        sql = compiled_sql(f"refund_facts.debits:{len(wallets)}", lambda: (
+            Entry.select(Account.code, Entry.id, Entry.created_at)
+            .join(Account, on=(Entry.account == Account.id))
+            .switch(Entry).join(LedgerTransaction)
+            .where(Account.code.in_([""] * len(wallets)), Entry.id > 0, Entry.amount < 0,
+                   LedgerTransaction.kind.not_in(postings.NOT_SPENDING))))
+        rows = database.execute_sql(sql, (*wallets, min(credit_entry.values()), 0, *postings.NOT_SPENDING))
+        debits = [(code, entry_id, Entry.created_at.python_value(at)) for code, entry_id, at in rows]
     spent = {}
     for deposit in credited:
         after, wallet = credit_entry.get(deposit.txn_id), ledger.wallet_code(deposit.user_id)
         spent[deposit.id] = [max(at, deposit.credited_at) for code, entry_id, at in debits
                              if after is not None and code == wallet and entry_id > after]
+    if not ids:
+        return _Facts(spent=spent, disputed=set(), requests={})
+    disputed = compiled_sql(f"refund_facts.disputed:{len(ids)}", lambda: (
+        Dispute.select(Dispute.deposit).where(Dispute.deposit.in_([0] * len(ids)))))
+    requests = compiled_sql(f"refund_facts.requests:{len(ids)}", lambda: Ticket.select().where(
+        Ticket.deposit.in_([0] * len(ids)), Ticket.category == "card_refund",
+        Ticket.state.in_(TICKET_OPEN)))
     return _Facts(
         spent=spent,
-        disputed={row[0] for row in Dispute.select(Dispute.deposit).where(Dispute.deposit.in_(ids)).tuples()},
-        requests={t.deposit_id: t for t in Ticket.select().where(
-            Ticket.deposit.in_(ids), Ticket.category == "card_refund", Ticket.state.in_(TICKET_OPEN))},
+        disputed={row[0] for row in database.execute_sql(disputed, ids)},
+        requests={ticket.deposit_id: ticket for ticket in (
+            as_model(Ticket, row) for row in
+            database.execute_sql(requests, (*ids, "card_refund", *TICKET_OPEN)))},
     )
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import secrets
 
-from flask_babel import force_locale, gettext as _
+from flask_babel import gettext as _
 
 from portal.jobs import outbox
 from portal.store.models import OutboxMessage, User
+from portal.web.i18n import in_language
 
 KINDS = ("ticket_received", "ticket_answered", "refund_approved", "refund_denied", "refund_failed")
 
@@ -48,7 +49,7 @@ def queue(user: User, kind: str, *, ticket, **values) -> OutboxMessage:
     transaction); a job sends it."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification {kind!r}")
-    with force_locale(user.language or "en"):
+    with in_language(user.language or "en"):
         subject, body = _texts(kind, user, ticket, values)
     return mail(user, kind, f"mail:{kind}:{ticket.id}:{secrets.token_hex(8)}", subject, body)
 

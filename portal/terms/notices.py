@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import force_locale, gettext as _
+from flask_babel import gettext as _
 from peewee import IntegrityError
 
 from portal.jobs import outbox
@@ -29,6 +29,7 @@ from portal.store.db import database
 from portal.store.fields import utcnow
 from portal.store.models import OutboxMessage, TermsNoticeCampaign, User
 from portal.terms import rules, texts
+from portal.web.i18n import in_language
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def letter(version: Terms, language: str, *, site_dir: str, public_url: str) -> 
     from portal.web.i18n import day
 
     page = published(site_dir, version.version, language)
-    with force_locale(language):
+    with in_language(language):
         date, name = day(version.effective_at), _("Payment & Refund Policy")
         paragraphs = [
             _("We are changing our %(policy)s: version %(version)s takes effect on %(date)s.",

@@ -8,14 +8,15 @@ locale with Babel (exposed to templates as filters); a moment always names its z
 from __future__ import annotations
 
 import unicodedata
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import lru_cache
 
 from babel import Locale
 from flask import g, request
 from babel import dates
-from flask_babel import Babel, format_date, format_percent, get_locale, get_timezone, get_translations
-from flask_babel import gettext, lazy_gettext as _l, ngettext
+from flask_babel import Babel, force_locale, format_date, format_percent, get_locale, get_timezone, get_translations
+from flask_babel import lazy_gettext as _l
 
 from portal.accounts import time_zones
 from portal.money.amounts import format_coin, format_money
@@ -48,18 +49,34 @@ def select_time_zone() -> str:
 
 
 def _current() -> tuple:
-    """This request's locale, its code and its catalog, found once per locale.
+    """This request's locale, its code and its catalog, found once.
 
-    flask-babel looks the catalog up through the app and request contexts, and names the
-    locale with ``str(Locale)``, on every string: a fifth of the dashboard's time went there
-    (``bench/portal_bench.py``). ``force_locale`` gives another ``Locale``, so a mail written
-    in another language inside a request finds its own catalog.
+    flask-babel looks the locale and catalog up through the app context on every string
+    (``get_locale``), and names the locale with ``str(Locale)``: the dashboard asked 130
+    times per page, a fifth of its time (``bench/portal_bench.py``). Kept in ``g`` until
+    ``in_language`` changes the language.
     """
-    locale = get_locale()
     memo = g.get("_i18n")
-    if memo is None or memo[0] is not locale:
+    if memo is None:
+        locale = get_locale()
         memo = g._i18n = (locale, str(locale or "en"), get_translations())
     return memo
+
+
+@contextmanager
+def in_language(code: str):
+    """Strings, dates and templates in the language ``code`` inside the block (a mail in the
+    customer's language written during someone else's request): flask-babel's
+    ``force_locale``, and this module's memo of the language forgotten on the way in and out.
+    """
+    outer = g.pop("_i18n", None)
+    try:
+        with force_locale(code):
+            yield
+    finally:
+        g.pop("_i18n", None)
+        if outer is not None:
+            g._i18n = outer
 
 
 def language() -> str:
@@ -69,6 +86,17 @@ def language() -> str:
 
 def _catalog():
     return _current()[2]
+
+
+def gettext(string: str, **variables) -> str:
+    """flask-babel's ``gettext``, on this request's catalog (``_current``)."""
+    text = _catalog().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    """flask-babel's ``ngettext`` (``%(num)s`` is the number), on this request's catalog."""
+    return _catalog().ungettext(singular, plural, num) % {"num": num, **variables}
 
 
 def money(cents: int, currency: str = "USD") -> str:

@@ -171,3 +171,26 @@ def test_german_portal_pages_use_the_sites_name_of_the_policy(app):
     refused = someone.post("/register", {"email": "ann@example.com", "password": "correct horse battery",
                                          "country": "DE", "language": "de"})
     assert "müssen Sie die Zahlungs- und Rückerstattungsrichtlinie akzeptieren" in refused.get_data(as_text=True)
+
+
+def test_a_block_in_another_language_translates_strings_and_templates_then_returns(app):
+    from flask import render_template
+
+    from portal.web import i18n
+
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert i18n.gettext("Balance") == "Balance"
+        with i18n.in_language("de"):
+            assert i18n.gettext("Balance") == "Guthaben"
+            assert i18n.language() == "de"
+            assert "Guthaben" in render_template("fragments/balance.html", header_balance=100)
+        assert i18n.gettext("Balance") == "Balance"
+        assert "Balance:" in render_template("fragments/balance.html", header_balance=100)
+
+
+def test_only_the_i18n_module_switches_flask_babels_locale():
+    """``i18n`` keeps the request's catalog between strings; a ``force_locale`` of its own
+    elsewhere would leave that memo in the outer language (``i18n.in_language`` is the way)."""
+    users = [path.relative_to(ROOT) for path in (ROOT / "portal").rglob("*.py")
+             if "force_locale" in path.read_text() and path.name != "i18n.py"]
+    assert users == []
