@@ -18,7 +18,7 @@ from portal.consent import receipts
 from portal.support import audit
 from portal.money import postings
 from portal.accounts.users import FormError
-from portal.store.db import money_transaction
+from portal.store.db import as_model, compiled_sql, database, money_transaction
 from portal.store.fields import utcnow
 from portal.store.models import Deposit, User
 from portal.money.amounts import AmountError, parse_cents
@@ -213,6 +213,13 @@ def settle_crypto(update) -> Settlement:
 def for_user(user_id: int):
     """The user's deposits, newest first."""
     return Deposit.select().where(Deposit.user == user_id).order_by(Deposit.id.desc())
+
+
+def newest(user_id: int, limit: int) -> list[Deposit]:
+    """The user's ``limit`` newest deposits. The lists every page of deposits shows (the
+    dashboard's among them): their SQL is generated once (``compiled_sql``)."""
+    sql = compiled_sql("newest_deposits", lambda: for_user(0).limit(1))
+    return [as_model(Deposit, row) for row in database.execute_sql(sql, (user_id, limit))]
 
 
 def one_for_user(user_id: int, reference: str):

@@ -41,7 +41,7 @@ from portal.api import webhooks
 from portal.consent import receipts
 from portal.numbers import catalog, health, timeline
 from portal.money import ledger, postings
-from portal.store.db import compiled_sql, database, money_transaction
+from portal.store.db import as_models, compiled_sql, database, money_transaction
 from portal.store.fields import utcnow
 from portal.store.models import Rental, RentalMessage, Service, User
 from portal.policy import (
@@ -470,6 +470,18 @@ def for_any_user():
 def for_user(user_id: int):
     """The user's rentals with their service, newest first."""
     return for_any_user().where(Rental.user == user_id)
+
+
+def newest(user_id: int, limit: int) -> list[Rental]:
+    """The user's ``limit`` newest rentals with their service (the dashboard's and the rent
+    page's lists): their SQL is generated once (``compiled_sql``)."""
+    sql = compiled_sql("newest_rentals", lambda: for_user(0).limit(1))
+    found = []
+    for row in database.execute_sql(sql, (user_id, limit)):
+        rental, service = as_models(row, Rental, Service)
+        rental.service = service
+        found.append(rental)
+    return found
 
 
 def one_for_user(user_id: int, reference: str):

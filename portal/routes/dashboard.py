@@ -31,7 +31,7 @@ RECENT_NUMBERS = 5
 
 def _deposits(page: str, limit: int, **context):
     """A page listing the user's newest deposits, each with its refund meter."""
-    shown = list(deposits.for_user(g.user.id).limit(limit))
+    shown = deposits.newest(g.user.id, limit)
     return views.render(page, "fragments/deposit_list.html", deposits=shown,
                         meters=card_refunds.meters(shown), **context)
 
@@ -39,7 +39,7 @@ def _deposits(page: str, limit: int, **context):
 @bp.get("/dashboard")
 @views.login_required
 def index():
-    numbers = list(rentals.for_user(g.user.id).limit(RECENT_NUMBERS))
+    numbers = rentals.newest(g.user.id, RECENT_NUMBERS)
     return _deposits("pages/dashboard.html", 10, rentals=numbers,
                      sms=rentals.messages_of([rental.id for rental in numbers]))
 

@@ -65,7 +65,7 @@ def _page_context(**extra) -> dict:
 
 
 def _with_rentals(context: dict) -> dict:
-    listed = list(rentals.for_user(g.user.id).limit(20))
+    listed = rentals.newest(g.user.id, 20)
     context["rentals"] = listed
     context["sms"] = rentals.messages_of([rental.id for rental in listed])
     return context

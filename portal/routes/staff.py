@@ -48,7 +48,7 @@ def queue():
 def _ticket_page(ticket: Ticket, status=200, errors=None, fragment="fragments/staff_ticket_panel.html",
                  form=None, result=None):
     customer = User.get_by_id(ticket.user_id)
-    customer_deposits = list(deposits.for_user(customer.id).limit(50))
+    customer_deposits = deposits.newest(customer.id, 50)
     entries, _more = ledger.statement(customer.id, 1, 25)
     return views.render(
         "pages/staff_ticket.html", fragment, status, ticket=ticket, customer=customer,

@@ -99,6 +99,17 @@ def as_model(model, values):
                     for field, value in zip(model._meta.sorted_fields, values)})
 
 
+def as_models(values, *models) -> tuple:
+    """One instance of each of ``models`` from a row that selected their columns one model
+    after the other (``Rental.select(Rental, Service)``), as ``as_model`` builds one."""
+    built, start = [], 0
+    for model in models:
+        width = len(model._meta.sorted_fields)
+        built.append(as_model(model, values[start:start + width]))
+        start += width
+    return tuple(built)
+
+
 def is_sqlite() -> bool:
     return isinstance(database.obj, SqliteDatabase)
 
