@@ -23,6 +23,16 @@ def machine_request() -> bool:
 
 
 class BrowserSessionInterface(SecureCookieSessionInterface):
+    _signing: tuple | None = None
+
+    def get_signing_serializer(self, app):
+        # Made once per set of keys: Flask makes one per request, and itsdangerous serializes
+        # a test value to make one (a tenth of the balance fragment, ``bench/portal_bench.py``).
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if self._signing is None or self._signing[0] != keys:
+            self._signing = (keys, super().get_signing_serializer(app))
+        return self._signing[1]
+
     def open_session(self, app, request):
         if _machine(request.path):
             return self.session_class()

@@ -36,8 +36,8 @@ def add_headers(response):
     if machine_request():  # plain text and JSON for programs: no page to frame or script
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+    # No view sets these itself; one extend costs a third of a setdefault per header.
+    response.headers.extend(HEADERS)
     if g.get("user") is not None and request.endpoint not in ("static", "site.serve"):
         response.headers["Cache-Control"] = "private, no-store"  # a customer's own data
     if request.is_secure:

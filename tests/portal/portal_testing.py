@@ -4,6 +4,8 @@ when several test folders have one): ``make_app``, ``run_cli`` and ``Person``.""
 from __future__ import annotations
 
 import re
+import tempfile
+from pathlib import Path
 
 from portal import create_app
 
@@ -19,6 +21,9 @@ def make_app(db_url: str, site_dir: str, **overrides):
         # Jobs run at once in the caller (Huey's immediate mode): these tests are about what
         # the portal does; tests/jobs run the real queues and consumers.
         "QUEUE_IMMEDIATE": True, "REDIS_URL": "",
+        # Each app counts API requests alone: on PostgreSQL the default file is the
+        # instance's, shared by every test process (key ids repeat from one database to the next).
+        "API_RATE_FILE": str(Path(tempfile.mkdtemp(prefix="api-rate-")) / "api_rate.sqlite3"),
     }
     config.update(overrides)
     return create_app(config)
