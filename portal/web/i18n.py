@@ -16,14 +16,13 @@ from babel import Locale
 from flask import g, request
 from babel import dates
 from flask_babel import Babel, force_locale, format_date, format_percent, get_locale, get_timezone, get_translations
-from flask_babel import lazy_gettext as _l
 
 from portal.accounts import time_zones
 from portal.money.amounts import format_coin, format_money
 from translations.catalog import TRANSLATIONS, compile_catalogs, languages
 
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
-METHOD_NAMES = {"card": _l("Card"), "BTC": "Bitcoin (BTC)", "ETH": "Ether (ETH)", "USDT": "Tether (USDT)"}
+COIN_NAMES = {"BTC": "Bitcoin (BTC)", "ETH": "Ether (ETH)", "USDT": "Tether (USDT)"}
 
 
 _SUPPORTED: list[tuple[str, ...]] = []
@@ -177,7 +176,7 @@ def by_country_name(codes) -> list[str]:
 
 
 def method_name(method: str) -> str:
-    return str(METHOD_NAMES.get(method, method))
+    return gettext("Card") if method == "card" else COIN_NAMES.get(method, method)
 
 
 def init_app(app) -> None:
