@@ -15,12 +15,11 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-
 from portal.policy import Terms
 from translations.catalog import translations
 from sitegen.incremental import body_key, body_key_of
 from sitegen.model import Site
-from sitegen.problems import Problem
+from sitegen.problems import BuildFailed, Problem
 from sitegen.read import Document
 
 PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}")
@@ -39,6 +38,16 @@ class Body:
     doc: Document
     key: str
     text: str | None  # with citations filled in; None: the document's own, read when rendered
+
+    def markdown(self) -> str:
+        """What is rendered: the cited text, or the document's own, read now, unless it was
+        saved again since it was read (its HTML would be kept under the earlier text's key)."""
+        if self.text is not None:
+            return self.text
+        text = self.doc.body
+        if body_key(text) != self.key:
+            raise BuildFailed([Problem(self.doc.path, 1, "changed while the site was being built: build again")])
+        return text
 
 
 def cite(site: Site) -> tuple[dict[Path, Body], list[Problem]]:

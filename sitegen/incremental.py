@@ -97,6 +97,7 @@ class RenderCache:
         self._db: sqlite3.Connection | None = None
         self._pid = 0
         self._redlines: list[tuple[str, str]] = []  # to store at the next flush
+        self._stored: dict[str, str] = {}  # the bodies this process stored last, read from memory
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -126,13 +127,17 @@ class RenderCache:
         return keys - set(self.body_sha256(keys))
 
     def body(self, key: str) -> str:
+        if key in self._stored:
+            return self._stored[key]
         row = self.db.execute("SELECT html FROM body WHERE key = ?", (key,)).fetchone()
         if row is None:
             raise KeyError(f"no rendered body {key} in the cache")
         return row[0]
 
     def store_bodies(self, entries: list[tuple[str, str]]) -> None:
-        """Store rendered HTML by body key, in one transaction."""
+        """Store rendered HTML by body key, in one transaction (and keep it in memory until
+        the next call: the pages that show these bodies are rendered next)."""
+        self._stored = dict(entries)
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             self.db.executemany("INSERT OR REPLACE INTO body (key, sha256, html) VALUES (?, ?, ?)",

@@ -41,6 +41,7 @@ from sitegen.templates import Templates
 ASSETS_DIR = "assets"
 FINGERPRINTED = (".css",)  # the assets published under a name that carries their hash
 NAV_TEMPLATE = "_nav.html"
+SITE = ("", "")  # the group of the outputs that show no text
 
 
 @dataclass
@@ -50,6 +51,9 @@ class Output:
     render: Callable[[], bytes]
     sources: tuple[Path, ...] = ()  # Markdown files whose text the output shows
     listed: bool = True  # in the sitemap: not a page marked noindex or canonical elsewhere
+    # Rendered with the texts of its group: (policy or page, language) of the texts it shows,
+    # SITE for the others; None: once every text is rendered (versions.json).
+    group: tuple[str, str] | None = SITE
 
 
 def version_url(slug: str, lang: str, version: str | None = None) -> str:
@@ -147,7 +151,8 @@ class Planner:
                 if previous:
                     outputs.append(self._changes_page(f"{base}/changes/index.html", policy, previous, version, lang, signature))
             outputs.append(self._page(f"{lang}/{policy.slug}/history/index.html", "history.html", lang,
-                                      {"policy": policy, "versions": visible}, deps=[signature]))
+                                      {"policy": policy, "versions": visible}, deps=[signature],
+                                      group=(policy.slug, lang)))
         outputs.append(self._page(f"{lang}/feed.xml", "feed.xml", lang, {"entries": self._feed_entries(lang)},
                                   deps=[self._policies_signature(lang)]))
         return outputs
@@ -175,7 +180,8 @@ class Planner:
         return self._page(path, "changes.html", lang, context, bodies=[previous.doc(lang), version.doc(lang)],
                           deps=[signature], listed=False)  # noindex: the version's own page is the one to find
 
-    def _page(self, path: str, template: str, lang: str, context: dict, *, bodies=(), deps=(), listed=True) -> Output:
+    def _page(self, path: str, template: str, lang: str, context: dict, *, bodies=(), deps=(), listed=True,
+              group=SITE) -> Output:
         keys = [self.bodies[doc.path].key for doc in bodies]
         key = incremental.key(path, self.templates.key(template, lang), self.templates.key(NAV_TEMPLATE, lang), keys,
                               list(deps), self._nav[lang], self.site_url, self._asset_names)
@@ -191,7 +197,8 @@ class Planner:
             full.update(self._common(path, lang))
             return self.templates.render(template, lang, full).encode("utf-8")
 
-        return Output(path, key, render, tuple(doc.path for doc in bodies), listed)
+        group = (bodies[0].slug, lang) if bodies else group
+        return Output(path, key, render, tuple(doc.path for doc in bodies), listed, group)
 
     def _sitemap(self, outputs: list[Output]) -> Output:
         pages = sorted({o.path for o in outputs if o.listed and o.path.endswith("index.html") and o.path.count("/") >= 1})
@@ -231,7 +238,7 @@ class Planner:
             # this file changes with every edit of any version's text.
             return json.dumps(published, sort_keys=True, separators=(",", ":")).encode()
 
-        return Output("versions.json", incremental.key("versions.json", manifest), render)
+        return Output("versions.json", incremental.key("versions.json", manifest), render, group=None)
 
     def _assets(self) -> list[Output]:
         outputs = []

@@ -7,7 +7,6 @@ outputs that a template or translation change touches.
 
 from __future__ import annotations
 
-import functools
 import gettext
 import hashlib
 import os

@@ -360,18 +360,18 @@ def _eventually(condition, seconds: float = 15) -> bool:
 
 def test_a_file_saved_during_a_build_never_poisons_the_cache(site, monkeypatch):
     """The text rendered is keyed by what was read, not by what is in the file by then."""
-    from sitegen import pipeline
+    from sitegen import write
 
     site.build()
     site.edit("pages/contact.en.md", "ticket", "first ticket")
     site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
-    render = pipeline.render_markdown
+    render = write.render_markdown
 
     def save_while_rendering(text, memo):
         site.edit("pages/contact.en.md", "first ticket", "second ticket")
         return render(text, memo)
 
-    monkeypatch.setattr(pipeline, "render_markdown", save_while_rendering)
+    monkeypatch.setattr(write, "render_markdown", save_while_rendering)
     site.build()
     assert "first ticket" in site.page("en/contact/index.html")
     monkeypatch.undo()
@@ -383,7 +383,6 @@ def test_a_file_saved_during_a_build_never_poisons_the_cache(site, monkeypatch):
 def test_a_text_saved_after_it_was_read_fails_the_build(tmp_path):
     """A text read only to be rendered (it cites nothing) is rendered as it was read, or not
     at all: its HTML would be kept under the key of the text read first."""
-    from sitegen import pipeline
     from sitegen.cite import Body
     from sitegen.incremental import body_key
     from sitegen.read import load
@@ -394,17 +393,17 @@ def test_a_text_saved_after_it_was_read_fails_the_build(tmp_path):
     (doc,), _, _ = load(tmp_path / "content")
     path.write_text("---\ntitle: Home\nsummary: Start\n---\nNew text.\n", encoding="utf-8")
     with pytest.raises(BuildFailed, match="changed while the site was being built"):
-        pipeline._render_batch((tmp_path / "cache", [[Body(doc, body_key("Old text.\n"), None)]]))
+        Body(doc, body_key("Old text.\n"), None).markdown()
 
 
 def test_a_failed_render_fails_the_build_and_keeps_the_site(site, monkeypatch):
-    from sitegen import pipeline
+    from sitegen import write
 
     site.build()
     before = snapshot(site)
     site.edit("pages/contact.en.md", "ticket", "support ticket")
     site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
-    monkeypatch.setattr(pipeline, "render_markdown", lambda text, memo: 1 / 0)
+    monkeypatch.setattr(write, "render_markdown", lambda text, memo: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         site.build()
     assert snapshot(site) == before
