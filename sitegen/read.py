@@ -129,7 +129,7 @@ PARSE_IN_PARALLEL_FROM = 200  # files: fewer are parsed here sooner than workers
 def _parse(work: tuple[Path, list[tuple[Path, dict | None]]]) -> dict[str, dict]:
     """What is read from each of the files (given what was read before), by path."""
     root, files = work
-    return {f"{path.parent.name}/{path.name}": _as_known(read_document(root, path, None, known)) for path, known in files}
+    return {f"{path.parent.name}/{path.name}": _as_known(read_document(root, path, known)) for path, known in files}
 
 
 def _stamp(stat: os.stat_result) -> list[int]:
@@ -190,12 +190,12 @@ def _name_parts(folder: str, name: str):
     return kind, groups.get("name") or folder, groups.get("version"), groups["lang"], allowed, True
 
 
-def read_document(root: Path, path: Path, raw: bytes | None = None, known: dict | None = None) -> Document:
+def read_document(root: Path, path: Path, known: dict | None = None) -> Document:
     """Parse one file; its front matter as ``known`` (what was read from it before) has it,
     when its text is the same: most edits are to the text below it, and without YAML to
     parse the YAML parser is not even imported (it took a one-page rebuild of 1,000 bench
     pages 12 ms of CPU of its 0.3 s, the target)."""
-    raw = path.read_bytes() if raw is None else raw
+    raw = path.read_bytes()
     problems: list[Problem] = []
     kind, slug, version, lang, allowed, well_named = _name_parts(path.parent.name, path.name)
     if not well_named:

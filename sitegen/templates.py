@@ -25,28 +25,25 @@ from translations.catalog import SOURCE_LANGUAGE, TRANSLATIONS, translations
 
 
 class Templates:
-    def __init__(self, folder: Path, compiled: Path | None = None):
+    def __init__(self, folder: Path, compiled: Path):
         self.folder = folder
-        self.compiled = compiled  # compiled templates kept between builds (Jinja2's bytecode cache)
+        self.compiled = compiled  # what is kept between builds: compiled templates (Jinja2's bytecode cache)...
         self._envs: dict[str, jinja2.Environment] = {}
         self._keys: dict[tuple[str, str], str] = {}
         self._references: dict[str, list[str]] = {}
         # sha256 of a template's source -> the templates it names, kept between builds:
         # parsing every template took a one-page rebuild of 1,000 bench pages 15 ms of its
         # 0.3 s (the target).
-        self._record = compiled / "references.record" if compiled else None
-        self._known = incremental.read_record(self._record) if self._record else {}
+        self._record = compiled / "references.record"
+        self._known = incremental.read_record(self._record)
         self._sources: dict[str, bytes] = {}
-        self.formats = Formats(compiled / "formats.record" if compiled else None)
+        self.formats = Formats(compiled / "formats.record")
 
     def env(self, lang: str) -> jinja2.Environment:
         if lang not in self._envs:
-            bytecode = None
             catalog = translations(lang)
-            if self.compiled:  # a language's own: its translations are compiled in
-                folder = self.compiled / f"{lang}-{_catalog_hash(lang)[:16]}"
-                folder.mkdir(parents=True, exist_ok=True)
-                bytecode = jinja2.FileSystemBytecodeCache(str(folder))
+            folder = self.compiled / f"{lang}-{_catalog_hash(lang)[:16]}"  # a language's own: its translations are compiled in
+            folder.mkdir(parents=True, exist_ok=True)
             env = jinja2.Environment(
                 loader=jinja2.FileSystemLoader(self.folder),
                 autoescape=jinja2.select_autoescape(("html", "xml")),
@@ -54,7 +51,7 @@ class Templates:
                 trim_blocks=True,
                 lstrip_blocks=True,
                 undefined=jinja2.StrictUndefined,
-                bytecode_cache=bytecode,
+                bytecode_cache=jinja2.FileSystemBytecodeCache(str(folder)),
                 auto_reload=False,  # a build's templates do not change while it runs
             )
             env.extend(catalog=catalog)
@@ -109,8 +106,7 @@ class Templates:
                 except jinja2.TemplateSyntaxError as error:
                     raise BuildFailed([_problem(error, self.folder)]) from None
                 self._known[digest] = [t for t in meta.find_referenced_templates(parsed) if t]
-                if self._record:
-                    incremental.write_record(self._record, self._known)
+                incremental.write_record(self._record, self._known)
             self._references[name] = self._known[digest]
         return self._references[name]
 
@@ -168,11 +164,11 @@ class Formats:
     Babel: importing its dates and loading its locale data, to write the same few dates
     again, took a one-page rebuild of 1,000 bench pages 30 ms of CPU of its 0.3 s (the target)."""
 
-    def __init__(self, record: Path | None):
+    def __init__(self, record: Path):
         import babel  # for its version alone (its dates take four times as long)
 
         self.record, self.version = record, babel.__version__
-        self.known: dict[str, str] = (incremental.read_record(record) if record else {}).get(self.version, {})
+        self.known: dict[str, str] = incremental.read_record(record).get(self.version, {})
         self.added = False
 
     def date(self, value: date | datetime, fmt: str, lang: str) -> str:
@@ -202,7 +198,7 @@ class Formats:
         return self.known[key]
 
     def save(self) -> None:
-        if self.added and self.record:
+        if self.added:
             incremental.write_record(self.record, {self.version: self.known})
             self.added = False
 
