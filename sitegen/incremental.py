@@ -153,15 +153,6 @@ class RenderCache:
         self._redlines.append((key_, html))
         return html
 
-    @contextlib.contextmanager
-    def reading(self):
-        """Many reads in one transaction (SQLite locks the file once for all of them)."""
-        self.db.execute("BEGIN")
-        try:
-            yield self
-        finally:
-            self.db.execute("COMMIT")
-
     def flush(self) -> None:
         """Store the redlines made since the last flush."""
         if self._redlines:

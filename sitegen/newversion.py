@@ -81,18 +81,15 @@ def add_terms(path: Path, latest: Terms, effective: date, published: date) -> No
 
 
 def _as_toml(value: object) -> str:
-    """``value`` as the Terms file writes it."""
+    """``value`` as the Terms file writes it: a date bare, a duration in its largest whole
+    unit, the rest as JSON writes it (TOML reads JSON's strings, numbers, booleans and lists)."""
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, timedelta):
         for unit, size in (("days", 86_400), ("hours", 3_600), ("minutes", 60)):
             if value.total_seconds() % size == 0:
                 return f'"{int(value.total_seconds() // size)} {unit}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (tuple, list)):
-        return "[" + ", ".join(_as_toml(v) for v in value) + "]"
-    if isinstance(value, str):
-        return json.dumps(value)  # a JSON string is a TOML basic string
-    return str(value)  # ints, dates
+    return json.dumps(value)
 
 
 def _set(text: str, key: str, value: str) -> str:

@@ -139,8 +139,7 @@ def _write_batch(indices: range) -> tuple[dict, dict]:
         cache.store_bodies(rendered)
     outputs = [output for index in indices for output in groups[index][1]]
     _make_folders(tmp, outputs)
-    with cache.reading():  # one read transaction for the batch, not one per body
-        pages = [(output, output.render()) for output in outputs]
+    pages = [(output, output.render()) for output in outputs]
     cache.flush()
     found, stamps = {}, {}
     for output, data in pages:
