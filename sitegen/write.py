@@ -20,7 +20,7 @@ from sitegen.cite import Body
 from sitegen.incremental import OutputStore, RenderCache
 from sitegen.options import Options
 from sitegen.parallel import in_parallel
-from sitegen.plan import Output
+from sitegen.plan import SITE, Output
 from sitegen.problems import BuildFailed
 from sitegen.render import page_ids_and_links, render_markdown
 
@@ -49,7 +49,9 @@ def write_site(options: Options, outputs: list[Output], missing: list[Body], cac
     stored = {o.path: recorded[o.path] for o in stale
               if recorded.get(o.path, {}).get("key") == o.key and store.has(o.key, recorded[o.path].get("stamp"))}
     to_render = [o for o in stale if o.path not in stored]
-    groups: dict[tuple[str, str] | None, tuple[dict[str, Body], list[Output]]] = {}
+    # The outputs that show no text first: the sitemap and feeds take longest, and last they
+    # would leave one worker to finish them alone.
+    groups: dict[tuple[str, str] | None, tuple[dict[str, Body], list[Output]]] = {SITE: ({}, [])}
     for body in missing:  # a group renders its own texts (each once): its pages show no other
         groups.setdefault((body.doc.slug, body.doc.lang), ({}, []))[0][body.key] = body
     for output in to_render:
