@@ -1,12 +1,13 @@
-"""Writing the site: a new folder, checked, swapped in whole.
+"""Rendering and writing the site: a new folder, checked, swapped in whole.
 
-The outputs to render are rendered into a new folder beside the output folder, and every
-internal link of the new site is checked; a failed build leaves the previous site exactly
-as it was. Then the unchanged files are hard-linked into the new folder from the current
-site (or from the output store, for a file the output folder lost), and the new folder
-takes the old one's place: readers see the old site or the new one, never a mix. A
-rebuild of a few files moves them into place one by one instead (each atomically). With
-nothing changed, nothing is written.
+The texts not in the render cache yet are rendered with the outputs that show them, one
+policy and language at a time, on every core; the outputs whose key changed are written
+into a new folder beside the output folder, and every internal link of the new site is
+checked; a failed build leaves the previous site exactly as it was. Then the unchanged
+files are hard-linked into the new folder from the current site (or from the output
+store, for a file the output folder lost), and the new folder takes the old one's place:
+readers see the old site or the new one, never a mix. A rebuild of a few files moves them
+into place one by one instead (each atomically). With nothing changed, nothing is written.
 """
 
 from __future__ import annotations
