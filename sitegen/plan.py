@@ -193,7 +193,7 @@ class Planner:
                 if full.get("toc"):
                     full["toc"] = table_of_contents(full["body_html"])
             if "redline_keys" in full:
-                full["redline_html"] = self.cache.redline(*full["redline_keys"], redline)
+                full["redline_html"] = redline(*(self.cache.body(key) for key in full["redline_keys"]))
             full.update(self._common(path, lang))
             return self.templates.render(template, lang, full).encode("utf-8")
 

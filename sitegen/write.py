@@ -143,7 +143,6 @@ def _write_batch(indices: range) -> tuple[dict, dict]:
     outputs = [output for index in indices for output in groups[index][1]]
     _make_folders(tmp, outputs)
     pages = [(output, output.render()) for output in outputs]
-    cache.flush()
     found, stamps = {}, {}
     for output, data in pages:
         target = f"{tmp}/{output.path}"
