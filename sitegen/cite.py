@@ -78,7 +78,7 @@ def formatted_values(terms: Terms, lang: str) -> dict[str, str]:
 
 
 def _format(name: str, value: object, terms: Terms, lang: str) -> str:
-    from babel.dates import format_date  # here: only a text that cites needs Babel (see templates.Formats)
+    from babel.dates import format_date  # here: only a text that cites needs Babel (see templates.format_date)
     from babel.lists import format_list
     from babel.numbers import format_currency, format_decimal
 

@@ -67,7 +67,6 @@ def build(options: Options) -> Report:
         report.rendered_bodies = len(missing)
         write_site(options, planner.outputs(), [b for b in bodies.values() if b.key in missing], cache,
                    templates.folder, report)
-        templates.formats.save()
     finally:
         cache.close()
     report.seconds = time.perf_counter() - started
