@@ -18,8 +18,10 @@ All datetimes must be timezone-aware; a naive one raises ``ValueError``.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:
@@ -114,59 +116,62 @@ class Terms:
         }
 
 
-def _utc(year: int, month: int, day: int) -> datetime:
-    return datetime(year, month, day, tzinfo=timezone.utc)
+TERMS_FILE = Path(__file__).with_name("terms.toml")
+_UNITS = {"day": timedelta(days=1), "hour": timedelta(hours=1), "minute": timedelta(minutes=1)}
 
 
-_SEED_TERMS = dict(
-    card_refund_window=timedelta(days=7),
-    crypto_currencies=("BTC", "ETH", "USDT"),
-    failed_sms_credit_within=timedelta(hours=24),
-    support_response_hours=(24, 48),
-    support_email="support@1001sms.com",
-    notice_period=timedelta(days=30),
-    business_days=(0, 1, 2, 3, 4),
-    business_timezone="UTC",
-    default_sms_wait=timedelta(minutes=20),
-    currency="USD",
-    deposit_min_cents=500,
-    deposit_max_cents=100_000,
-    refund_abuse_max_refunds=10,
-    refund_abuse_max_ratio_percent=50,
-    refund_abuse_min_rentals=6,
-    refund_abuse_period=timedelta(days=30),
-)
+def load_terms(path: Path = TERMS_FILE) -> tuple[Terms, ...]:
+    """Every version in the Terms file (one ``[[terms]]`` table each, see its comments),
+    checked: every field given once with a value of its type, versions ordered by date.
+    A mistake raises ValueError naming the version and the field."""
+    import tomllib
 
-TERMS: tuple[Terms, ...] = (
-    # The terms as first published. The first version is not a change of anything, so it
-    # is not "material" and needs no notice period.
-    Terms(
-        version="2026-11-24",
-        published_at=_utc(2026, 11, 24),
-        effective_at=_utc(2026, 11, 24),
-        material=False,
-        **_SEED_TERMS,
-    ),
-    # Resolves the first version's contradictions (card deposits are refundable and go back
-    # to the card; only failed-SMS refunds are credits). Same numbers, new wording: material.
-    Terms(
-        version="2027-01-01",
-        published_at=_utc(2026, 11, 25),
-        effective_at=_utc(2027, 1, 1),
-        material=True,
-        **_SEED_TERMS,
-    ),
-    # Says where the EU withdrawal function is (every page of the portal, /withdraw). It adds
-    # a right and changes no number: not material. It follows 2027-01-01 (whose published text
-    # it extends) the day after, so the notice of that material change stands as given.
-    Terms(
-        version="2027-01-02",
-        published_at=_utc(2026, 12, 2),
-        effective_at=_utc(2027, 1, 2),
-        material=False,
-        **_SEED_TERMS,
-    ),
-)
+    with path.open("rb") as file:
+        tables = tomllib.load(file).get("terms", [])
+    loaded = tuple(_terms_from(table) for table in tables)
+    if not loaded or [t.effective_at for t in loaded] != sorted(t.effective_at for t in loaded) \
+            or len({t.version for t in loaded}) != len(loaded):
+        raise ValueError(f"{path.name}: the versions must be there, each once, ordered by the day they take effect")
+    return loaded
+
+
+def _terms_from(table: dict) -> Terms:
+    where = f"{TERMS_FILE.name}, version {table.get('version', '?')}"
+    values: dict[str, object] = {"version": table.get("version")}
+    for key, field in (("published", "published_at"), ("effective", "effective_at")):
+        day = table.get(key)
+        if not isinstance(day, date) or isinstance(day, datetime):
+            raise ValueError(f"{where}: {key} must be a date (YYYY-MM-DD)")
+        values[field] = datetime.combine(day, time(0), tzinfo=timezone.utc)
+    fields = {f.name: f.type for f in dataclasses.fields(Terms)}
+    rest = {k: v for k, v in table.items() if k not in ("version", "published", "effective")}
+    if set(rest) != set(fields) - set(values):
+        raise ValueError(f"{where}: missing {sorted(set(fields) - set(values) - set(rest))}, "
+                         f"unknown {sorted(set(rest) - set(fields))}")
+    for name, value in rest.items():
+        values[name] = _value(where, name, fields[name], value)
+    return Terms(**values)
+
+
+def _value(where: str, name: str, kind: str, value: object) -> object:
+    """``value`` as the Terms field ``name`` of type ``kind`` (as written in Terms) holds it."""
+    if kind == "timedelta":
+        count, _, unit = str(value).partition(" ")
+        if not count.isascii() or not count.isdigit() or unit.rstrip("s") not in _UNITS:
+            raise ValueError(f'{where}: {name} must be a duration such as "7 days", "24 hours" or "20 minutes"')
+        return int(count) * _UNITS[unit.rstrip("s")]
+    expected = {"bool": bool, "int": int, "str": str}.get(kind)
+    if kind.startswith("tuple["):
+        item = int if "int" in kind else str
+        if not isinstance(value, list) or not all(isinstance(v, item) and not isinstance(v, bool) for v in value):
+            raise ValueError(f"{where}: {name} must be a list of {item.__name__}")
+        return tuple(value)
+    if expected is None or not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise ValueError(f"{where}: {name} must be a {kind}")
+    return value
+
+
+TERMS: tuple[Terms, ...] = load_terms()
 
 # The policy heading that explains each decision reason. Heading ids are stable across
 # versions and languages; the site build fails if one of these is missing from a version.

@@ -1,7 +1,8 @@
 """Checks that fail the build, each naming the file, the line and what to do.
 
-Content checks read the Markdown (headings, translations, the published lock, citations
-through ``placeholders``); the link check reads the rendered pages.
+``CHECKS`` lists the checks of the content, each a function of the ``Content`` that
+returns its problems (reading a file, the site model and citing report theirs too);
+``link_problems`` checks the rendered pages.
 """
 
 from __future__ import annotations
@@ -10,39 +11,65 @@ import functools
 import html
 import posixpath
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 from portal.policy import CLAUSE_ANCHORS, POLICY_SLUG
-from sitegen.content import SOURCE_LANGUAGE, Document
 from sitegen.model import Site
 from sitegen.problems import Problem
+from sitegen.read import SOURCE_LANGUAGE, Document
+
+
+@dataclass(frozen=True)
+class Content:
+    """What the content checks read."""
+
+    documents: list[Document]
+    site: Site
+    templates: Path  # the templates folder
+    lock: Path  # published.lock
+    preview: bool  # drafts seen as published need not be locked yet
+
+
+CHECKS: list[Callable[[Content], list[Problem]]] = []
+
+
+def check(function: Callable[[Content], list[Problem]]) -> Callable[[Content], list[Problem]]:
+    """Register a check of the content."""
+    CHECKS.append(function)
+    return function
+
+
+def content_problems(content: Content) -> list[Problem]:
+    return [problem for each in CHECKS for problem in each(content)]
+
 
 _TEMPLATE_ID = re.compile(r'\bid="([A-Za-z][\w-]*)"')
 
 
-def template_ids(folder: Path) -> set[str]:
-    """The ids the templates give their own elements (the table of contents, say)."""
-    return {found for path in folder.glob("*.html") for found in _TEMPLATE_ID.findall(path.read_text(encoding="utf-8"))}
-
-
-def reserved_id_problems(documents: list[Document], reserved: set[str]) -> list[Problem]:
-    """No heading takes an id of the templates' (``reserved``): the page would have it
-    twice, and its links would go to either."""
+@check
+def reserved_id_problems(content: Content) -> list[Problem]:
+    """No heading takes an id the templates give their own elements (the table of contents,
+    say): the page would have it twice, and its links would go to either."""
+    reserved = {found for path in content.templates.glob("*.html")
+                for found in _TEMPLATE_ID.findall(path.read_text(encoding="utf-8"))}
     problems: list[Problem] = []
-    for doc in documents:
+    for doc in content.documents:
         ids = doc.heading_ids
         for taken in sorted(reserved & ids.keys()):
             problems.append(Problem(doc.path, ids[taken], f"heading id {taken!r} is used by the page around the text: choose another"))
     return problems
 
 
-def heading_problems(site: Site) -> list[Problem]:
+@check
+def heading_problems(content: Content) -> list[Problem]:
     """Translations have the same heading ids as the English text; every version of the
     Terms-backed policy has every clause the portal links to. (A heading without an id is
     found when the file is read.)"""
     problems: list[Problem] = []
-    for policy in site.policies.values():
+    for policy in content.site.policies.values():
         for version in policy.versions:
             source_ids = version.doc(SOURCE_LANGUAGE).heading_ids
             for lang, doc in version.docs.items():
@@ -60,12 +87,13 @@ def heading_problems(site: Site) -> list[Problem]:
     return problems
 
 
-def translation_problems(documents: list[Document]) -> list[Problem]:
+@check
+def translation_problems(content: Content) -> list[Problem]:
     """A translation names the sha256 of the English file it was made from; a different
     English file means the translation is older than its source."""
-    sources = {(d.kind, d.slug, d.version): d for d in documents if d.lang == SOURCE_LANGUAGE}
+    sources = {(d.kind, d.slug, d.version): d for d in content.documents if d.lang == SOURCE_LANGUAGE}
     problems = []
-    for doc in documents:
+    for doc in content.documents:
         if doc.lang == SOURCE_LANGUAGE or "translated_from" not in doc.meta:
             continue
         source = sources.get((doc.kind, doc.slug, doc.version))
@@ -105,6 +133,14 @@ def published_documents(site: Site) -> list[Document]:
 
 
 UNLOCKED = "published but not in"
+
+
+@check
+def published_problems(content: Content) -> list[Problem]:
+    """Published text never changes (with --preview, a draft seen as published need not be
+    locked yet)."""
+    return [p for p in lock_problems(content.site, content.documents, content.lock)
+            if not (content.preview and UNLOCKED in p.message)]
 
 
 def lock_problems(site: Site, documents: list[Document], lock_path: Path) -> list[Problem]:

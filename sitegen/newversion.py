@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+from dataclasses import fields
 from datetime import date, timedelta
 from pathlib import Path
 
-from portal.policy import _SEED_TERMS, Terms
+from portal.policy import TERMS_FILE, Terms, load_terms
 from sitegen import checks
-from sitegen.content import SOURCE_LANGUAGE, SUMMARY_TO_WRITE, load
+from sitegen.read import SOURCE_LANGUAGE, SUMMARY_TO_WRITE, load
 from sitegen.model import DEFAULT_NOTICE_PERIOD, TERMS_BY_POLICY, build_model
 from sitegen.options import Options
 from sitegen.problems import BuildFailed, Problem
 
 
-def new_version(options: Options, policy: str, effective: date, published: date | None) -> str:
+def new_version(options: Options, policy: str, effective: date, published: date | None,
+                terms_file: Path = TERMS_FILE) -> str:
     """Copy the latest version of ``policy`` in every language to ``<effective>.<lang>.md``
-    and fill in its front matter; say what the editor does next."""
+    and fill in its front matter; for a policy with Terms, add the new version's Terms to
+    ``terms_file`` (the latest version's numbers, the new dates); say what the editor does
+    next."""
     published = published or options.now.date() + timedelta(days=1)  # a draft until then
     folder = options.content / policy
     latest = sorted(folder.glob("*.md"))
@@ -51,34 +56,40 @@ def new_version(options: Options, policy: str, effective: date, published: date 
     lines.append("next: edit the English text, then each translation (set translated_from to the English file's sha256;"
                  " `python build.py check` tells you the value), then `python build.py lock`.")
     if backed_by_terms:
-        lines.append(f"add its Terms to TERMS in portal/policy.py (every number as in {newest}; change what changes):")
-        lines.append(f"    {_terms_entry(TERMS_BY_POLICY[policy][-1], effective, published)},")
+        add_terms(terms_file, TERMS_BY_POLICY[policy][-1], effective, published)
+        lines.append(f"added its Terms to {terms_file} with every number as in {newest}: change the numbers that"
+                     " change (and set material = false for a change that is not material)")
     if (effective - published).days < notice:
         lines.append(f"warning: a material change needs {notice} days' notice; this one has {(effective - published).days}")
     return "\n".join(lines)
 
 
-def _terms_entry(latest: Terms, effective: date, published: date) -> str:
-    """The ``Terms(...)`` of a new version, as policy.py writes one: its dates, and every
-    other value as in ``latest`` (the values that differ from the seed's spelled out)."""
-    head = (f'Terms(version="{effective.isoformat()}", published_at=_utc({published.year}, {published.month}, {published.day}),'
-            f" effective_at=_utc({effective.year}, {effective.month}, {effective.day}), material=True")
-    changed = {name: getattr(latest, name) for name, seed in _SEED_TERMS.items() if getattr(latest, name) != seed}
-    if not changed:
-        return f"{head}, **_SEED_TERMS)"
-    values = ", ".join(f"{name!r}: {_as_python(value)}" for name, value in changed.items())
-    return f"{head}, **{{**_SEED_TERMS, {values}}})"
+def add_terms(path: Path, latest: Terms, effective: date, published: date) -> None:
+    """Append the Terms of a new version to the Terms file: the values of ``latest``, the
+    new dates, material. The file is read back as the portal reads it before it is kept."""
+    values = {f.name: getattr(latest, f.name) for f in fields(Terms)}
+    values.update(version=effective.isoformat(), published_at=published, effective_at=effective, material=True)
+    names = {"published_at": "published", "effective_at": "effective"}
+    block = "\n".join(f"{names.get(name, name)} = {_as_toml(value)}" for name, value in values.items())
+    before = path.read_text(encoding="utf-8")
+    path.write_text(f"{before.rstrip()}\n\n[[terms]]\n{block}\n", encoding="utf-8")
+    try:
+        load_terms(path)
+    except ValueError:
+        path.write_text(before, encoding="utf-8")
+        raise
 
 
-def _as_python(value: object) -> str:
-    """``value`` as policy.py spells it (it imports timedelta itself, not the datetime module)."""
+def _as_toml(value: object) -> str:
+    """``value`` as the Terms file writes it: a date bare, a duration in its largest whole
+    unit, the rest as JSON writes it (TOML reads JSON's strings, numbers, booleans and lists)."""
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, timedelta):
-        seconds = int(value.total_seconds())
         for unit, size in (("days", 86_400), ("hours", 3_600), ("minutes", 60)):
-            if seconds % size == 0:
-                return f"timedelta({unit}={seconds // size})"
-        return f"timedelta(seconds={seconds})"
-    return repr(value)
+            if value.total_seconds() % size == 0:
+                return f'"{int(value.total_seconds() // size)} {unit}"'
+    return json.dumps(value)
 
 
 def _set(text: str, key: str, value: str) -> str:

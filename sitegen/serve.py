@@ -1,7 +1,7 @@
 """`build.py serve`: build the site, serve it on localhost, rebuild when a source changes.
 
 Content, template, static and translation edits are rebuilt in this process (an
-incremental build renders only what the edit touched). An edit of ``portal/policy.py``
+incremental build renders only what the edit touched). An edit of ``portal/policy.py`` or ``portal/terms.toml``
 restarts the process, because the Terms are Python code.
 """
 
@@ -20,22 +20,18 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from sitegen import records, render
-from sitegen.builder import build
 from translations.catalog import TRANSLATIONS
 from sitegen.options import ROOT, Options
+from sitegen.pipeline import build
 from sitegen.problems import BuildFailed
 
 POLICY_MODULE = ROOT / "portal" / "policy.py"
+TERMS_FILE = ROOT / "portal" / "terms.toml"  # read by policy.py when it is imported
 SETTLE_SECONDS = 0.02  # editors write a file in several steps; wait for the last one
 
 
 def serve(options: Options, host: str, port: int, now_fixed: bool = False) -> None:
-    records.KEEP_IN_MEMORY = True  # this process builds again and again
     _rebuild(options, now_fixed)
-    # and renders an edited text itself: made once here (a build forks a process to load
-    # Markdown beside its other work only when this process has no converter yet).
-    render.converter()
     server = http.server.ThreadingHTTPServer((host, port), functools.partial(SiteHandler, site=options.out))
     watched = [options.content, options.beside_content("templates"), options.beside_content("static"), TRANSLATIONS]
     rebuilder = Rebuilder(options, now_fixed)
@@ -80,8 +76,8 @@ class Rebuilder(FileSystemEventHandler):
         # An editor that saves atomically writes a temporary file and renames it over the
         # file: what was saved is then the event's destination.
         paths = [Path(str(path)) for path in (event.src_path, getattr(event, "dest_path", "")) if path]
-        if POLICY_MODULE in paths:
-            print("portal/policy.py changed: restarting", flush=True)
+        if POLICY_MODULE in paths or TERMS_FILE in paths:
+            print("the Terms changed: restarting", flush=True)
             os.execv(sys.executable, [sys.executable, *sys.argv])
         if any(_affects_site(path) for path in paths):
             self.pending.set()

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from sitegen.builder import build
+from sitegen.pipeline import build
 from sitegen.options import Options
 
 pytestmark = pytest.mark.e2e

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.builder import build
+from sitegen.pipeline import build
 from sitegen.checks import write_lock
-from sitegen.content import load
+from sitegen.read import load
 from sitegen.options import Options
 
 ROOT = Path(__file__).resolve().parents[2]

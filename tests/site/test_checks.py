@@ -70,7 +70,7 @@ def test_text_version_without_terms(site):
         target.write_text(source.read_text().replace('"2027-01-01"', '"2027-06-01"'))
     site.set_translated_from("payment-refund/2027-06-01.de.md", "payment-refund/2027-06-01.en.md")
     site.unlock()
-    assert_problem(site, "payment-refund/2027-06-01.en.md", None, "has no Terms in portal/policy.py")
+    assert_problem(site, "payment-refund/2027-06-01.en.md", None, "has no Terms in portal/terms.toml")
 
 
 def test_terms_without_text(site):
@@ -78,7 +78,7 @@ def test_terms_without_text(site):
         site.path(f"payment-refund/2027-01-01.{lang}.md").unlink()
     site.unlock()
     problems = problems_of(site)
-    assert any("Terms 2027-01-01 in portal/policy.py have no text" in p for p in problems), problems
+    assert any("Terms 2027-01-01 in portal/terms.toml have no text" in p for p in problems), problems
 
 
 def test_missing_translation(site):
@@ -130,14 +130,14 @@ def test_material_change_without_notice(site, monkeypatch):
     hasty = replace(policy.TERMS[1], published_at=policy.TERMS[1].effective_at - timedelta(days=29))
     monkeypatch.setitem(model.TERMS_BY_POLICY, "payment-refund", (policy.TERMS[0], hasty))
     assert_problem(site, "payment-refund/2027-01-01.en.md", None, "a material change needs 30 days' notice, but takes effect 29 days"
-                   " after publication (its dates are in its Terms in portal/policy.py)")
+                   " after publication (its dates are in its Terms in portal/terms.toml)")
 
 
 def test_terms_that_take_effect_on_another_day_than_their_version(site, monkeypatch):
     late = replace(policy.TERMS[1], effective_at=policy.TERMS[1].effective_at + timedelta(days=4))
     monkeypatch.setitem(model.TERMS_BY_POLICY, "payment-refund", (policy.TERMS[0], late))
     assert_problem(site, "payment-refund/2027-01-01.en.md", None,
-                   "the Terms of version 2027-01-01 in portal/policy.py take effect on 2027-01-05")
+                   "the Terms of version 2027-01-01 in portal/terms.toml take effect on 2027-01-05")
 
 
 def test_material_change_without_notice_in_front_matter(site):
@@ -202,7 +202,7 @@ def test_front_matter_that_cites_terms(site):
 
 
 def test_a_summary_left_as_new_version_wrote_it(site):
-    from sitegen.content import SUMMARY_TO_WRITE
+    from sitegen.read import SUMMARY_TO_WRITE
 
     summary = site.path(V1_DE).read_text().split("summary: ")[1].split("\n")[0]
     line = site.edit(V1_DE, summary, SUMMARY_TO_WRITE)
@@ -330,7 +330,7 @@ def test_a_draft_may_change_until_it_is_published(site):
 def test_check_with_preview_checks_a_draft_as_it_will_be_published(site):
     """Drafts are not built at the real clock: `check --preview --now <publication>` is how
     an editor finds a broken link in one before publication day."""
-    from sitegen.builder import check
+    from sitegen.pipeline import check
     from sitegen.checks import write_lock
 
     v2 = policy.TERMS[1]

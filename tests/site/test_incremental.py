@@ -170,88 +170,10 @@ def test_parallel_and_serial_builds_are_identical(site, tmp_path):
     serial = site_files(site.out)
     shutil.rmtree(site.cache)
     parallel_out = tmp_path / "parallel"
-    from sitegen.builder import build
+    from sitegen.pipeline import build
 
     build(replace(site.options(jobs=2), out=parallel_out))
     assert site_files(parallel_out) == serial
-
-
-@pytest.mark.parametrize("emptied", [False, True])  # files replaced in place, or a new output folder
-def test_a_small_rebuild_renders_its_text_beside_the_rest(site, monkeypatch, tmp_path, emptied):
-    """On two cores, a rebuild with one text to render renders it in a forked process
-    while the build loads Jinja2 and links the unchanged files: the site is the same as a
-    single process builds."""
-    from sitegen import builder, render
-
-    site.build(jobs=2)
-    site.edit("pages/contact.en.md", "ticket", "support ticket")
-    site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
-    if emptied:
-        shutil.rmtree(site.out)
-    render.converter.cache_clear()  # as in a new process (other tests render in this one)
-    forked = []
-    aside = builder._aside
-    monkeypatch.setattr(builder, "_aside", lambda function, items: forked.append(items) or aside(function, items))
-    report = site.build(jobs=2)
-    assert forked and report.rendered_bodies == 1
-    assert report.written - report.placed == 1  # the contact page: the rest is kept or placed
-    assert "support ticket" in site.page("en/contact/index.html")
-    builder.build(replace(site.options(jobs=1), out=tmp_path / "serial", cache=tmp_path / "serial-cache"))
-    assert site_files(site.out) == site_files(tmp_path / "serial")
-
-
-def test_a_process_that_has_rendered_before_renders_a_text_itself(site, monkeypatch):
-    """`serve` makes its converter once: an edit is then rendered sooner in its own process."""
-    from sitegen import builder, render
-
-    site.build(jobs=2)
-    render.converter()
-    monkeypatch.setattr(builder, "_aside", lambda function, items: pytest.fail("forked for one text"))
-    site.edit("pages/contact.en.md", "ticket", "support ticket")
-    site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
-    assert site.build(jobs=2).rendered_bodies == 1
-    assert "support ticket" in site.page("en/contact/index.html")
-
-
-@pytest.mark.parametrize("emptied", [False, True])
-def test_a_failure_of_the_forked_renderer_fails_the_build_and_keeps_the_site(site, monkeypatch, capfd, emptied):
-    from sitegen import builder, render
-
-    site.build(jobs=2)
-    render.converter.cache_clear()  # as in a new process (other tests render in this one)
-    if emptied:
-        shutil.rmtree(site.out)
-    before = snapshot(site) if not emptied else None
-    site.edit("pages/contact.en.md", "ticket", "support ticket")
-    site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
-
-    def broken(indices):
-        raise ZeroDivisionError("the renderer broke")
-
-    monkeypatch.setattr(builder, "_render_body_groups", broken)
-    with pytest.raises(RuntimeError, match="rendering Markdown beside the build failed"):
-        site.build(jobs=2)
-    assert "ZeroDivisionError: the renderer broke" in capfd.readouterr().err  # the forked process's traceback
-    assert (not site.out.exists()) if emptied else snapshot(site) == before
-    assert not [p for p in site.root.iterdir() if ".tmp-" in p.name]  # no half-written site left beside
-    monkeypatch.undo()
-    site.build(jobs=2)
-    assert "support ticket" in site.page("en/contact/index.html")
-
-
-def test_work_on_threads_is_done_once_and_raises_the_first_error():
-    from sitegen.builder import _on_threads
-
-    done = []
-    _on_threads(done.append, list(range(100)), 4)
-    assert sorted(done) == list(range(100))
-
-    def link(item):
-        if item == 7:
-            raise OSError("no space left on device")
-
-    with pytest.raises(OSError, match="no space left"):
-        _on_threads(link, list(range(100)), 4)
 
 
 def test_a_rebuild_checks_the_links_it_adds(site):
@@ -280,11 +202,7 @@ def test_a_rebuild_that_drops_an_anchor_fails_on_the_pages_that_link_to_it(site)
     assert any("home.en.md" in str(p) and "#extra" in p.message for p in failed.value.problems)
 
 
-@pytest.mark.parametrize("in_place_up_to", [64, 0])  # files replaced in place, or a new output folder
-def test_removed_pages_disappear(site, monkeypatch, in_place_up_to):
-    from sitegen import builder
-
-    monkeypatch.setattr(builder, "IN_PLACE_UP_TO", in_place_up_to)
+def test_removed_pages_disappear(site):
     site.build(now=datetime(2026, 11, 25, tzinfo=timezone.utc))
     assert (site.out / "en/payment-refund/2027-01-01/index.html").exists()
     site.build(now=datetime(2026, 11, 24, 12, tzinfo=timezone.utc))  # before v2 was published
@@ -299,41 +217,54 @@ def cli(*args):
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
-def test_new_version_copies_every_language_and_names_what_is_left(site):
+def test_new_version_copies_every_language_and_adds_its_terms(site, tmp_path):
+    terms = tmp_path / "terms.toml"
+    shutil.copy(policy.TERMS_FILE, terms)
     result = cli("new-version", "payment-refund", "--effective", "2027-03-01", "--published", "2026-12-01",
-                 "--content", str(site.content))
+                 "--content", str(site.content), "--terms", str(terms))
     assert result.returncode == 0, result.stderr
     for lang in ("en", "de"):
         text = site.path(f"payment-refund/2027-03-01.{lang}.md").read_text()
         assert 'version: "2027-03-01"' in text
         assert "Describe what this version changes" in text
-    assert 'Terms(version="2027-03-01", published_at=_utc(2026, 12, 1)' in result.stdout
-    # Until its Terms exist, the build says exactly that.
-    site.unlock()
-    from sitegen.problems import BuildFailed
-
-    with pytest.raises(BuildFailed, match="version 2027-03-01 has no Terms"):
-        site.build()
+    added = policy.load_terms(terms)[-1]
+    assert added == replace(policy.TERMS[-1], version="2027-03-01", published_at=datetime(2026, 12, 1, tzinfo=timezone.utc),
+                            effective_at=datetime(2027, 3, 1, tzinfo=timezone.utc), material=True)
+    assert terms.read_text().startswith(policy.TERMS_FILE.read_text())  # the file's comments are kept
 
 
 @pytest.mark.parametrize("changes", [
-    {},  # the numbers of the seed: printed as **_SEED_TERMS
+    {},
     {"card_refund_window": timedelta(days=14), "support_email": "help@1001sms.com",
      "failed_sms_credit_within": timedelta(hours=36), "business_days": (0, 1, 2, 3)},
 ])
-def test_new_version_prints_terms_with_the_latest_versions_values(site, monkeypatch, changes):
-    """The printed Terms keep every number of the latest version: pasted as they are, they
-    must not quietly bring back an older value."""
+def test_new_terms_keep_the_latest_versions_values(site, monkeypatch, tmp_path, changes):
+    """The Terms added keep every number of the latest version: they must not quietly bring
+    back an older value."""
     from sitegen.newversion import new_version
 
+    terms = tmp_path / "terms.toml"
+    shutil.copy(policy.TERMS_FILE, terms)
     latest = replace(policy.TERMS[-1], **changes)
     monkeypatch.setitem(model.TERMS_BY_POLICY, "payment-refund", (*policy.TERMS[:-1], latest))
-    printed = new_version(site.options(), "payment-refund", date(2027, 6, 1), date(2027, 4, 1))
-    entry = next(line.strip() for line in printed.splitlines() if line.strip().startswith("Terms("))
-    pasted = eval(entry.removesuffix(","), vars(policy))  # as if pasted into TERMS in portal/policy.py
-    assert pasted == replace(latest, version="2027-06-01", published_at=datetime(2027, 4, 1, tzinfo=timezone.utc),
-                             effective_at=datetime(2027, 6, 1, tzinfo=timezone.utc), material=True)
-    assert entry.endswith("**_SEED_TERMS),") == (not changes)
+    new_version(site.options(), "payment-refund", date(2027, 6, 1), date(2027, 4, 1), terms)
+    assert policy.load_terms(terms)[-1] == replace(
+        latest, version="2027-06-01", published_at=datetime(2027, 4, 1, tzinfo=timezone.utc),
+        effective_at=datetime(2027, 6, 1, tzinfo=timezone.utc), material=True)
+
+
+@pytest.mark.parametrize("mistake, message", [
+    ('card_refund_window = "7 days"', 'card_refund_window = "a week"'),
+    ("deposit_min_cents = 500", 'deposit_min_cents = "500"'),
+    ("deposit_min_cents = 500", ""),
+    ("currency = \"USD\"", 'currency = "USD"\ncolour = "red"'),
+])
+def test_a_mistake_in_the_terms_file_is_refused_on_loading(tmp_path, mistake, message):
+    text = policy.TERMS_FILE.read_text()
+    assert mistake in text
+    (tmp_path / "terms.toml").write_text(text.replace(mistake, message, 1))
+    with pytest.raises(ValueError):
+        policy.load_terms(tmp_path / "terms.toml")
 
 
 def test_new_version_refuses_an_earlier_date(site):
@@ -428,79 +359,55 @@ def _eventually(condition, seconds: float = 15) -> bool:
 
 
 def test_a_file_saved_during_a_build_never_poisons_the_cache(site, monkeypatch):
-    """The text rendered is keyed by what was read, not by what was planned."""
-    from sitegen import builder
-    from sitegen.problems import BuildFailed
+    """The text rendered is keyed by what was read, not by what is in the file by then."""
+    from sitegen import write
 
     site.build()
     site.edit("pages/contact.en.md", "ticket", "first ticket")
     site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
-    planned = builder._render_body_groups
+    render = write.render_markdown
 
-    def save_while_building(indices):
+    def save_while_rendering(text, memo):
         site.edit("pages/contact.en.md", "first ticket", "second ticket")
-        return planned(indices)
+        return render(text, memo)
 
-    monkeypatch.setattr(builder, "_render_body_groups", save_while_building)
-    with pytest.raises(BuildFailed, match="changed while the site was being built"):
-        site.build()
-    monkeypatch.undo()
-    site.edit("pages/contact.en.md", "second ticket", "first ticket")  # the editor undoes
+    monkeypatch.setattr(write, "render_markdown", save_while_rendering)
     site.build()
     assert "first ticket" in site.page("en/contact/index.html")
+    monkeypatch.undo()
+    site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
+    assert site.build().rendered_bodies == 1
+    assert "second ticket" in site.page("en/contact/index.html")
 
 
-def test_documents_parsed_in_parallel_are_the_same(site, monkeypatch):
-    from sitegen import content
+def test_a_text_saved_after_it_was_read_fails_the_build(tmp_path):
+    """A text read only to be rendered (it cites nothing) is rendered as it was read, or not
+    at all: its HTML would be kept under the key of the text read first."""
+    from sitegen.cite import Body
+    from sitegen.incremental import body_key
+    from sitegen.read import load
 
-    serial, serial_problems, _ = content.load(site.content)
-    monkeypatch.setattr(content, "PARALLEL_FROM", 2)
-    parallel, parallel_problems, _ = content.load(site.content, jobs=2)
-    assert parallel == serial and parallel_problems == serial_problems
-    assert [d.headings for d in parallel] == [d.headings for d in serial]
+    path = tmp_path / "content" / "pages" / "home.en.md"
+    path.parent.mkdir(parents=True)
+    path.write_text("---\ntitle: Home\nsummary: Start\n---\nOld text.\n", encoding="utf-8")
+    (doc,), _, _ = load(tmp_path / "content")
+    path.write_text("---\ntitle: Home\nsummary: Start\n---\nNew text.\n", encoding="utf-8")
+    with pytest.raises(BuildFailed, match="changed while the site was being built"):
+        Body(doc, body_key("Old text.\n"), None).markdown()
 
 
-def test_folded_translations_render_what_jinja_renders(site, monkeypatch, tmp_path):
+def test_a_failed_render_fails_the_build_and_keeps_the_site(site, monkeypatch):
+    from sitegen import write
+
     site.build()
-    folded = site_files(site.out)
-    from sitegen import templates
-
-    monkeypatch.setattr(templates, "fold_translations", lambda source, gettext: source)
-    from sitegen.builder import build
-
-    build(replace(site.options(), out=tmp_path / "plain", cache=tmp_path / "plain-cache"))
-    assert {p: (tmp_path / "plain" / p).read_bytes() for p in folded} == folded
-    assert "Inhalt" in site.page("de/payment-refund/index.html")
-
-
-def test_a_record_replaced_by_another_process_is_read_again(tmp_path, monkeypatch):
-    import marshal
-
-    from sitegen import records
-
-    monkeypatch.setattr(records, "KEEP_IN_MEMORY", True)
-
-    path = tmp_path / "documents.record"
-    records.write_record(path, {"a": 1})
-    assert records.read_record(path) == {"a": 1}
-    other = tmp_path / "other"
-    other.write_bytes(marshal.dumps((records.RECORD_FORMAT, sys.version, {"a": 2})))
-    os.replace(other, path)  # as another build would
-    assert records.read_record(path) == {"a": 2}
-    path.unlink()
-    assert records.read_record(path) == {}
-
-
-def test_a_staged_record_is_read_only_once_written(tmp_path, monkeypatch):
-    """A large build writes the documents record before it forks its workers (they
-    would each carry its bytes), but puts it in place only once the site is written."""
-    from sitegen import records
-
-    path = tmp_path / "documents.record"
-    record = records.PendingRecord(path, records.record_bytes({"a": 1}), None)
-    record.stage()
-    assert not path.exists() and list(tmp_path.iterdir())  # written beside it
-    assert records.read_record(path) == {}
-    record.write()
-    assert records.read_record(path) == {"a": 1}
-    assert list(tmp_path.iterdir()) == [path]
+    before = snapshot(site)
+    site.edit("pages/contact.en.md", "ticket", "support ticket")
+    site.set_translated_from("pages/contact.de.md", "pages/contact.en.md")
+    monkeypatch.setattr(write, "render_markdown", lambda text, memo: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        site.build()
+    assert snapshot(site) == before
+    assert not [p for p in site.root.iterdir() if ".tmp-" in p.name]  # no half-written site left beside
+    monkeypatch.undo()
+    site.build()
+    assert "support ticket" in site.page("en/contact/index.html")

@@ -7,7 +7,6 @@ from lxml import etree
 
 from policytext.redline import blocks, redline, word_diff
 from sitegen.render import render_markdown, sections
-from sitegen.templates import fold_translations
 
 WORD_DIFFS = [
     # old, new, expected
@@ -118,130 +117,8 @@ def test_sections_found_in_one_scan_are_those_found_line_by_line(text):
     assert sections(text) == _sections_line_by_line(text)
 
 
-def test_template_closure_names_every_template_used():
-    """What a template uses, as the rebuild keys see it, matches Jinja's own parse."""
-    import jinja2
-    from jinja2 import meta
-
-    from sitegen.options import ROOT
-    from sitegen.templates import _closure
-
-    folder = ROOT / "site/templates"
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), extensions=["jinja2.ext.i18n"])
-    for template in folder.glob("*.*"):
-        parsed = {t for t in meta.find_referenced_templates(env.parse(template.read_text())) if t}
-        assert parsed <= _closure(folder, template.name), template.name
-
-
-CATALOG = {"Contents": "Inhalt", "Since %(date)s": "Seit %(date)s", "Odd": "{{ odd }}", "Hundred": "100 %% sicher",
-           "Broken": "100 % kaputt", "From %(start)s until %(end)s": "Vom %(start)s bis %(end)s",
-           "Count %(n)s": "%(n)d Stück", "Loose %(x)s": "%s und %(x)s"}
-FOLDS = [
-    # template source, after folding
-    ("<h2>{{ _('Contents') }}</h2>", "<h2>Inhalt</h2>"),
-    ('<h2>{{_("Contents")}}</h2>', "<h2>Inhalt</h2>"),
-    ("<p>{{ _('Unknown') }}</p>", "<p>Unknown</p>"),  # untranslated: the message itself
-    ("{{ _('Since %(date)s', date=d) }}", "Seit {{ d }}"),  # each argument escaped as {{ }} escapes it
-    ("{{ _('From %(start)s until %(end)s', start=v.start|date, end = v.end | date) }}",
-     "Vom {{ v.start|date }} bis {{ v.end | date }}"),
-    ("{{ _('Since %(date)s', when=d) }}", "{{ _('Since %(date)s', when=d) }}"),  # no such argument
-    ("{{ _('Since %(date)s', date=dates[0]) }}", "{{ _('Since %(date)s', date=dates[0]) }}"),  # not a variable
-    ("{{ _('Since %(date)s', date=d|date('short')) }}", "{{ _('Since %(date)s', date=d|date('short')) }}"),
-    ("{{ _('Count %(n)s', n=count) }}", "{{ _('Count %(n)s', n=count) }}"),  # formatted otherwise than %(n)s
-    ("{{ _('Loose %(x)s', x=y) }}", "{{ _('Loose %(x)s', x=y) }}"),
-    ("{{ _('Odd') }}", "{{ _('Odd') }}"),  # would read as template syntax
-    ("{{ _('Hundred') }}", "100 % sicher"),  # formatted as newstyle gettext formats it
-    ("{{ _('Broken') }}", "{{ _('Broken') }}"),  # formatting fails: Jinja2 reports it when rendering
-    ("{{- _('Contents') }}", "{{- _('Contents') }}"),  # whitespace control: left to Jinja2
-    ("{{ _('Contents')|upper }}", "{{ _('Contents')|upper }}"),
-]
-
-
-@pytest.mark.parametrize("source, folded", FOLDS)
-def test_literal_translations_are_folded_into_the_template(source, folded):
-    assert fold_translations(source, lambda message: CATALOG.get(message, message)) == folded
-
-
-MARKDOWN_CASES = [
-    "Plain words only.",
-    "A [link](/en/x/#a) and ![an image](/i.png) and a [reference][r].\n\n[r]: /en/y/",
-    "*em* and **strong** and _under_ and __double__ and snake_case_word and 2 * 3 * 4",
-    "`code` and ``double `tick` code`` and \\*escaped\\* and \\\\ backslash",
-    "<https://example.org> and <someone@example.org> and <span>inline html</span>",
-    "Tom &amp; Jerry, &#169; and &copy; and a bare & sign and 5 < 6 > 4",
-    "Two spaces at the end  \nmake a line break.",
-    "## Heading {#anchor}\n\nText under it.\n\n- a list *item*\n- another `one`\n\n1. first\n2. second",
-    "| a | b |\n|---|---|\n| *x* | [y](/y/) |",
-    "> a quote with **bold**\n\n    indented code with *stars*",
-    "Ümlaute und ß, « quotes » and — dashes",
-    # blocks: headings, rules, quotes, references, tables, raw HTML, entities
-    "# One {#one}\n\nSetext\n======\n\nTwo\n---\n\n### Closed ###\n\nText # not a heading",
-    "- - -\n\n***\n\n_ _ _\n\ntext\n---\n\na-b-c-d and a_b_c_d and a*b*c*d",
-    "> quoted\n> more\n\n>lazy\n\na > b, not a quote\n\n    > in code",
-    "[r]: /somewhere \"Title\"\n\n[x] ]: not one\n\n[r][] and [r]",
-    "a | b\n--|--\n1 | 2\n\n| single |\n|---|\n| cell |\n\nno | table\nhere",
-    "<div>\n*raw* block\n</div>\n\n&amp &copy; &#169 a & b &nbsp;",
-    "Entities without markup: &amp &copy; &#169 &#x41; a & b &nbsp;",
-]
-
-
-@pytest.mark.parametrize("text", MARKDOWN_CASES)
-def test_the_plain_text_shortcut_renders_what_python_markdown_renders(text):
-    import markdown
-
-    from sitegen.render import EXTENSIONS, converter
-
-    stock = markdown.Markdown(extensions=list(EXTENSIONS), output_format="html")
-    assert converter().reset().convert(text) == stock.convert(text)
-
-
-def test_plain_blocks_are_not_searched_by_every_block_processor():
-    from sitegen.plainblocks import BlockGateExtension
-    from sitegen.render import converter
-
-    before = BlockGateExtension.turned_down
-    converter().reset().convert("Plain words only.\n\nMore plain words.")
-    # each paragraph: heading, quote, rule, table, reference; the text: raw HTML
-    assert BlockGateExtension.turned_down - before == 2 * 5 + 1
-
-
-def test_every_block_gate_stands_in_for_an_expression_of_this_python_markdown():
-    """A new Python-Markdown with other expressions turns the gates off: this fails then,
-    to have the table brought up to date."""
-    from sitegen.plainblocks import BLOCK_GATES, _expression
-    from sitegen.render import converter
-
-    found = {(type(p), _expression(p)) for p in converter().parser.blockprocessors}
-    assert set(BLOCK_GATES) <= found
-
-
-def test_plain_text_skips_the_inline_patterns():
-    from sitegen.plaintext import PlainTextInlineProcessor
-    from sitegen.render import converter
-
-    before = PlainTextInlineProcessor.shortcuts
-    converter().reset().convert("Plain words only.\n\nMore plain words.")
-    assert PlainTextInlineProcessor.shortcuts - before == 2
-
-
-HEADING_TEXTS = [  # without code fences: found in one scan of the text
-    "## A {#a}\n\nText.\n\n### B {#b}\n",
-    "#\nnot a heading\n# \n#   Spaced   {#s}   \n####### seven\n#tight\n",
-    "Intro\n## Late {#late}\n\t## indented\n",
-    "## Über uns {#ueber}\r\n\r\n## Zwei {#zwei}",
-]
-
-
-@pytest.mark.parametrize("body", HEADING_TEXTS)
-def test_headings_found_in_one_scan_are_those_found_line_by_line(body):
-    from sitegen.content import _HEADING, heading_lines
-
-    line_by_line = [(i, m.groups()) for i, line in enumerate(body.split("\n")) if (m := _HEADING.match(line))]
-    assert [(i, m.groups()) for i, m in heading_lines(body)] == line_by_line
-
-
 def test_headings_in_fenced_code_are_not_headings():
-    from sitegen.content import heading_lines
+    from sitegen.read import heading_lines
 
     body = "```\n## in code {#no}\n```\n## after {#after}\n~~~\n# tilde {#t}\n~~~\n"
     assert [(i, m.group(2)) for i, m in heading_lines(body)] == [(3, "after {#after}")]

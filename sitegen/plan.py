@@ -30,30 +30,18 @@ from typing import Callable
 
 from markupsafe import Markup
 
-from sitegen.content import SOURCE_LANGUAGE, Document
+from sitegen import incremental
+from sitegen.cite import Body
+from sitegen.incremental import RenderCache
 from sitegen.model import TERMS_BY_POLICY, Policy, Site, Version
-from sitegen.render import RenderCache
+from sitegen.read import SOURCE_LANGUAGE, Document
+from policytext.redline import redline
 from sitegen.templates import Templates
 
 ASSETS_DIR = "assets"
 FINGERPRINTED = (".css",)  # the assets published under a name that carries their hash
 NAV_TEMPLATE = "_nav.html"
-
-
-@dataclass(frozen=True)
-class Body:
-    """A document's Markdown after citations (made again when asked, not kept), and the
-    cache key of its rendering."""
-
-    doc: Document
-    terms: object  # the Terms it cites, or None
-    key: str
-
-    @property
-    def text(self) -> str:
-        from sitegen.placeholders import substitute
-
-        return substitute(self.doc, self.terms, self.doc.lang)[0]
+SITE = ("", "")  # the group of the outputs that show no text
 
 
 @dataclass
@@ -63,6 +51,9 @@ class Output:
     render: Callable[[], bytes]
     sources: tuple[Path, ...] = ()  # Markdown files whose text the output shows
     listed: bool = True  # in the sitemap: not a page marked noindex or canonical elsewhere
+    # Rendered with the texts of its group: (policy or page, language) of the texts it shows,
+    # SITE for the others; None: once every text is rendered (versions.json).
+    group: tuple[str, str] | None = SITE
 
 
 def version_url(slug: str, lang: str, version: str | None = None) -> str:
@@ -97,14 +88,6 @@ def asset_names(static_dir: Path) -> dict[str, str]:
     return names
 
 
-def _hash(*parts: object) -> str:
-    """The key of plain data (strings, numbers, dates, and lists, tuples and dicts of them).
-
-    repr() of these types is exact and stable, and several times cheaper than JSON; a site
-    computes thousands of keys on every build."""
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
-
-
 def _shown_meta(doc: Document) -> list:
     """The front matter a page may show (its title and summary, say): all of it but the
     hash of the English text a translation was made from. (What a policy version shows of
@@ -128,8 +111,8 @@ class Planner:
                                if p.visible(site.now)} for lang in site.languages}
         self._asset_names = asset_names(static_dir)
         self._nav_html: dict[str, Markup] = {}
-        self._nav = {lang: _hash(self._nav_signature(lang)) for lang in site.languages}
-        self._policy_signatures = {(slug, lang): _hash(self._policy_signature(p, lang))
+        self._nav = {lang: incremental.key(self._nav_signature(lang)) for lang in site.languages}
+        self._policy_signatures = {(slug, lang): incremental.key(self._policy_signature(p, lang))
                                    for slug, p in site.policies.items() for lang in site.languages}
 
     # --- the plan ------------------------------------------------------------------
@@ -168,7 +151,8 @@ class Planner:
                 if previous:
                     outputs.append(self._changes_page(f"{base}/changes/index.html", policy, previous, version, lang, signature))
             outputs.append(self._page(f"{lang}/{policy.slug}/history/index.html", "history.html", lang,
-                                      {"policy": policy, "versions": visible}, deps=[signature]))
+                                      {"policy": policy, "versions": visible}, deps=[signature],
+                                      group=(policy.slug, lang)))
         outputs.append(self._page(f"{lang}/feed.xml", "feed.xml", lang, {"entries": self._feed_entries(lang)},
                                   deps=[self._policies_signature(lang)]))
         return outputs
@@ -196,10 +180,11 @@ class Planner:
         return self._page(path, "changes.html", lang, context, bodies=[previous.doc(lang), version.doc(lang)],
                           deps=[signature], listed=False)  # noindex: the version's own page is the one to find
 
-    def _page(self, path: str, template: str, lang: str, context: dict, *, bodies=(), deps=(), listed=True) -> Output:
+    def _page(self, path: str, template: str, lang: str, context: dict, *, bodies=(), deps=(), listed=True,
+              group=SITE) -> Output:
         keys = [self.bodies[doc.path].key for doc in bodies]
-        key = _hash(path, self.templates.key(template, lang), self.templates.key(NAV_TEMPLATE, lang), keys,
-                    list(deps), self._nav[lang], self.site_url, self._asset_names)
+        key = incremental.key(path, self.templates.key(template, lang), self.templates.key(NAV_TEMPLATE, lang), keys,
+                              list(deps), self._nav[lang], self.site_url, self._asset_names)
 
         def render() -> bytes:
             full = dict(context)
@@ -208,11 +193,12 @@ class Planner:
                 if full.get("toc"):
                     full["toc"] = table_of_contents(full["body_html"])
             if "redline_keys" in full:
-                full["redline_html"] = self.cache.redline(*full["redline_keys"])
+                full["redline_html"] = redline(*(self.cache.body(key) for key in full["redline_keys"]))
             full.update(self._common(path, lang))
             return self.templates.render(template, lang, full).encode("utf-8")
 
-        return Output(path, key, render, tuple(doc.path for doc in bodies), listed)
+        group = (bodies[0].slug, lang) if bodies else group
+        return Output(path, key, render, tuple(doc.path for doc in bodies), listed, group)
 
     def _sitemap(self, outputs: list[Output]) -> Output:
         pages = sorted({o.path for o in outputs if o.listed and o.path.endswith("index.html") and o.path.count("/") >= 1})
@@ -221,7 +207,7 @@ class Planner:
             lang, rest = path.split("/", 1)
             groups.setdefault(rest, {})[lang] = self.site_url + "/" + path.removesuffix("index.html")
         entries = [{"alternates": alternates} for _, alternates in sorted(groups.items())]
-        key = _hash("sitemap", self.templates.key("sitemap.xml", SOURCE_LANGUAGE), entries)
+        key = incremental.key("sitemap", self.templates.key("sitemap.xml", SOURCE_LANGUAGE), entries)
         render = lambda: self.templates.render("sitemap.xml", SOURCE_LANGUAGE, {"entries": entries}).encode()  # noqa: E731
         return Output("sitemap.xml", key, render)
 
@@ -252,7 +238,7 @@ class Planner:
             # this file changes with every edit of any version's text.
             return json.dumps(published, sort_keys=True, separators=(",", ":")).encode()
 
-        return Output("versions.json", _hash("versions.json", manifest), render)
+        return Output("versions.json", incremental.key("versions.json", manifest), render, group=None)
 
     def _assets(self) -> list[Output]:
         outputs = []

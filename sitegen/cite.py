@@ -1,19 +1,26 @@
 """Citing Terms values in policy text: ``{{ terms.card_refund_days }}``.
 
-Markdown never states a policy number itself: it cites the value from ``portal/policy.py``
-by name, formatted for the page's language. An unknown name, or a literal number that
-equals a cited value (and so should have been a citation), is a build problem.
+Markdown never states a policy number itself: it cites the value from the Terms by name,
+formatted for the page's language. An unknown name, or a literal number that equals a
+cited value (and so should have been a citation), is a build problem. ``cite`` fills in
+every text of the site once: what is rendered, and keyed, is the cited text.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
 
 from portal.policy import Terms
-from sitegen.content import Document
 from translations.catalog import translations
-from sitegen.problems import Problem
+from sitegen.incremental import body_key, body_key_of
+from sitegen.model import Site
+from sitegen.problems import BuildFailed, Problem
+from sitegen.read import Document
 
 PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}")
 CITATION = re.compile(r"^\s*terms\.([a-z_][a-z0-9_]*)\s*$")
@@ -24,19 +31,54 @@ _NOT_PROSE = re.compile(r"\{\{.*?\}\}|\{[#:.][^}]*\}|\]\([^)]*\)|<[^>\s]+>|\b\d{
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
 
 
+@dataclass(frozen=True)
+class Body:
+    """A document's Markdown as it is rendered, and its key in the render cache."""
+
+    doc: Document
+    key: str
+    text: str | None  # with citations filled in; None: the document's own, read when rendered
+
+    def markdown(self) -> str:
+        """What is rendered: the cited text, or the document's own, read now, unless it was
+        saved again since it was read (its HTML would be kept under the earlier text's key)."""
+        if self.text is not None:
+            return self.text
+        text = self.doc.body
+        if body_key(text) != self.key:
+            raise BuildFailed([Problem(self.doc.path, 1, "changed while the site was being built: build again")])
+        return text
+
+
+def cite(site: Site) -> tuple[dict[Path, Body], list[Problem]]:
+    """Every document's Markdown with its citations filled in, and the citation problems.
+    Versions cite their own Terms; unversioned pages the Terms in force at the build clock."""
+    bodies: dict[Path, Body] = {}
+    problems: list[Problem] = []
+    cited = [(doc, version.terms) for policy in site.policies.values() for version in policy.versions
+             for doc in version.docs.values()]
+    cited += [(doc, site.terms_for_pages()) for docs in site.pages.values() for doc in docs.values()]
+    for doc, terms in cited:
+        if not doc.cites and not terms:  # nothing to fill in or check: not read now
+            bodies[doc.path] = Body(doc, body_key_of(doc.body_sha256), None)
+            continue
+        body = doc.body
+        text, found = substitute(doc, terms, body)
+        problems += found
+        if terms:
+            problems += literal_number_problems(doc, terms, body)
+        bodies[doc.path] = Body(doc, body_key(text), text)
+    return bodies, problems
+
+
+@functools.cache
 def formatted_values(terms: Terms, lang: str) -> dict[str, str]:
     """Every citable value of ``terms`` as the text of language ``lang``."""
-    values = {}
-    for name, value in terms.citable().items():
-        values[name] = _format(name, value, terms, lang)
-    return values
+    return {name: _format(name, value, terms, lang) for name, value in terms.citable().items()}
 
 
 def _format(name: str, value: object, terms: Terms, lang: str) -> str:
-    # Slow to import, and few builds cite anything: imported here, when needed.
-    from decimal import Decimal
-
-    from babel.dates import format_date
+    from babel.dates import format_date  # here: only a text that cites needs Babel (see templates.format_date)
     from babel.lists import format_list
     from babel.numbers import format_currency, format_decimal
 
@@ -64,13 +106,11 @@ def _day_range(days: tuple[int, ...], lang: str) -> str:
     return format_list([names[d] for d in days], locale=lang)
 
 
-def substitute(doc: Document, terms: Terms | None, lang: str, body: str | None = None) -> tuple[str, list[Problem]]:
-    """The body (``doc.body`` unless given) with every citation replaced, and a problem for
-    each one that is unknown."""
-    body = doc.body if body is None else body
+def substitute(doc: Document, terms: Terms | None, body: str) -> tuple[str, list[Problem]]:
+    """``body`` with every citation replaced, and a problem for each one that is unknown."""
     if "{{" not in body:
         return body, []
-    values = formatted_values(terms, lang) if terms else {}
+    values = formatted_values(terms, doc.lang) if terms else {}
     problems: list[Problem] = []
     lines = body.split("\n")
     for index, line in enumerate(lines):
@@ -104,11 +144,11 @@ def numeric_citations(terms: Terms) -> dict[int, list[str]]:
     return found
 
 
-def literal_number_problems(doc: Document, terms: Terms, body: str | None = None) -> list[Problem]:
-    """A literal number equal to a Terms value should have been a citation."""
+def literal_number_problems(doc: Document, terms: Terms, body: str) -> list[Problem]:
+    """A literal number of ``body`` equal to a Terms value should have been a citation."""
     cited = numeric_citations(terms)
     problems = []
-    for index, line in enumerate((doc.body if body is None else body).split("\n")):
+    for index, line in enumerate(body.split("\n")):
         prose = _NOT_PROSE.sub(" ", line)
         for match in _NUMBER.finditer(prose):
             digits = match.group(0)

@@ -1,0 +1,102 @@
+"""One build, stage by stage:
+
+    read -> model -> cite -> check -> plan -> render and write
+
+1. read (read.py): every content file, its front matter and headings (only files changed
+   since the last build are parsed again: incremental.py keeps what was read);
+2. model (model.py): policies, versions, languages, the Terms of each version;
+3. cite (cite.py): every text with its Terms values filled in, once;
+4. check (checks.py): every registered check of the content; any problem fails the build
+   before anything is written;
+5. plan (plan.py): every output with its URL, its key and how to render it;
+6. render and write (render.py, write.py), in parallel, one policy and language at a time:
+   the texts not in the render cache yet, and the outputs whose key changed, into a new
+   folder beside the unchanged ones; every internal link checked, the folder swapped in whole.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, replace
+
+from sitegen import incremental
+from sitegen.checks import Content, content_problems
+from sitegen.cite import cite
+from sitegen.incremental import RenderCache
+from sitegen.model import build_model
+from sitegen.options import Options
+from sitegen.plan import Planner
+from sitegen.problems import BuildFailed
+from sitegen.read import load
+from sitegen.templates import Templates
+from sitegen.write import write_site
+
+
+@dataclass
+class Report:
+    written: int = 0
+    placed: int = 0  # of the written: linked from the output store, not rendered
+    kept: int = 0
+    removed: int = 0
+    rendered_bodies: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.written or self.removed)
+
+    def __str__(self) -> str:
+        if not self.changed:
+            return f"nothing changed ({self.kept} files up to date) in {self.seconds:.2f}s"
+        return (f"wrote {self.written} files ({self.placed} from the cache), kept {self.kept}, removed {self.removed}; "
+                f"rendered {self.rendered_bodies} Markdown texts in {self.seconds:.2f}s")
+
+
+def build(options: Options) -> Report:
+    started = time.perf_counter()
+    bodies, site = prepare(options)
+    report = Report()
+    cache = RenderCache(options.cache)
+    try:
+        templates = Templates(options.beside_content("templates"), options.cache / "templates")
+        dates = {day for policy in site.policies.values() for v in policy.versions for day in (v.published_at, v.effective_at)}
+        templates.format_dates(site.languages, dates)
+        planner = Planner(site, bodies, cache, templates, options.beside_content("static"), options.site_url)
+        missing = cache.missing_bodies(body.key for body in bodies.values())
+        report.rendered_bodies = len(missing)
+        write_site(options, planner.outputs(), [b for b in bodies.values() if b.key in missing], cache,
+                   templates.folder, report)
+    finally:
+        cache.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def prepare(options: Options):
+    """Read, model, cite and check the content: the cited bodies and the site model, or
+    BuildFailed with every problem found."""
+    record = incremental.documents_path(options.cache)
+    known = incremental.read_record(record)
+    documents, problems, read = load(options.content, known, options.jobs)
+    if read != known:
+        incremental.write_record(record, read)
+    site, found = build_model(options.content, documents, options.now)
+    problems += found
+    bodies, found = cite(site)
+    problems += found
+    problems += content_problems(Content(documents, site, options.beside_content("templates"), options.lock,
+                                         options.preview))
+    if problems:
+        raise BuildFailed(problems)
+    return bodies, site
+
+
+def check(options: Options) -> None:
+    """Every check of a build, links included, without touching the real output."""
+    scratch = options.cache / "check"
+    try:
+        build(replace(options, out=scratch / "site"))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        incremental.manifest_path(options.cache, scratch / "site").unlink(missing_ok=True)
