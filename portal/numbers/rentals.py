@@ -41,7 +41,7 @@ from portal.api import webhooks
 from portal.consent import receipts
 from portal.numbers import catalog, health, timeline
 from portal.money import ledger, postings
-from portal.store.db import as_models, compiled_sql, database, money_transaction
+from portal.store.db import as_model, as_models, compiled_sql, database, money_transaction
 from portal.store.fields import utcnow
 from portal.store.models import Rental, RentalMessage, Service, User
 from portal.policy import (
@@ -476,12 +476,14 @@ def newest(user_id: int, limit: int) -> list[Rental]:
     """The user's ``limit`` newest rentals with their service (the dashboard's and the rent
     page's lists): their SQL is generated once (``compiled_sql``)."""
     sql = compiled_sql("newest_rentals", lambda: for_user(0).limit(1))
-    found = []
-    for row in database.execute_sql(sql, (user_id, limit)):
-        rental, service = as_models(row, Rental, Service)
-        rental.service = service
-        found.append(rental)
-    return found
+    return [_with_service(row) for row in database.execute_sql(sql, (user_id, limit))]
+
+
+def _with_service(row) -> Rental:
+    """The rental, with its service, of a row of ``for_any_user()`` run as plain SQL."""
+    rental, service = as_models(row, Rental, Service)
+    rental.service = service
+    return rental
 
 
 def one_for_user(user_id: int, reference: str):
@@ -494,18 +496,14 @@ def polled_row(user_id: int, reference: str) -> tuple[Rental, list[RentalMessage
     every second while it waits; None when the user has no such rental. The SQL of both
     queries is generated once (``compiled_sql``): with 1,000 rows polling, generating it cost
     more than running it (``bench/jobs_bench.py``, the row poll's p99 target of 25 ms)."""
-    rental_sql = compiled_sql("polled_rental", lambda: Rental.select(
-        Rental, Service.code.alias("service_code"), Service.name.alias("service_name"),
-        Service.wait_seconds.alias("service_wait_seconds"),
-    ).join(Service).where(Rental.user == 0, Rental.reference == ""))
-    rental = next(iter(Rental.raw(rental_sql, user_id, reference)), None)
-    if rental is None:
+    rental_sql = compiled_sql("polled_rental", lambda: one_for_user(0, ""))
+    row = database.execute_sql(rental_sql, (user_id, reference)).fetchone()
+    if row is None:
         return None
-    rental.service = Service(id=rental.service_id, code=rental.service_code, name=rental.service_name,
-                             wait_seconds=rental.service_wait_seconds)
+    rental = _with_service(row)
     messages_sql = compiled_sql("polled_messages", lambda: RentalMessage.select().where(
         RentalMessage.rental == 0).order_by(RentalMessage.received_at, RentalMessage.id))
-    return rental, list(RentalMessage.raw(messages_sql, rental.id))
+    return rental, [as_model(RentalMessage, row) for row in database.execute_sql(messages_sql, (rental.id,))]
 
 
 def sms_summary(user_id: int, rental_id: int) -> tuple[str, int | None, int, str | None] | None:
