@@ -128,15 +128,15 @@ def load_terms(path: Path = TERMS_FILE) -> tuple[Terms, ...]:
 
     with path.open("rb") as file:
         tables = tomllib.load(file).get("terms", [])
-    loaded = tuple(_terms_from(table) for table in tables)
+    loaded = tuple(_terms_from(table, path.name) for table in tables)
     if not loaded or [t.effective_at for t in loaded] != sorted(t.effective_at for t in loaded) \
             or len({t.version for t in loaded}) != len(loaded):
         raise ValueError(f"{path.name}: the versions must be there, each once, ordered by the day they take effect")
     return loaded
 
 
-def _terms_from(table: dict) -> Terms:
-    where = f"{TERMS_FILE.name}, version {table.get('version', '?')}"
+def _terms_from(table: dict, file_name: str) -> Terms:
+    where = f"{file_name}, version {table.get('version', '?')}"
     values: dict[str, object] = {"version": table.get("version")}
     for key, field in (("published", "published_at"), ("effective", "effective_at")):
         day = table.get(key)
