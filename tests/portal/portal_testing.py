@@ -3,6 +3,7 @@ when several test folders have one): ``make_app``, ``run_cli`` and ``Person``.""
 
 from __future__ import annotations
 
+import itertools
 import re
 import tempfile
 from pathlib import Path
@@ -11,6 +12,9 @@ from portal import create_app
 
 FAST_ARGON2 = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 PASSWORD = "correct horse battery"
+# The apps' API rate files: one folder per test process, deleted when the process ends.
+_RATE_FILES = tempfile.TemporaryDirectory(prefix="api-rate-")
+_RATE_FILE_NUMBERS = itertools.count()
 
 
 def make_app(db_url: str, site_dir: str, **overrides):
@@ -23,7 +27,7 @@ def make_app(db_url: str, site_dir: str, **overrides):
         "QUEUE_IMMEDIATE": True, "REDIS_URL": "",
         # Each app counts API requests alone: on PostgreSQL the default file is the
         # instance's, shared by every test process (key ids repeat from one database to the next).
-        "API_RATE_FILE": str(Path(tempfile.mkdtemp(prefix="api-rate-")) / "api_rate.sqlite3"),
+        "API_RATE_FILE": str(Path(_RATE_FILES.name) / f"{next(_RATE_FILE_NUMBERS)}.sqlite3"),
     }
     config.update(overrides)
     return create_app(config)
