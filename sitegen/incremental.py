@@ -87,6 +87,38 @@ def write_record(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
+class Records:
+    """The records of the last build, by path: read from the cache folder and written back
+    by each build; or, ``held`` by a process that builds again and again (``serve``), kept in
+    memory between its builds and written back when it stops (reading and writing them took
+    each edit of 5,000 bench pages 0.15 s, where the target is Hugo's server: 0.49 s). A held
+    record is taken off the disk meanwhile: another build of the same output folder would
+    otherwise trust a manifest that no longer says what is there."""
+
+    def __init__(self, held: bool = False):
+        self.held = held
+        self._data: dict[Path, dict] = {}
+
+    def read(self, path: Path) -> dict:
+        if not self.held:
+            return read_record(path)
+        if path not in self._data:
+            self._data[path] = read_record(path)
+            path.unlink(missing_ok=True)
+        return self._data[path]
+
+    def write(self, path: Path, data: dict) -> None:
+        if self.held:
+            self._data[path] = data
+        else:
+            write_record(path, data)
+
+    def save(self) -> None:
+        """Write back the records held."""
+        for path, data in self._data.items():
+            write_record(path, data)
+
+
 # --- the render cache -------------------------------------------------------------------
 
 
@@ -98,12 +130,15 @@ class RenderCache:
         self._db: sqlite3.Connection | None = None
         self._pid = 0
         self._stored: dict[str, str] = {}  # the bodies this process stored last, read from memory
+        self._sha256: dict[str, str] = {}  # of the HTML by key, as found (a key's HTML never changes)
 
     @property
     def db(self) -> sqlite3.Connection:
         if self._db is None or self._pid != os.getpid():  # a worker process opens its own
             self.folder.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.folder / "render.sqlite", timeout=60, isolation_level=None)
+            # Used by one thread at a time: `serve` builds first in its main thread, then in its rebuilder's.
+            self._db = sqlite3.connect(self.folder / "render.sqlite", timeout=60, isolation_level=None,
+                                       check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")  # the workers write while others read
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("CREATE TABLE IF NOT EXISTS body (key TEXT PRIMARY KEY, sha256 TEXT NOT NULL, html TEXT NOT NULL)")
@@ -113,13 +148,13 @@ class RenderCache:
 
     def body_sha256(self, keys) -> dict[str, str]:
         """The sha256 of the rendered HTML of each of ``keys`` that has been rendered."""
-        found: dict[str, str] = {}
-        listed = list(set(keys))
+        keys = set(keys)
+        listed = list(keys - self._sha256.keys())
         for i in range(0, len(listed), 500):
             chunk = listed[i:i + 500]
-            found.update(self.db.execute(
+            self._sha256.update(self.db.execute(
                 f"SELECT key, sha256 FROM body WHERE key IN ({','.join('?' * len(chunk))})", chunk))
-        return found
+        return {key_: self._sha256[key_] for key_ in keys if key_ in self._sha256}
 
     def missing_bodies(self, keys) -> set[str]:
         keys = set(keys)
@@ -137,10 +172,11 @@ class RenderCache:
         """Store rendered HTML by body key, in one transaction (and keep it in memory until
         the next call: the pages that show these bodies are rendered next)."""
         self._stored = dict(entries)
+        rows = [(k, hashlib.sha256(html.encode()).hexdigest(), html) for k, html in entries]
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.executemany("INSERT OR REPLACE INTO body (key, sha256, html) VALUES (?, ?, ?)",
-                                [(k, hashlib.sha256(html.encode()).hexdigest(), html) for k, html in entries])
+            self.db.executemany("INSERT OR REPLACE INTO body (key, sha256, html) VALUES (?, ?, ?)", rows)
+        self._sha256.update((k, sha256) for k, sha256, _ in rows)
 
     def close(self) -> None:
         if self._db is not None and self._pid == os.getpid():

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from sitegen import incremental
 from sitegen.checks import Content, content_problems
 from sitegen.cite import cite
-from sitegen.incremental import RenderCache
+from sitegen.incremental import Records, RenderCache
 from sitegen.model import build_model
 from sitegen.options import Options
 from sitegen.plan import Planner
@@ -53,34 +53,55 @@ class Report:
                 f"rendered {self.rendered_bodies} Markdown texts in {self.seconds:.2f}s")
 
 
-def build(options: Options) -> Report:
+@dataclass
+class Kept:
+    """What a build keeps for the next: the records, and in a process that builds again and
+    again (``serve``, with ``Kept(Records(held=True))``) the documents made, the planner and
+    the render cache too (see ``Records``, ``read.load`` and ``Planner``)."""
+
+    records: Records = field(default_factory=Records)
+    documents: dict = field(default_factory=dict)
+    planner: Planner | None = None
+    cache: RenderCache | None = None
+
+    def close(self) -> None:
+        """Write back the records held, close the render cache."""
+        self.records.save()
+        if self.cache:
+            self.cache.close()
+
+
+def build(options: Options, kept: Kept | None = None) -> Report:
     started = time.perf_counter()
-    bodies, site = prepare(options)
+    once = kept is None
+    kept = Kept() if once else kept
+    bodies, site = prepare(options, kept)
     report = Report()
-    cache = RenderCache(options.cache)
+    kept.cache = kept.cache or RenderCache(options.cache)
+    kept.planner = kept.planner or Planner(options.beside_content("static"), options.site_url)
     try:
         templates = Templates(options.beside_content("templates"), options.cache / "templates")
         dates = {day for policy in site.policies.values() for v in policy.versions for day in (v.published_at, v.effective_at)}
         templates.format_dates(site.languages, dates)
-        planner = Planner(site, bodies, cache, templates, options.beside_content("static"), options.site_url)
-        missing = cache.missing_bodies(body.key for body in bodies.values())
+        missing = kept.cache.missing_bodies(body.key for body in bodies.values())
         report.rendered_bodies = len(missing)
-        write_site(options, planner.outputs(), [b for b in bodies.values() if b.key in missing], cache,
-                   templates.folder, report)
+        write_site(options, kept.planner.outputs(site, bodies, kept.cache, templates),
+                   [b for b in bodies.values() if b.key in missing], kept.cache, templates.folder, kept.records, report)
     finally:
-        cache.close()
+        if once:
+            kept.close()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def prepare(options: Options):
+def prepare(options: Options, kept: Kept):
     """Read, model, cite and check the content: the cited bodies and the site model, or
     BuildFailed with every problem found."""
     record = incremental.documents_path(options.cache)
-    known = incremental.read_record(record)
-    documents, problems, read = load(options.content, known, options.jobs)
+    known = kept.records.read(record)
+    documents, problems, read = load(options.content, known, options.jobs, kept.documents)
     if read != known:
-        incremental.write_record(record, read)
+        kept.records.write(record, read)
     site, found = build_model(options.content, documents, options.now)
     problems += found
     bodies, found = cite(site)
