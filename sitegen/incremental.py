@@ -30,7 +30,7 @@ from pathlib import Path
 
 import markdown
 
-RECORD_FORMAT = 10  # bump when what a record holds changes
+RECORD_FORMAT = 11  # bump when what a record holds changes
 EXTENSIONS = ("attr_list", "sane_lists", "tables")  # the Markdown extensions every text is rendered with
 # Bump the first number when the Markdown setup or what a cache entry holds changes.
 # Python-Markdown's own version attribute: importing importlib.metadata to ask for it took a
@@ -69,54 +69,34 @@ def manifest_path(cache: Path, out: Path) -> Path:
     return cache / "manifests" / f"{where}.record"
 
 
-def read_record(path: Path) -> dict:
-    """A record of an earlier build; empty when missing, unreadable or of another format."""
+def read_record(path: Path, held: dict | None = None) -> dict:
+    """A record of an earlier build; empty when missing, unreadable or of another format.
+
+    ``held``: the records that a process building again and again (``serve``) keeps in
+    memory, by path, and writes back when it stops (reading and writing them took each edit
+    of 5,000 bench pages 0.15 s, where the target is Hugo's server: 0.49 s). A record held is
+    taken off the disk meanwhile: another build of the same folder would trust it."""
+    if held is not None and path in held:
+        return held[path]
     try:
         stored = marshal.loads(path.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
-        return {}
-    if not isinstance(stored, tuple) or len(stored) != 3 or stored[:2] != (RECORD_FORMAT, sys.version):
-        return {}
-    return stored[2]
+        stored = None
+    ours = isinstance(stored, tuple) and len(stored) == 3 and stored[:2] == (RECORD_FORMAT, sys.version)
+    if held is not None:
+        held[path] = stored[2] if ours else {}
+        path.unlink(missing_ok=True)
+    return stored[2] if ours else {}
 
 
-def write_record(path: Path, data: dict) -> None:
+def write_record(path: Path, data: dict, held: dict | None = None) -> None:
+    if held is not None:
+        held[path] = data
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp-{os.getpid()}")
     tmp.write_bytes(marshal.dumps((RECORD_FORMAT, sys.version, data)))
     os.replace(tmp, path)
-
-
-class Records:
-    """The records of the last build, by path: read from the cache folder and written back
-    by each build; or, ``held`` by a process that builds again and again (``serve``), kept in
-    memory between its builds and written back when it stops (reading and writing them took
-    each edit of 5,000 bench pages 0.15 s, where the target is Hugo's server: 0.49 s). A held
-    record is taken off the disk meanwhile: another build of the same output folder would
-    otherwise trust a manifest that no longer says what is there."""
-
-    def __init__(self, held: bool = False):
-        self.held = held
-        self._data: dict[Path, dict] = {}
-
-    def read(self, path: Path) -> dict:
-        if not self.held:
-            return read_record(path)
-        if path not in self._data:
-            self._data[path] = read_record(path)
-            path.unlink(missing_ok=True)
-        return self._data[path]
-
-    def write(self, path: Path, data: dict) -> None:
-        if self.held:
-            self._data[path] = data
-        else:
-            write_record(path, data)
-
-    def save(self) -> None:
-        """Write back the records held."""
-        for path, data in self._data.items():
-            write_record(path, data)
 
 
 # --- the render cache -------------------------------------------------------------------

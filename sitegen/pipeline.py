@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from sitegen import incremental
 from sitegen.checks import Content, content_problems
 from sitegen.cite import cite
-from sitegen.incremental import Records, RenderCache
+from sitegen.incremental import RenderCache
 from sitegen.model import build_model
 from sitegen.options import Options
 from sitegen.plan import Planner
@@ -55,18 +55,19 @@ class Report:
 
 @dataclass
 class Kept:
-    """What a build keeps for the next: the records, and in a process that builds again and
-    again (``serve``, with ``Kept(Records(held=True))``) the documents made, the planner and
-    the render cache too (see ``Records``, ``read.load`` and ``Planner``)."""
+    """What a process that builds again and again (``serve``) keeps from one build for the
+    next: the records (``held``, see ``incremental.read_record``), the documents made (see
+    ``read.load``), the planner (see ``Planner``) and the render cache."""
 
-    records: Records = field(default_factory=Records)
+    held: dict | None = None  # None: the records are read from the disk and written back by each build
     documents: dict = field(default_factory=dict)
     planner: Planner | None = None
     cache: RenderCache | None = None
 
     def close(self) -> None:
         """Write back the records held, close the render cache."""
-        self.records.save()
+        for path, data in (self.held or {}).items():
+            incremental.write_record(path, data)
         if self.cache:
             self.cache.close()
 
@@ -86,7 +87,7 @@ def build(options: Options, kept: Kept | None = None) -> Report:
         missing = kept.cache.missing_bodies(body.key for body in bodies.values())
         report.rendered_bodies = len(missing)
         write_site(options, kept.planner.outputs(site, bodies, kept.cache, templates),
-                   [b for b in bodies.values() if b.key in missing], kept.cache, templates.folder, kept.records, report)
+                   [b for b in bodies.values() if b.key in missing], kept.cache, templates.folder, kept.held, report)
     finally:
         if once:
             kept.close()
@@ -98,10 +99,10 @@ def prepare(options: Options, kept: Kept):
     """Read, model, cite and check the content: the cited bodies and the site model, or
     BuildFailed with every problem found."""
     record = incremental.documents_path(options.cache)
-    known = kept.records.read(record)
+    known = incremental.read_record(record, kept.held)
     documents, problems, read = load(options.content, known, options.jobs, kept.documents)
     if read != known:
-        kept.records.write(record, read)
+        incremental.write_record(record, read, kept.held)
     site, found = build_model(options.content, documents, options.now)
     problems += found
     bodies, found = cite(site)

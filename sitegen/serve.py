@@ -28,7 +28,6 @@ from watchdog.observers import Observer
 
 from translations.catalog import TRANSLATIONS
 from sitegen.options import ROOT, Options
-from sitegen.incremental import Records
 from sitegen.pipeline import Kept, build
 from sitegen.problems import BuildFailed
 
@@ -38,7 +37,7 @@ SETTLE_SECONDS = 0.02  # editors write a file in several steps; wait for the las
 
 
 def serve(options: Options, host: str, port: int, now_fixed: bool = False) -> None:
-    kept = Kept(Records(held=True))
+    kept = Kept(held={})
     signal.signal(signal.SIGTERM, _stop)  # as Ctrl-C: the records are written back
     _rebuild(options, now_fixed, kept)
     server = http.server.ThreadingHTTPServer((host, port), functools.partial(SiteHandler, site=options.out))

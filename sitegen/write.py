@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sitegen import checks, incremental
 from sitegen.cite import Body
-from sitegen.incremental import OutputStore, Records, RenderCache
+from sitegen.incremental import OutputStore, RenderCache
 from sitegen.options import Options
 from sitegen.parallel import in_parallel
 from sitegen.plan import SITE, Output
@@ -33,13 +33,13 @@ BATCHES_PER_JOB = 16  # fewer, and one worker may be left with a long last batch
 
 
 def write_site(options: Options, outputs: list[Output], missing: list[Body], cache: RenderCache, templates: Path,
-               records: Records, report) -> None:
+               held: dict | None, report) -> None:
     """Render the texts ``missing`` from the render cache and write the outputs whose key
     changed (or whose file is missing); fill in ``report``. The texts of one policy in one
     language are rendered with the pages that show them: its versions share most sections,
     and the pages find the HTML in memory."""
     manifest_path = incremental.manifest_path(options.cache, options.out)
-    recorded = records.read(manifest_path)  # what the last build wrote there, and stored
+    recorded = incremental.read_record(manifest_path, held)  # what the last build wrote there, and stored
     previous = recorded if options.out.exists() else {}
     stale = [o for o in outputs if previous.get(o.path, {}).get("key") != o.key or not os.path.exists(f"{options.out}/{o.path}")]
     removed = set(previous) - {o.path for o in outputs}
@@ -81,7 +81,7 @@ def write_site(options: Options, outputs: list[Output], missing: list[Body], cac
     finally:
         _share()  # the outputs are not kept beyond this build
         shutil.rmtree(tmp, ignore_errors=True)
-    records.write(manifest_path, manifest)
+    incremental.write_record(manifest_path, manifest, held)
     store.drop({entry["key"] for entry in recorded.values()} - {entry["key"] for entry in manifest.values()})
     report.written, report.placed = len(stale), len(stored)
 

@@ -17,7 +17,6 @@ import pytest
 
 from portal import policy
 from sitegen import incremental, model
-from sitegen.incremental import Records
 from sitegen.options import ROOT
 from sitegen.pipeline import Kept, build
 from sitegen.plan import Planner
@@ -254,7 +253,7 @@ SERVED_EDITS = {
 
 @pytest.mark.parametrize("edit", SERVED_EDITS)
 def test_a_serving_process_builds_what_a_process_per_build_builds(site, tmp_path, edit):
-    kept = Kept(Records(held=True))
+    kept = Kept(held={})
     build(site.options(), kept)
     assert not incremental.manifest_path(site.cache, site.out).exists()  # held, not on the disk
     now = SERVED_EDITS[edit](site)
@@ -268,7 +267,7 @@ def test_a_serving_process_builds_what_a_process_per_build_builds(site, tmp_path
 
 
 def test_a_serving_process_plans_again_only_the_pages_whose_policy_changed(site, monkeypatch):
-    kept = Kept(Records(held=True))
+    kept = Kept(held={})
     build(site.options(), kept)
     planned = []
     original = Planner._version_page
