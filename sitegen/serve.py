@@ -9,10 +9,8 @@ Terms are Python code.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import http.server
-import multiprocessing
 import os
 import signal
 import sys
@@ -41,41 +39,24 @@ def serve(options: Options, host: str, port: int, now_fixed: bool = False) -> No
     signal.signal(signal.SIGTERM, _stop)  # as Ctrl-C: the records are written back
     _rebuild(options, now_fixed, kept)
     server = http.server.ThreadingHTTPServer((host, port), functools.partial(SiteHandler, site=options.out))
-    # The files are served by a process of their own: requests answered while a build runs
-    # would wait for this process's interpreter lock, and make the build wait for theirs (a
-    # page polled every 10 ms took each edit of the 5,000 bench pages 0.1 s longer; the
-    # target is Hugo's server, 0.49 s).
-    serving = multiprocessing.get_context("fork").Process(target=_serve_files, args=(server,), daemon=True)
-    serving.start()
-    server.server_close()  # this process's copy of the socket
+    watched = [options.content, options.beside_content("templates"), options.beside_content("static"), TRANSLATIONS]
     rebuilder = Rebuilder(options, now_fixed, kept)
     observer = Observer()
-    watched = [options.content, options.beside_content("templates"), options.beside_content("static"), TRANSLATIONS]
     for folder in watched:
         if folder.exists():
             observer.schedule(rebuilder, str(folder), recursive=True)
     observer.schedule(rebuilder, str(POLICY_MODULE.parent), recursive=False)
     observer.start()
     print(f"serving the policy site on http://{host}:{server.server_address[1]}/ (Ctrl-C stops)", flush=True)
-    restart = False
     try:
-        restart = rebuilder.restart.wait()
+        server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         observer.stop()
-        serving.terminate()
-        serving.join()
+        server.server_close()
         with rebuilder.building:
             kept.close()
-    if restart:
-        print("the Terms changed: restarting", flush=True)
-        os.execv(sys.executable, [sys.executable, *sys.argv])
-
-
-def _serve_files(server: http.server.HTTPServer) -> None:
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C, or the builder's SIGTERM (see serve)
-        server.serve_forever()
 
 
 def _stop(signum, frame) -> None:
@@ -104,7 +85,6 @@ class Rebuilder(FileSystemEventHandler):
         self.kept = kept
         self.pending = threading.Event()
         self.building = threading.Lock()  # held while a rebuild runs
-        self.restart = threading.Event()
         threading.Thread(target=self._loop, daemon=True).start()
 
     def on_any_event(self, event: FileSystemEvent) -> None:
@@ -114,8 +94,11 @@ class Rebuilder(FileSystemEventHandler):
         # file: what was saved is then the event's destination.
         paths = [Path(str(path)) for path in (event.src_path, getattr(event, "dest_path", "")) if path]
         if POLICY_MODULE in paths or TERMS_FILE in paths:
-            self.restart.set()  # serve starts the process again
-        elif any(_affects_site(path) for path in paths):
+            print("the Terms changed: restarting", flush=True)
+            with self.building:
+                self.kept.close()
+                os.execv(sys.executable, [sys.executable, *sys.argv])
+        if any(_affects_site(path) for path in paths):
             self.pending.set()
 
     def _loop(self) -> None:
