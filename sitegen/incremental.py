@@ -129,16 +129,21 @@ class RenderCache:
     def body_sha256(self, keys) -> dict[str, str]:
         """The sha256 of the rendered HTML of each of ``keys`` that has been rendered."""
         keys = set(keys)
-        listed = list(keys - self._sha256.keys())
-        for i in range(0, len(listed), 500):
-            chunk = listed[i:i + 500]
-            self._sha256.update(self.db.execute(
-                f"SELECT key, sha256 FROM body WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+        self._sha256.update(self._rendered(keys - self._sha256.keys()))
         return {key_: self._sha256[key_] for key_ in keys if key_ in self._sha256}
 
     def missing_bodies(self, keys) -> set[str]:
+        """The keys not rendered yet (asked of the file: it may have been emptied since)."""
         keys = set(keys)
-        return keys - set(self.body_sha256(keys))
+        return keys - self._rendered(keys).keys()
+
+    def _rendered(self, keys: set[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        listed = list(keys)
+        for i in range(0, len(listed), 500):
+            chunk = listed[i:i + 500]
+            found.update(self.db.execute(f"SELECT key, sha256 FROM body WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+        return found
 
     def body(self, key: str) -> str:
         if key in self._stored:

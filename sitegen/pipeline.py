@@ -65,11 +65,14 @@ class Kept:
     cache: RenderCache | None = None
 
     def close(self) -> None:
-        """Write back the records held, close the render cache."""
+        """Write back the records held and close the render cache: the next build starts
+        from what is on the disk."""
         for path, data in (self.held or {}).items():
             incremental.write_record(path, data)
         if self.cache:
             self.cache.close()
+        self.held = None if self.held is None else {}
+        self.documents, self.planner, self.cache = {}, None, None
 
 
 def build(options: Options, kept: Kept | None = None) -> Report:

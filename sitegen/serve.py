@@ -71,8 +71,9 @@ def _rebuild(options: Options, now_fixed: bool, kept: Kept) -> None:
         for problem in failed.problems:
             print(problem, file=sys.stderr, flush=True)
         print("build failed; still serving the previous site", file=sys.stderr, flush=True)
-    except Exception:  # a bug: said, and the next edit is built again
+    except Exception:  # a bug: said, and the next edit is built again, from what is on the disk
         traceback.print_exc()
+        kept.close()
         print("build failed (a bug in the generator); still serving the previous site", file=sys.stderr, flush=True)
 
 

@@ -248,6 +248,7 @@ SERVED_EDITS = {
     "a stylesheet": lambda site: _append(site, "static/site.css", "\n/* edited */\n"),
     "a new policy": _add_a_policy,
     "the clock": lambda site: datetime(2027, 1, 1, 12, tzinfo=timezone.utc),  # the second version takes effect
+    "the cache emptied": lambda site: (shutil.rmtree(site.cache), _edit_a_summary(site)),
 }
 
 
