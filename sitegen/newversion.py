@@ -109,7 +109,7 @@ def lock(options: Options) -> str:
     documents, problems, _ = load(options.content)
     site, found = build_model(options.content, documents, options.now)
     locked = checks.read_lock(options.lock)
-    refused = [p for p in checks.lock_problems(site, documents, options.lock) if checks.UNLOCKED not in p.message]
+    refused = checks.lock_problems(site, documents, options.lock, unlocked_ok=True)
     if refused:
         raise BuildFailed(refused)
     added = []
