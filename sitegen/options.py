@@ -26,11 +26,11 @@ class Options:
     preview: bool = False  # a draft seen as published need not be locked yet
 
     def beside_content(self, name: str) -> Path:
-        """templates/, static/ and published.lock sit beside the content folder; a
-        content folder without its own templates or static files uses the site's."""
+        """templates/ and static/ sit beside the content folder; a content folder without
+        its own uses the site's."""
         own = self.content.parent / name
-        return own if own.exists() or name.endswith(".lock") else ROOT / "site" / name
+        return own if own.exists() else ROOT / "site" / name
 
     @property
     def lock(self) -> Path:
-        return self.beside_content("published.lock")
+        return self.content.parent / "published.lock"
