@@ -112,22 +112,17 @@ def substitute(doc: Document, terms: Terms | None, body: str) -> tuple[str, list
         return body, []
     values = formatted_values(terms, doc.lang) if terms else {}
     problems: list[Problem] = []
-    lines = body.split("\n")
-    for index, line in enumerate(lines):
-        if "{{" not in line:
-            continue
 
-        def replace(match: re.Match) -> str:
-            cited = CITATION.match(match.group(1))
-            if cited and cited.group(1) in values:
-                return values[cited.group(1)]
-            known = ", ".join(sorted(values)) or "none: this policy has no Terms"
-            problems.append(Problem(doc.path, doc.body_line + index,
-                                    f"unknown placeholder {match.group(0)!r} (known: terms.<name> for {known})"))
-            return match.group(0)
+    def replace(match: re.Match) -> str:
+        cited = CITATION.match(match.group(1))
+        if cited and cited.group(1) in values:
+            return values[cited.group(1)]
+        known = ", ".join(sorted(values)) or "none: this policy has no Terms"
+        problems.append(Problem(doc.path, doc.body_line + body.count("\n", 0, match.start()),
+                                f"unknown placeholder {match.group(0)!r} (known: terms.<name> for {known})"))
+        return match.group(0)
 
-        lines[index] = PLACEHOLDER.sub(replace, line)
-    return "\n".join(lines), problems
+    return PLACEHOLDER.sub(replace, body), problems
 
 
 def numeric_citations(terms: Terms) -> dict[int, list[str]]:
@@ -136,10 +131,8 @@ def numeric_citations(terms: Terms) -> dict[int, list[str]]:
     for name, value in terms.citable().items():
         if isinstance(value, bool) or not isinstance(value, int):
             continue
-        numbers = {value}
-        if name in MONEY and value % 100 == 0:
-            numbers = {value, value // 100}  # "$5" as well as 500 cents
-        for number in numbers:
+        money_in_whole_units = name in MONEY and value % 100 == 0  # "$5" as well as 500 cents
+        for number in {value, value // 100} if money_in_whole_units else {value}:
             found.setdefault(number, []).append(name)
     return found
 
