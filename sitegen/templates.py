@@ -11,6 +11,7 @@ import functools
 import gettext
 import hashlib
 import os
+import traceback
 from datetime import date, datetime
 from pathlib import Path
 
@@ -31,7 +32,6 @@ class Templates:
         self.compiled = compiled  # kept between builds: compiled templates (Jinja2's bytecode cache), references
         self._envs: dict[str, jinja2.Environment] = {}
         self._keys: dict[tuple[str, str], str] = {}
-        self._references: dict[str, list[str]] = {}
         # sha256 of a template's source -> the templates it names, kept between builds:
         # parsing every template took a one-page rebuild of 1,000 bench pages 15 ms of its
         # 0.3 s (the target).
@@ -97,18 +97,16 @@ class Templates:
 
     def _referenced(self, name: str) -> list[str]:
         """The templates ``name`` names itself."""
-        if name not in self._references:
-            source = self._source(name)
-            digest = hashlib.sha256(source).hexdigest()
-            if digest not in self._known:
-                try:
-                    parsed = self.env(SOURCE_LANGUAGE).parse(source.decode("utf-8"), name)
-                except jinja2.TemplateSyntaxError as error:
-                    raise BuildFailed([_problem(error, self.folder)]) from None
-                self._known[digest] = [t for t in meta.find_referenced_templates(parsed) if t]
-                incremental.write_record(self._record, self._known)
-            self._references[name] = self._known[digest]
-        return self._references[name]
+        source = self._source(name)
+        digest = hashlib.sha256(source).hexdigest()
+        if digest not in self._known:
+            try:
+                parsed = self.env(SOURCE_LANGUAGE).parse(source.decode("utf-8"), name)
+            except jinja2.TemplateSyntaxError as error:
+                raise BuildFailed([_problem(error, self.folder)]) from None
+            self._known[digest] = [t for t in meta.find_referenced_templates(parsed) if t]
+            incremental.write_record(self._record, self._known)
+        return self._known[digest]
 
     def _source(self, name: str) -> bytes:
         if name not in self._sources:
@@ -182,12 +180,10 @@ def _problem(error: jinja2.TemplateError, folder: Path) -> Problem:
     if isinstance(error, jinja2.TemplateSyntaxError):
         return Problem(Path(error.filename or folder / str(error.name)), error.lineno, f"template error: {error.message}")
     where, line = folder, 1
-    frame = error.__traceback__
-    while frame is not None:
-        filename = frame.tb_frame.f_code.co_filename
+    for frame, number in traceback.walk_tb(error.__traceback__):
+        filename = frame.f_code.co_filename
         if os.path.dirname(os.path.normpath(filename)) == os.path.normpath(folder):
-            where, line = Path(filename), frame.tb_lineno
-        frame = frame.tb_next
+            where, line = Path(filename), number
     return Problem(where, line, f"template error: {error}")
 
 
