@@ -77,23 +77,20 @@ class Templates:
             raise BuildFailed([_problem(error, self.folder)]) from None
 
     def key(self, name: str, lang: str) -> str:
+        """The hash of the language's catalog, the template and every template it extends,
+        includes or imports, transitively."""
         if (name, lang) not in self._keys:
+            used, todo = set(), [name]
+            while todo:
+                current = todo.pop()
+                if current not in used:
+                    used.add(current)
+                    todo += self._referenced(current)
             digest = hashlib.sha256(_catalog_hash(lang).encode())
-            for used in sorted(self._closure(name)):
-                digest.update(used.encode() + b"\0" + self._source(used))
+            for each in sorted(used):
+                digest.update(each.encode() + b"\0" + self._source(each))
             self._keys[name, lang] = digest.hexdigest()
         return self._keys[name, lang]
-
-    def _closure(self, name: str) -> set[str]:
-        """The template and every template it extends, includes or imports, transitively."""
-        seen: set[str] = set()
-        todo = [name]
-        while todo:
-            current = todo.pop()
-            if current not in seen:
-                seen.add(current)
-                todo += self._referenced(current)
-        return seen
 
     def _referenced(self, name: str) -> list[str]:
         """The templates ``name`` names itself."""
