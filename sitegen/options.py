@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SITE_URL = "https://1001sms.com"
 
 
 @dataclass
@@ -22,7 +21,7 @@ class Options:
     cache: Path = ROOT / ".cache" / "sitegen"
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     jobs: int = os.cpu_count() or 1
-    site_url: str = DEFAULT_SITE_URL
+    site_url: str = "https://1001sms.com"
     preview: bool = False  # a draft seen as published need not be locked yet
 
     def beside_content(self, name: str) -> Path:
