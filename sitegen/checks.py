@@ -153,10 +153,8 @@ def link_problems(pages: dict[str, tuple[str, str]], files: set[str],
     of the site, and to an id on it.
 
     ``pages`` maps HTML output paths to (ids, links), each newline-separated (see
-    ``render.page_ids_and_links``); ``files`` is every output path;
-    ``sources`` maps output paths to the Markdown files shown on them, to report a broken
-    link at its line.
-    """
+    ``render.page_ids_and_links``); ``files`` is every output path; ``sources`` maps output
+    paths to the Markdown files shown on them, to report a broken link at its line."""
     problems = []
 
     @functools.cache
