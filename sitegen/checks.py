@@ -41,12 +41,8 @@ def reserved_id_problems(content: Content) -> list[Problem]:
     say): the page would have it twice, and its links would go to either."""
     reserved = {found for path in content.templates.glob("*.html")
                 for found in _TEMPLATE_ID.findall(path.read_text(encoding="utf-8"))}
-    problems: list[Problem] = []
-    for doc in content.documents:
-        ids = doc.heading_ids
-        for taken in sorted(reserved & ids.keys()):
-            problems.append(Problem(doc.path, ids[taken], f"heading id {taken!r} is used by the page around the text: choose another"))
-    return problems
+    return [Problem(doc.path, line, f"heading id {taken!r} is used by the page around the text: choose another")
+            for doc in content.documents for taken, line in sorted(doc.heading_ids.items()) if taken in reserved]
 
 
 def heading_problems(content: Content) -> list[Problem]:
