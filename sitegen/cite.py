@@ -88,10 +88,11 @@ def _format(name: str, value: object, terms: Terms, lang: str) -> str:
     if isinstance(value, datetime):
         return format_date(value, "long", lang)
     if name == "business_days":  # "Monday to Friday", or the days named one by one
-        days = get_day_names("wide", locale=lang)
+        names = get_day_names("wide", locale=lang)
         if len(value) > 2 and list(value) == list(range(value[0], value[-1] + 1)):
-            return translations(lang).gettext("%(first)s to %(last)s") % {"first": days[value[0]], "last": days[value[-1]]}
-        value = tuple(days[day] for day in value)
+            return translations(lang).gettext("%(first)s to %(last)s") % {
+                "first": names[value[0]], "last": names[value[-1]]}
+        value = tuple(names[day] for day in value)
     if isinstance(value, tuple):
         return format_list(list(value), locale=lang)
     if isinstance(value, int):

@@ -19,10 +19,9 @@ from sitegen.problems import BuildFailed, Problem
 
 def new_version(options: Options, policy: str, effective: date, published: date | None,
                 terms_file: Path = TERMS_FILE) -> str:
-    """Copy the latest version of ``policy`` in every language to ``<effective>.<lang>.md``
-    and fill in its front matter; for a policy with Terms, add the new version's Terms to
-    ``terms_file`` (the latest version's numbers, the new dates); say what the editor does
-    next."""
+    """Copy the latest version of ``policy`` in every language to ``<effective>.<lang>.md`` and
+    fill in its front matter; for a policy with Terms, add the new version's Terms to ``terms_file``
+    (the latest version's numbers, the new dates); say what the editor does next."""
     published = published or options.now.date() + timedelta(days=1)  # a draft until then
     folder = options.content / policy
     versions = {p.name.split(".")[0] for p in folder.glob("*.md")}
@@ -89,7 +88,8 @@ def _set_front_matter(text: str, values: dict[str, str]) -> str:
     first two '---' lines), in place or added at its end."""
     head, sep, rest = text.partition("\n---")
     for key, value in values.items():
-        head, found = re.subn(rf"^{re.escape(key)}:.*$", lambda _: f"{key}: {value}", head, count=1, flags=re.MULTILINE)
+        line = re.compile(rf"^{re.escape(key)}:.*$", re.MULTILINE)
+        head, found = line.subn(lambda _: f"{key}: {value}", head, count=1)
         if not found:
             head = f"{head}\n{key}: {value}"
     return head + sep + rest
