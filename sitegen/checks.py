@@ -33,37 +33,18 @@ class Content:
     preview: bool  # drafts seen as published need not be locked yet
 
 
-CHECKS: list[Callable[[Content], list[Problem]]] = []
-
-
-def check(function: Callable[[Content], list[Problem]]) -> Callable[[Content], list[Problem]]:
-    """Register a check of the content."""
-    CHECKS.append(function)
-    return function
-
-
-def content_problems(content: Content) -> list[Problem]:
-    return [problem for each in CHECKS for problem in each(content)]
-
-
 _TEMPLATE_ID = re.compile(r'\bid="([A-Za-z][\w-]*)"')
 
 
-@check
 def reserved_id_problems(content: Content) -> list[Problem]:
     """No heading takes an id the templates give their own elements (the table of contents,
     say): the page would have it twice, and its links would go to either."""
     reserved = {found for path in content.templates.glob("*.html")
                 for found in _TEMPLATE_ID.findall(path.read_text(encoding="utf-8"))}
-    problems: list[Problem] = []
-    for doc in content.documents:
-        ids = doc.heading_ids
-        for taken in sorted(reserved & ids.keys()):
-            problems.append(Problem(doc.path, ids[taken], f"heading id {taken!r} is used by the page around the text: choose another"))
-    return problems
+    return [Problem(doc.path, line, f"heading id {taken!r} is used by the page around the text: choose another")
+            for doc in content.documents for taken, line in sorted(doc.heading_ids.items()) if taken in reserved]
 
 
-@check
 def heading_problems(content: Content) -> list[Problem]:
     """Translations have the same heading ids as the English text; every version of the
     Terms-backed policy has every clause the portal links to. (A heading without an id is
@@ -71,23 +52,20 @@ def heading_problems(content: Content) -> list[Problem]:
     problems: list[Problem] = []
     for policy in content.site.policies.values():
         for version in policy.versions:
-            source_ids = version.doc(SOURCE_LANGUAGE).heading_ids
-            for lang, doc in version.docs.items():
-                if lang == SOURCE_LANGUAGE:
-                    continue
+            source = version.doc(SOURCE_LANGUAGE)
+            source_ids = source.heading_ids
+            for doc in version.docs.values():
                 ids = doc.heading_ids
-                for missing in sorted(set(source_ids) - set(ids)):
+                for missing in sorted(source_ids.keys() - ids.keys()):
                     problems.append(Problem(doc.path, 1, f"heading id {missing!r} of the English text is missing here"))
-                for extra in sorted(set(ids) - set(source_ids)):
+                for extra in sorted(ids.keys() - source_ids.keys()):
                     problems.append(Problem(doc.path, ids[extra], f"heading id {extra!r} is not in the English text"))
             if policy.slug == POLICY_SLUG:
-                source = version.doc(SOURCE_LANGUAGE)
-                for anchor in sorted(set(CLAUSE_ANCHORS.values()) - set(source_ids)):
+                for anchor in sorted(set(CLAUSE_ANCHORS.values()) - source_ids.keys()):
                     problems.append(Problem(source.path, 1, f"the portal links refusals to #{anchor}: this version needs a heading with that id"))
     return problems
 
 
-@check
 def translation_problems(content: Content) -> list[Problem]:
     """A translation names the sha256 of the English file it was made from; a different
     English file means the translation is older than its source."""
@@ -132,31 +110,33 @@ def published_documents(site: Site) -> list[Document]:
             for doc in version.docs.values()]
 
 
-UNLOCKED = "published but not in"
-
-
-@check
 def published_problems(content: Content) -> list[Problem]:
     """Published text never changes (with --preview, a draft seen as published need not be
     locked yet)."""
-    return [p for p in lock_problems(content.site, content.documents, content.lock)
-            if not (content.preview and UNLOCKED in p.message)]
+    return lock_problems(content.site, content.documents, content.lock, unlocked_ok=content.preview)
 
 
-def lock_problems(site: Site, documents: list[Document], lock_path: Path) -> list[Problem]:
+def lock_problems(site: Site, documents: list[Document], lock_path: Path, unlocked_ok: bool = False) -> list[Problem]:
     locked = read_lock(lock_path)
     problems = []
     for doc in published_documents(site):
         digest = locked.get(doc.rel)
-        if digest is None:
-            problems.append(Problem(doc.path, 1, f"{UNLOCKED} {lock_path.name}: run `python build.py lock`"))
-        elif digest != doc.sha256:
+        if digest is None and not unlocked_ok:
+            problems.append(Problem(doc.path, 1, f"published but not in {lock_path.name}: run `python build.py lock`"))
+        elif digest not in (None, doc.sha256):
             problems.append(Problem(doc.path, 1, f"published text changed (sha256 differs from {lock_path.name}): "
                                                  "published versions never change, add a new version instead"))
-    present = {doc.rel for doc in documents}
-    for rel in sorted(set(locked) - present):
+    for rel in sorted(locked.keys() - {doc.rel for doc in documents}):
         problems.append(Problem(lock_path, 1, f"{rel} is published but its file is gone: published versions are never removed"))
     return problems
+
+
+CHECKS: list[Callable[[Content], list[Problem]]] = [
+    reserved_id_problems, heading_problems, translation_problems, published_problems]
+
+
+def content_problems(content: Content) -> list[Problem]:
+    return [problem for each in CHECKS for problem in each(content)]
 
 
 # --- links ---------------------------------------------------------------------------
@@ -169,22 +149,24 @@ def link_problems(pages: dict[str, tuple[str, str]], files: set[str],
     of the site, and to an id on it.
 
     ``pages`` maps HTML output paths to (ids, links), each newline-separated (see
-    ``render.page_ids_and_links``); ``files`` is every output path;
-    ``sources`` maps output paths to the Markdown files shown on them, to report a broken
-    link at its line.
-    """
+    ``render.page_ids_and_links``); ``files`` is every output path; ``sources`` maps output
+    paths to the Markdown files shown on them, to report a broken link at its line."""
     problems = []
-    ids_of: dict[str, set[str]] = {}
+
+    @functools.cache
+    def ids(target: str) -> set[str]:
+        return set(pages.get(target, ("",))[0].split("\n"))
+
     for path, (_, links) in pages.items() if only is None else ((p, pages[p]) for p in only):
         folder = posixpath.dirname(path)
         for href in links.split("\n") if links else ():
             if href.startswith("#"):
-                target, fragment = "#self", href[1:]
+                target, fragment = path, href[1:]
             else:
                 target, fragment = _resolve("" if href.startswith("/") else folder, href)
-            if target is None:
-                continue
-            target = path if target == "#self" else target
+                if target is None:
+                    continue
+                target = target or path
             # Where the link breaks: a text is shown at several addresses (its version page,
             # its changes page), where one relative link leads to different places.
             on = "/" + path.removesuffix("index.html")
@@ -192,17 +174,10 @@ def link_problems(pages: dict[str, tuple[str, str]], files: set[str],
                 folder_page = f"{target}/index.html" in files
                 hint = f" (a page's address ends with '/': {href.split('#')[0]}/)" if folder_page else ""
                 problems.append(_located(path, href, sources, templates_dir, f"broken link {href!r} on {on}: no page {target}{hint}"))
-            elif fragment and fragment not in _ids(ids_of, pages, target):
+            elif fragment and fragment not in ids(target):
                 problems.append(_located(path, href, sources, templates_dir,
                                          f"broken anchor {href!r} on {on}: {target} has no id {fragment!r}"))
     return problems
-
-
-def _ids(ids_of: dict[str, set[str]], pages, path: str) -> set[str]:
-    if path not in ids_of:
-        ids = pages.get(path, ("", ""))[0]
-        ids_of[path] = set(ids.split("\n")) if ids else set()
-    return ids_of[path]
 
 
 # The portal's pages that the site links to: the portal answers them on the site's origin.
@@ -211,15 +186,14 @@ PORTAL_PAGES = frozenset({"/login", "/register"})
 
 @functools.lru_cache(maxsize=65536)
 def _resolve(folder: str, href: str) -> tuple[str | None, str]:
-    """The output path and fragment a link on a page in ``folder`` leads to (None: external)."""
-    href = html.unescape(href)
-    parts = urlsplit(href)
-    if parts.scheme or parts.netloc or href.startswith("mailto:") or parts.path in PORTAL_PAGES:
+    """The output path and fragment a link on a page in ``folder`` leads to ("": that page,
+    None: not a page of the site)."""
+    parts = urlsplit(html.unescape(href))
+    if parts.scheme or parts.netloc or parts.path in PORTAL_PAGES:
         return None, ""
     if not parts.path:
-        return "#self", parts.fragment
-    base = "/" + folder
-    path = posixpath.normpath(posixpath.join(base, parts.path)) if not parts.path.startswith("/") else posixpath.normpath(parts.path)
+        return "", parts.fragment
+    path = posixpath.normpath(posixpath.join("/" + folder, parts.path))  # an absolute path replaces the folder
     if parts.path.endswith("/") or path == "/":
         path = path.rstrip("/") + "/index.html"
     return path.lstrip("/"), parts.fragment

@@ -21,6 +21,7 @@ from sitegen.incremental import body_key, body_key_of
 from sitegen.model import Site
 from sitegen.problems import BuildFailed, Problem
 from sitegen.read import Document
+from sitegen.templates import format_date
 
 PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}")
 CITATION = re.compile(r"^\s*terms\.([a-z_][a-z0-9_]*)\s*$")
@@ -78,32 +79,25 @@ def formatted_values(terms: Terms, lang: str) -> dict[str, str]:
 
 
 def _format(name: str, value: object, terms: Terms, lang: str) -> str:
-    from babel.dates import format_date  # here: only a text that cites needs Babel (see templates.format_date)
+    from babel.dates import get_day_names  # here: only a text that cites needs Babel
     from babel.lists import format_list
     from babel.numbers import format_currency, format_decimal
 
     if name in MONEY:
         return format_currency(Decimal(value).scaleb(-2), terms.currency, locale=lang)
     if isinstance(value, datetime):
-        return format_date(value.date(), "long", locale=lang)
-    if name == "business_days":
-        return _day_range(value, lang)
+        return format_date(value, "long", lang)
+    if name == "business_days":  # "Monday to Friday", or the days named one by one
+        names = get_day_names("wide", locale=lang)
+        if len(value) > 2 and list(value) == list(range(value[0], value[-1] + 1)):
+            return translations(lang).gettext("%(first)s to %(last)s") % {
+                "first": names[value[0]], "last": names[value[-1]]}
+        value = tuple(names[day] for day in value)
     if isinstance(value, tuple):
         return format_list(list(value), locale=lang)
     if isinstance(value, int):
         return format_decimal(value, locale=lang)
     return str(value)
-
-
-def _day_range(days: tuple[int, ...], lang: str) -> str:
-    from babel.dates import get_day_names
-    from babel.lists import format_list
-
-    names = get_day_names("wide", locale=lang)
-    if list(days) == list(range(days[0], days[-1] + 1)) and len(days) > 2:
-        return translations(lang).gettext("%(first)s to %(last)s") % {
-            "first": names[days[0]], "last": names[days[-1]]}
-    return format_list([names[d] for d in days], locale=lang)
 
 
 def substitute(doc: Document, terms: Terms | None, body: str) -> tuple[str, list[Problem]]:
@@ -112,22 +106,17 @@ def substitute(doc: Document, terms: Terms | None, body: str) -> tuple[str, list
         return body, []
     values = formatted_values(terms, doc.lang) if terms else {}
     problems: list[Problem] = []
-    lines = body.split("\n")
-    for index, line in enumerate(lines):
-        if "{{" not in line:
-            continue
 
-        def replace(match: re.Match) -> str:
-            cited = CITATION.match(match.group(1))
-            if cited and cited.group(1) in values:
-                return values[cited.group(1)]
-            known = ", ".join(sorted(values)) or "none: this policy has no Terms"
-            problems.append(Problem(doc.path, doc.body_line + index,
-                                    f"unknown placeholder {match.group(0)!r} (known: terms.<name> for {known})"))
-            return match.group(0)
+    def replace(match: re.Match) -> str:
+        cited = CITATION.match(match.group(1))
+        if cited and cited.group(1) in values:
+            return values[cited.group(1)]
+        known = ", ".join(sorted(values)) or "none: this policy has no Terms"
+        problems.append(Problem(doc.path, doc.body_line + body.count("\n", 0, match.start()),
+                                f"unknown placeholder {match.group(0)!r} (known: terms.<name> for {known})"))
+        return match.group(0)
 
-        lines[index] = PLACEHOLDER.sub(replace, line)
-    return "\n".join(lines), problems
+    return PLACEHOLDER.sub(replace, body), problems
 
 
 def numeric_citations(terms: Terms) -> dict[int, list[str]]:
@@ -136,10 +125,8 @@ def numeric_citations(terms: Terms) -> dict[int, list[str]]:
     for name, value in terms.citable().items():
         if isinstance(value, bool) or not isinstance(value, int):
             continue
-        numbers = {value}
-        if name in MONEY and value % 100 == 0:
-            numbers = {value, value // 100}  # "$5" as well as 500 cents
-        for number in numbers:
+        money_in_whole_units = name in MONEY and value % 100 == 0  # "$5" as well as 500 cents
+        for number in {value, value // 100} if money_in_whole_units else {value}:
             found.setdefault(number, []).append(name)
     return found
 

@@ -19,40 +19,31 @@ from sitegen.problems import BuildFailed, Problem
 
 def new_version(options: Options, policy: str, effective: date, published: date | None,
                 terms_file: Path = TERMS_FILE) -> str:
-    """Copy the latest version of ``policy`` in every language to ``<effective>.<lang>.md``
-    and fill in its front matter; for a policy with Terms, add the new version's Terms to
-    ``terms_file`` (the latest version's numbers, the new dates); say what the editor does
-    next."""
+    """Copy the latest version of ``policy`` in every language to ``<effective>.<lang>.md`` and
+    fill in its front matter; for a policy with Terms, add the new version's Terms to ``terms_file``
+    (the latest version's numbers, the new dates); say what the editor does next."""
     published = published or options.now.date() + timedelta(days=1)  # a draft until then
     folder = options.content / policy
-    latest = sorted(folder.glob("*.md"))
-    if not latest:
+    versions = {p.name.split(".")[0] for p in folder.glob("*.md")}
+    if not versions:
         raise BuildFailed([Problem(folder, 1, f"no policy {policy!r} to copy")])
-    newest = max(p.name.split(".")[0] for p in latest)
+    newest = max(versions)
     if effective.isoformat() <= newest:
         raise BuildFailed([Problem(folder, 1, f"the new version must take effect after the latest one ({newest})")])
     sources = sorted(folder.glob(f"{newest}.*.md"), key=lambda p: p.name.split(".")[1] != SOURCE_LANGUAGE)
-    created: list[Path] = []
-    english_sha = ""
     backed_by_terms = policy in TERMS_BY_POLICY
-    for source in sources:
+    values = {"version": f'"{effective.isoformat()}"', "summary": SUMMARY_TO_WRITE}
+    if not backed_by_terms:
+        values.update(published=published.isoformat(), effective=effective.isoformat(), material="true")
+    lines: list[str] = []
+    for source in sources:  # the English file first: the translations name its sha256
         lang = source.name.split(".")[1]
-        text = source.read_text(encoding="utf-8")
-        text = _set(text, "version", f'"{effective.isoformat()}"')
-        text = _set(text, "summary", SUMMARY_TO_WRITE)
-        if not backed_by_terms:
-            text = _set(text, "published", published.isoformat())
-            text = _set(text, "effective", effective.isoformat())
-            text = _set(text, "material", "true")
-        if lang != SOURCE_LANGUAGE:
-            text = _set(text, "translated_from", english_sha)
         target = folder / f"{effective.isoformat()}.{lang}.md"
-        target.write_text(text, encoding="utf-8")
+        target.write_text(_set_front_matter(source.read_text(encoding="utf-8"), values), encoding="utf-8")
         if lang == SOURCE_LANGUAGE:
-            english_sha = hashlib.sha256(target.read_bytes()).hexdigest()
-        created.append(target)
+            values["translated_from"] = hashlib.sha256(target.read_bytes()).hexdigest()
+        lines.append(f"created {target}")
     notice = DEFAULT_NOTICE_PERIOD.days
-    lines = [f"created {p}" for p in created]
     lines.append("next: edit the English text, then each translation (set translated_from to the English file's sha256;"
                  " `python build.py check` tells you the value), then `python build.py lock`.")
     if backed_by_terms:
@@ -92,30 +83,27 @@ def _as_toml(value: object) -> str:
     return json.dumps(value)
 
 
-def _set(text: str, key: str, value: str) -> str:
-    """Set ``key`` in the front matter (the block between the first two '---' lines)."""
+def _set_front_matter(text: str, values: dict[str, str]) -> str:
+    """``text`` with each key of ``values`` set in its front matter (the block between the
+    first two '---' lines), in place or added at its end."""
     head, sep, rest = text.partition("\n---")
-    pattern = re.compile(rf"^{re.escape(key)}:.*$", re.MULTILINE)
-    if pattern.search(head):
-        head = pattern.sub(lambda _: f"{key}: {value}", head, count=1)
-    else:
-        head = f"{head}\n{key}: {value}"
+    for key, value in values.items():
+        line = re.compile(rf"^{re.escape(key)}:.*$", re.MULTILINE)
+        head, found = line.subn(lambda _: f"{key}: {value}", head, count=1)
+        if not found:
+            head = f"{head}\n{key}: {value}"
     return head + sep + rest
 
 
 def lock(options: Options) -> str:
     """Record the sha256 of every version published by the build clock that is not in the
     lock yet; never change a recorded one."""
-    documents, problems, _ = load(options.content)
-    site, found = build_model(options.content, documents, options.now)
+    documents, _, _ = load(options.content)
+    site, _ = build_model(options.content, documents, options.now)
     locked = checks.read_lock(options.lock)
-    refused = [p for p in checks.lock_problems(site, documents, options.lock) if checks.UNLOCKED not in p.message]
+    refused = checks.lock_problems(site, documents, options.lock, unlocked_ok=True)
     if refused:
         raise BuildFailed(refused)
-    added = []
-    for doc in checks.published_documents(site):
-        if doc.rel not in locked:
-            locked[doc.rel] = doc.sha256
-            added.append(doc.rel)
-    checks.write_lock(options.lock, locked)
+    added = {doc.rel: doc.sha256 for doc in checks.published_documents(site) if doc.rel not in locked}
+    checks.write_lock(options.lock, {**locked, **added})
     return "\n".join([f"locked {rel}" for rel in added] or ["nothing new to lock"])

@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SITE_URL = "https://1001sms.com"
 
 
 @dataclass
@@ -22,15 +21,15 @@ class Options:
     cache: Path = ROOT / ".cache" / "sitegen"
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     jobs: int = os.cpu_count() or 1
-    site_url: str = DEFAULT_SITE_URL
+    site_url: str = "https://1001sms.com"
     preview: bool = False  # a draft seen as published need not be locked yet
 
     def beside_content(self, name: str) -> Path:
-        """templates/, static/ and published.lock sit beside the content folder; a
-        content folder without its own templates or static files uses the site's."""
+        """templates/ and static/ sit beside the content folder; a content folder without
+        its own uses the site's."""
         own = self.content.parent / name
-        return own if own.exists() or name.endswith(".lock") else ROOT / "site" / name
+        return own if own.exists() else ROOT / "site" / name
 
     @property
     def lock(self) -> Path:
-        return self.beside_content("published.lock")
+        return self.content.parent / "published.lock"

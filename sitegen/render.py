@@ -6,7 +6,6 @@ import functools
 import re
 
 import markdown
-from markdown.extensions import Extension
 from markdown.extensions.attr_list import AttrListExtension
 from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.tables import TableExtension
@@ -26,22 +25,18 @@ def converter() -> markdown.Markdown:
     """The converter of this process. Its extensions are passed as objects: by name,
     Markdown would look each up among every installed package's entry points."""
     extensions = {"attr_list": AttrListExtension, "sane_lists": SaneListExtension, "tables": TableExtension}
-    return markdown.Markdown(extensions=[*(extensions[name]() for name in EXTENSIONS), _PlainText()],
-                             output_format="html")
+    md = markdown.Markdown(extensions=[extensions[name]() for name in EXTENSIONS], output_format="html")
+    md.treeprocessors.register(_PlainText(md), "plain_text", 21)  # just before "inline" (20)
+    return md
 
 
-class _PlainText(Extension):
+class _PlainText(Treeprocessor):
     """Marks the text that no inline pattern matches as atomic (Python-Markdown's documented
     way to say "no inline markup here"), so the inline processor passes it by. It would find
     nothing in it either, so the HTML is the same; asking each pattern once costs less than
     its processor's work for each (the cold build of 1,000 bench pages, within 2.5x of Hugo:
     Markdown took a fifth less CPU)."""
 
-    def extendMarkdown(self, md: markdown.Markdown) -> None:
-        md.treeprocessors.register(_MarkPlainText(md), "plain_text", 21)  # just before "inline" (20)
-
-
-class _MarkPlainText(Treeprocessor):
     def run(self, root) -> None:
         # Each expression once: several patterns share theirs (links and references).
         patterns = list(dict.fromkeys(pattern.getCompiledRegExp() for pattern in self.md.inlinePatterns))
@@ -57,18 +52,15 @@ class _MarkPlainText(Treeprocessor):
 
 
 _REFERENCE = re.compile(r"^\s{0,3}\[[^\]]+\]:", re.MULTILINE)
-SECTION_BREAK = "\n"
 
 
 def sections(text: str) -> list[str]:
-    """The text cut before every ATX heading that follows a blank line (outside code).
+    """The text cut before every ATX heading that follows a blank line (outside code); a
+    text with reference definitions (which reach across sections) stays whole.
 
-    Versions of a policy share most sections, so rendering section by section lets a
-    build render each distinct section once: a cold build of 1,000 bench pages renders
-    its Markdown in a third of the time it takes text by text (1.0 against 2.8 ms a
-    page), which keeps it within the target of 2.5x Hugo's. Text with reference
-    definitions (which reach across sections) stays whole.
-    """
+    Versions of a policy share most sections, and a build renders each distinct one once:
+    the Markdown of a cold build of 1,000 bench pages in a third of the time it takes text
+    by text (1.0 against 2.8 ms a page), within the target of 2.5x Hugo's."""
     if "]:" in text and _REFERENCE.search(text):
         return [text]
     lines = text.split("\n")
@@ -86,7 +78,7 @@ def render_markdown(text: str, memo: dict[str, str] | None = None) -> str:
             html = memo[section] = converter().reset().convert(section)
         if html:
             rendered.append(html)
-    return SECTION_BREAK.join(rendered)
+    return "\n".join(rendered)
 
 
 def page_ids_and_links(html: str) -> tuple[str, str]:

@@ -11,6 +11,7 @@ import functools
 import gettext
 import hashlib
 import os
+import traceback
 from datetime import date, datetime
 from pathlib import Path
 
@@ -31,10 +32,8 @@ class Templates:
         self.compiled = compiled  # kept between builds: compiled templates (Jinja2's bytecode cache), references
         self._envs: dict[str, jinja2.Environment] = {}
         self._keys: dict[tuple[str, str], str] = {}
-        self._references: dict[str, list[str]] = {}
-        # sha256 of a template's source -> the templates it names, kept between builds:
-        # parsing every template took a one-page rebuild of 1,000 bench pages 15 ms of its
-        # 0.3 s (the target).
+        # sha256 of a template's source -> the templates it names, kept between builds: parsing
+        # every template took a one-page rebuild of 1,000 bench pages 15 ms of its 0.3 s (the target).
         self._record = compiled / "references.record"
         self._known = incremental.read_record(self._record)
         self._sources: dict[str, bytes] = {}
@@ -55,10 +54,9 @@ class Templates:
                 auto_reload=False,  # a build's templates do not change while it runs
             )
             env.extend(catalog=catalog)
-            env.globals["_"] = _gettext(catalog)
-            env.filters["date"] = lambda value, fmt="long": format_date(value, fmt, lang)
-            env.filters["datetime_iso"] = lambda value: value.isoformat().replace("+00:00", "Z")
-            env.globals["language_name"] = language_name
+            env.globals.update(_=_gettext(catalog), language_name=language_name)
+            env.filters.update(date=lambda value, fmt="long": format_date(value, fmt, lang),
+                               datetime_iso=lambda value: value.isoformat().replace("+00:00", "Z"))
             self._envs[lang] = env
         return self._envs[lang]
 
@@ -77,38 +75,33 @@ class Templates:
             raise BuildFailed([_problem(error, self.folder)]) from None
 
     def key(self, name: str, lang: str) -> str:
+        """The hash of the language's catalog, the template and every template it extends,
+        includes or imports, transitively."""
         if (name, lang) not in self._keys:
+            used, todo = set(), [name]
+            while todo:
+                current = todo.pop()
+                if current not in used:
+                    used.add(current)
+                    todo += self._referenced(current)
             digest = hashlib.sha256(_catalog_hash(lang).encode())
-            for used in sorted(self._closure(name)):
-                digest.update(used.encode() + b"\0" + self._source(used))
+            for each in sorted(used):
+                digest.update(each.encode() + b"\0" + self._source(each))
             self._keys[name, lang] = digest.hexdigest()
         return self._keys[name, lang]
 
-    def _closure(self, name: str) -> set[str]:
-        """The template and every template it extends, includes or imports, transitively."""
-        seen: set[str] = set()
-        todo = [name]
-        while todo:
-            current = todo.pop()
-            if current not in seen:
-                seen.add(current)
-                todo += self._referenced(current)
-        return seen
-
     def _referenced(self, name: str) -> list[str]:
         """The templates ``name`` names itself."""
-        if name not in self._references:
-            source = self._source(name)
-            digest = hashlib.sha256(source).hexdigest()
-            if digest not in self._known:
-                try:
-                    parsed = self.env(SOURCE_LANGUAGE).parse(source.decode("utf-8"), name)
-                except jinja2.TemplateSyntaxError as error:
-                    raise BuildFailed([_problem(error, self.folder)]) from None
-                self._known[digest] = [t for t in meta.find_referenced_templates(parsed) if t]
-                incremental.write_record(self._record, self._known)
-            self._references[name] = self._known[digest]
-        return self._references[name]
+        source = self._source(name)
+        digest = hashlib.sha256(source).hexdigest()
+        if digest not in self._known:
+            try:
+                parsed = self.env(SOURCE_LANGUAGE).parse(source.decode("utf-8"), name)
+            except jinja2.TemplateSyntaxError as error:
+                raise BuildFailed([_problem(error, self.folder)]) from None
+            self._known[digest] = [t for t in meta.find_referenced_templates(parsed) if t]
+            incremental.write_record(self._record, self._known)
+        return self._known[digest]
 
     def _source(self, name: str) -> bytes:
         if name not in self._sources:
@@ -127,16 +120,14 @@ class TranslatedLiterals(jinja2.ext.Extension):
         pending: list[Token] = []  # a {{ ... }} read so far, while it may be one
         for token in stream:
             pending.append(token)
-            kinds = [t.type for t in pending]
-            if kinds != _LITERAL_CALL[:len(kinds)]:
+            if [t.type for t in pending] != _LITERAL_CALL[:len(pending)]:
                 yield from pending
                 pending = []
             elif len(pending) == len(_LITERAL_CALL):
-                text = catalog.gettext(pending[3].value) if pending[1].value == "_" else None
-                if text is None or "%" in text:
-                    yield from pending
-                else:
-                    yield Token(pending[0].lineno, "data", text)
+                text = catalog.gettext(pending[3].value)
+                if pending[1].value == "_" and "%" not in text:
+                    pending = [Token(pending[0].lineno, "data", text)]
+                yield from pending
                 pending = []
         yield from pending
 
@@ -147,9 +138,8 @@ _LITERAL_CALL = ["variable_begin", "name", "lparen", "string", "rparen", "variab
 def _gettext(catalog: gettext.NullTranslations):
     """A template's ``_('Since %(date)s', date=...)``: what jinja2.ext.i18n's newstyle gettext
     returns (the translation, marked safe where the template is escaped, its placeholders
-    filled in with the values escaped), in one call where the extension makes three (the
-    cold build of 1,000 bench pages, within 2.5x of Hugo: rendering the templates took 29%
-    less CPU)."""
+    filled in with the values escaped), in one call where the extension makes three (cold
+    build of 1,000 bench pages, within 2.5x of Hugo: the templates rendered in 29% less CPU)."""
 
     @jinja2.pass_eval_context
     def translate(eval_ctx: jinja2.nodes.EvalContext, message: str, **values: object) -> str:
@@ -182,12 +172,10 @@ def _problem(error: jinja2.TemplateError, folder: Path) -> Problem:
     if isinstance(error, jinja2.TemplateSyntaxError):
         return Problem(Path(error.filename or folder / str(error.name)), error.lineno, f"template error: {error.message}")
     where, line = folder, 1
-    frame = error.__traceback__
-    while frame is not None:
-        filename = frame.tb_frame.f_code.co_filename
+    for frame, number in traceback.walk_tb(error.__traceback__):
+        filename = frame.f_code.co_filename
         if os.path.dirname(os.path.normpath(filename)) == os.path.normpath(folder):
-            where, line = Path(filename), frame.tb_lineno
-        frame = frame.tb_next
+            where, line = Path(filename), number
     return Problem(where, line, f"template error: {error}")
 
 
