@@ -24,13 +24,13 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from portal import policy
 from translations.catalog import TRANSLATIONS
-from sitegen.options import ROOT, Options
+from sitegen.options import Options
 from sitegen.pipeline import Kept, build
 from sitegen.problems import BuildFailed
 
-POLICY_MODULE = ROOT / "portal" / "policy.py"
-TERMS_FILE = ROOT / "portal" / "terms.toml"  # read by policy.py when it is imported
+POLICY_MODULE = Path(policy.__file__)
 SETTLE_SECONDS = 0.02  # editors write a file in several steps; wait for the last one
 
 
@@ -94,7 +94,7 @@ class Rebuilder(FileSystemEventHandler):
         # An editor that saves atomically writes a temporary file and renames it over the
         # file: what was saved is then the event's destination.
         paths = [Path(str(path)) for path in (event.src_path, getattr(event, "dest_path", "")) if path]
-        if POLICY_MODULE in paths or TERMS_FILE in paths:
+        if POLICY_MODULE in paths or policy.TERMS_FILE in paths:
             print("the Terms changed: restarting", flush=True)
             with self.building:
                 self.kept.close()
