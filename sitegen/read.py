@@ -108,7 +108,7 @@ def load(root: Path, known: dict[str, dict] | None = None, jobs: int = 1,
         else:
             to_parse.append(root / rel)
     chunks = [to_parse[start::jobs * 4] for start in range(jobs * 4)]
-    for chunk in in_parallel(_parse, [(root, chunk) for chunk in chunks if chunk], jobs, len(to_parse),
+    for chunk in in_parallel(_parse, [chunk for chunk in chunks if chunk], jobs, len(to_parse), root,
                              worth_from=PARSE_IN_PARALLEL_FROM):
         read.update(chunk)
     documents: list[Document] = []
@@ -130,9 +130,8 @@ PARSE_IN_PARALLEL_FROM = 200  # files: fewer are parsed here sooner than workers
 # 1,000 bench pages of a cold build took 0.15 s on two workers against 0.21 s here)
 
 
-def _parse(work: tuple[Path, list[Path]]) -> dict[str, dict]:
+def _parse(root: Path, files: list[Path]) -> dict[str, dict]:
     """What is read from each of the files, by path."""
-    root, files = work
     return {f"{path.parent.name}/{path.name}": _as_known(read_document(root, path)) for path in files}
 
 

@@ -66,9 +66,10 @@ def write_site(options: Options, outputs: list[Output], missing: list[Body], cac
         _link(tmp, [o for o in stale if o.path in stored], store, None)
         fresh = {path: (entry["ids"], entry["links"]) for path, entry in stored.items() if path.endswith(".html")}
         stamps = {path: entry["stamp"] for path, entry in stored.items()}
-        _share([*groups.values(), last], cache, tmp, store)  # the workers are forked: they inherit it
-        written = in_parallel(_write_batch, _batches(len(groups), options.jobs), options.jobs, len(missing) + len(to_render))
-        for found, stamped in [*written, _write_batch(range(len(groups), len(groups) + 1))]:
+        writing = ([*groups.values(), last], cache, tmp, store)
+        written = in_parallel(_write_batch, _batches(len(groups), options.jobs), options.jobs, len(missing) + len(to_render),
+                              writing)
+        for found, stamped in [*written, _write_batch(writing, range(len(groups), len(groups) + 1))]:
             fresh.update(found)
             stamps.update(stamped)
         manifest = _checked_manifest(outputs, fresh, stamps, previous, recorded, templates)
@@ -79,7 +80,6 @@ def write_site(options: Options, outputs: list[Output], missing: list[Body], cac
             _link(tmp, [o for o in outputs if o.path not in stale_paths], store, options.out)
             _swap(tmp, options.out)
     finally:
-        _share()  # the outputs are not kept beyond this build
         shutil.rmtree(tmp, ignore_errors=True)
     incremental.write_record(manifest_path, manifest, held)
     store.drop({entry["key"] for entry in recorded.values()} - {entry["key"] for entry in manifest.values()})
@@ -122,18 +122,13 @@ def _move_into(tmp: Path, out: Path, stale: list[Output], removed: set[str]) -> 
             folder = folder.parent
 
 
-_writing: tuple[list[tuple[dict[str, Body], list[Output]]], RenderCache, Path, OutputStore] | None = None  # what a process writes
+Writing = tuple[list[tuple[dict[str, Body], list[Output]]], RenderCache, Path, OutputStore]  # groups, cache, folder, store
 
 
-def _share(*writing) -> None:
-    global _writing
-    _writing = writing or None
-
-
-def _write_batch(indices: range) -> tuple[dict, dict]:
+def _write_batch(writing: Writing, indices: range) -> tuple[dict, dict]:
     """Render the texts of the groups ``indices`` and the outputs that show them into the
     new folder; the (ids, links) of each page and the store stamp of each file."""
-    groups, cache, tmp, store = _writing
+    groups, cache, tmp, store = writing
     rendered = []
     memo: dict[str, str] = {}  # section -> HTML: the versions of a policy share most sections
     for index in indices:
