@@ -35,7 +35,7 @@ SETTLE_SECONDS = 0.02  # editors write a file in several steps; wait for the las
 
 
 def serve(options: Options, host: str, port: int, now_fixed: bool = False) -> None:
-    kept = Kept(held={})
+    kept = Kept(held={}, documents={})
     signal.signal(signal.SIGTERM, _stop)  # as Ctrl-C: the records are written back
     _rebuild(options, now_fixed, kept)
     server = http.server.ThreadingHTTPServer((host, port), functools.partial(SiteHandler, site=options.out))
