@@ -118,6 +118,7 @@ class Planner:
         self._asset_names = asset_names(self.static_dir)
         self._nav_html: dict[str, Markup] = {}
         self._nav = {lang: incremental.key(self._nav_signature(lang)) for lang in site.languages}
+        self._bases: dict[tuple[str, str], str] = {}
         self._policy_signatures = {(slug, lang): incremental.key(self._policy_signature(p, lang))
                                    for slug, p in site.policies.items() for lang in site.languages}
         outputs: list[Output] = []
@@ -151,9 +152,8 @@ class Planner:
         keys are made from changed."""
         signature = self._policy_signatures[policy.slug, lang]
         visible = policy.visible(self.site.now)
-        key = incremental.key(signature, [self.bodies[v.doc(lang).path].key for v in visible], self._nav[lang],
-                              [self.templates.key(name, lang) for name in (*POLICY_TEMPLATES, NAV_TEMPLATE)],
-                              self.site_url, self._asset_names)
+        key = incremental.key(signature, [self.bodies[v.doc(lang).path].key for v in visible],
+                              [self._base(name, lang) for name in POLICY_TEMPLATES])
         planned = self._planned.get((policy.slug, lang))
         if planned and planned[0] == key:
             return planned[1]
@@ -195,9 +195,7 @@ class Planner:
 
     def _page(self, path: str, template: str, lang: str, context: dict, *, bodies=(), deps=(), listed=True,
               group=SITE) -> Output:
-        keys = [self.bodies[doc.path].key for doc in bodies]
-        key = incremental.key(path, self.templates.key(template, lang), self.templates.key(NAV_TEMPLATE, lang), keys,
-                              list(deps), self._nav[lang], self.site_url, self._asset_names)
+        key = incremental.key(path, self._base(template, lang), [self.bodies[doc.path].key for doc in bodies], list(deps))
 
         def render() -> bytes:
             full = dict(context)
@@ -264,6 +262,15 @@ class Planner:
         return outputs
 
     # --- what pages share ----------------------------------------------------------------
+
+    def _base(self, template: str, lang: str) -> str:
+        """The key of what every page of ``template`` in ``lang`` is made from: the templates
+        it uses, the navigation, the site's URL and the assets' names."""
+        if (template, lang) not in self._bases:
+            self._bases[template, lang] = incremental.key(
+                self.templates.key(template, lang), self.templates.key(NAV_TEMPLATE, lang), self._nav[lang],
+                self.site_url, self._asset_names)
+        return self._bases[template, lang]
 
     def _common(self, path: str, lang: str) -> dict:
         """Context every template gets: language, its alternates and the site's links."""

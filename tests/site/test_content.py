@@ -53,7 +53,7 @@ def read_twice(root: Path, rel: str, before: str, after: str, monkeypatch) -> tu
     path.write_text(after, encoding="utf-8")
     parsed = []
     real = content.read_document
-    monkeypatch.setattr(content, "read_document", lambda root, path: parsed.append(path) or real(root, path))
+    monkeypatch.setattr(content, "read_document", lambda root, path, known=None: parsed.append(path) or real(root, path, known))
     documents, problems, _ = content.load(root, known)
     return documents, problems, parsed
 
@@ -69,13 +69,23 @@ def test_an_edit_reads_as_a_first_reading_and_only_edited_files_are_parsed(tmp_p
     assert parsed == [tmp_path / "content" / rel]
 
 
+def test_an_edit_below_the_front_matter_parses_no_yaml(tmp_path, monkeypatch):
+    parsed = []
+    real = content._parse_front_matter
+    monkeypatch.setattr(content, "_parse_front_matter", lambda *args: parsed.append(args[0].name) or real(*args))
+    read_twice(tmp_path / "content", "pages/home.de.md", FRONT + BODY, FRONT + BODY + "More.\n", monkeypatch)
+    assert parsed == ["home.de.md", "other.en.md"]  # the first reading; the edit reuses it
+    read_twice(tmp_path / "content", "pages/home.de.md", FRONT + BODY, FRONT.replace("Home", "Start") + BODY, monkeypatch)
+    assert parsed[2:] == ["home.de.md", "other.en.md", "home.de.md"]  # and again: its front matter changed
+
+
 def test_what_was_read_is_kept_by_a_build_for_the_next(site, monkeypatch):
     """Through builds: the record is marshalled to the cache and read by the next build."""
     site.build()
     site.edit("pages/contact.de.md", "ein Support-Ticket", "ein neues Support-Ticket")
     parsed = []
     real = content.read_document
-    monkeypatch.setattr(content, "read_document", lambda root, path: parsed.append(path.name) or real(root, path))
+    monkeypatch.setattr(content, "read_document", lambda root, path, known=None: parsed.append(path.name) or real(root, path, known))
     report = site.build()
     assert report.rendered_bodies == 1 and parsed == ["contact.de.md"]
     assert "ein neues Support-Ticket" in site.page("de/contact/index.html")
