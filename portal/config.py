@@ -63,6 +63,8 @@ def defaults() -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "portal_session",
+        # A signed-in session ends this long after signing in (portal.accounts.sessions)
+        "SESSION_MAX_SECONDS": 86_400,
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "ARGON2": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
@@ -128,6 +130,8 @@ def load(overrides: dict | None) -> dict:
     config["TRUST_PROXY"] = int(os.environ.get("PORTAL_TRUST_PROXY", config["TRUST_PROXY"]))
     config["DEMO_SEED"] = _flag(os.environ.get("PORTAL_DEMO_SEED"), config["DEMO_SEED"])
     config["DEMO_WAIT_SECONDS"] = _seconds("PORTAL_DEMO_WAIT_SECONDS", config["DEMO_WAIT_SECONDS"])
+    config["SESSION_MAX_SECONDS"] = _seconds("PORTAL_SESSION_MAX_SECONDS", config["SESSION_MAX_SECONDS"],
+                                             least=60, most=30 * 86_400)
     config["SMTP_STARTTLS"] = _flag(os.environ.get("SMTP_STARTTLS"), config["SMTP_STARTTLS"])
     config.update(overrides or {})
     if not config.get("SECRET_KEY"):
@@ -150,13 +154,13 @@ def load(overrides: dict | None) -> dict:
     return config
 
 
-def _seconds(variable: str, default: int) -> int:
+def _seconds(variable: str, default: int, least: int = 0, most: int = 86_400) -> int:
     """A whole number of seconds from the environment, refused clearly when it is not one."""
     raw = os.environ.get(variable, "").strip()
     if not raw:
         return default
-    if not raw.isascii() or not raw.isdigit() or not 0 <= int(raw) <= 86_400:
-        raise RuntimeError(f"{variable} must be a whole number of seconds from 0 to 86400, not {raw!r}")
+    if not raw.isascii() or not raw.isdigit() or not least <= int(raw) <= most:
+        raise RuntimeError(f"{variable} must be a whole number of seconds from {least} to {most}, not {raw!r}")
     return int(raw)
 
 

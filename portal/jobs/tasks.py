@@ -6,6 +6,7 @@
     expire_demo (15 m)  expire demo checkouts and invoices left unpaid for a day
     delivery (15 m)     refresh the delivery statistics (``portal.numbers.delivery``)
     notices (5 m)       e-mail every customer of a material policy change (``portal.terms.notices``)
+    sessions (hourly)   delete the sessions that ended by age (``portal.accounts.sessions``)
 
 Each job runs in an app context with a database connection of its own; what it did is in
 the database, so Huey keeps no results.
@@ -39,6 +40,7 @@ class Jobs:
     expire_demo: TaskWrapper
     delivery: TaskWrapper
     notices: TaskWrapper
+    sessions: TaskWrapper
 
 
 def _in_app(app: Flask, work: Callable[[], object]) -> Callable[[], object]:
@@ -83,6 +85,12 @@ def expire_demo_now(app: Flask) -> int:
     return demo_expiry.expire_stale(gateways.demo_card(), gateways.demo_crypto())
 
 
+def end_expired_sessions_now(app: Flask) -> int:
+    from portal.accounts import sessions
+
+    return sessions.end_expired(app.config["SESSION_MAX_SECONDS"])
+
+
 def notices_now(app: Flask, jobs: "Jobs") -> dict[str, int]:
     """Write the notices of material policy changes that are due; have them sent."""
     from portal.terms import notices
@@ -114,5 +122,7 @@ def register(queue: Huey, app: Flask) -> Jobs:
         _in_app(app, lambda: delivery.refresh()))
     notify = queue.periodic_task(crontab(minute="*/5"), name="notices")(
         _in_app(app, lambda: notices_now(app, jobs)))
-    jobs = Jobs(queue, deliver, tick, reconcile, expire, stats, notify)
+    ended = queue.periodic_task(crontab(minute="37"), name="sessions")(
+        _in_app(app, lambda: end_expired_sessions_now(app)))
+    jobs = Jobs(queue, deliver, tick, reconcile, expire, stats, notify, ended)
     return jobs

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import abort, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from htmx_flask import make_response
 from werkzeug.routing import BaseConverter, ValidationError
 
@@ -61,8 +61,8 @@ def _load_user():
     signed_in = session_id()
     if signed_in is None:
         return
-    user = sessions.user_of(signed_in)
-    if user is None:  # signed out (on this device or by a password change elsewhere)
+    user = sessions.user_of(signed_in, current_app.config["SESSION_MAX_SECONDS"])
+    if user is None:  # signed out (on this device, by a password change elsewhere, or by age)
         session.clear()
         return
     g.user = user

@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -14,7 +15,9 @@ from argon2 import PasswordHasher, Type
 
 from portal_testing import PASSWORD, Person
 from portal.accounts import attempts, users
+from portal.jobs import tasks
 from portal.store import db
+from portal.store.fields import utcnow
 from portal.store.models import Account, Attempt, User, UserSession
 
 REGISTER_ERRORS = [
@@ -285,6 +288,35 @@ def test_a_cookie_copied_before_signing_out_opens_nothing_after(customer, htmx):
     sign_out(customer)
     assert is_signed_out(copy, htmx)  # ... until the session is signed out
     assert is_signed_out(customer, htmx)
+
+
+def _begun(app, seconds_ago: int) -> None:
+    """Every session began ``seconds_ago`` (the lifetime in the app's config is a day)."""
+    with db.connection():
+        UserSession.update(created_at=utcnow() - timedelta(seconds=seconds_ago)).execute()
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+@pytest.mark.parametrize("seconds_ago, signed_out", [(86_400 - 60, False), (86_400 + 60, True)],
+                         ids=["a minute before a day", "a minute after"])
+def test_a_session_ends_a_day_after_signing_in_wherever_its_cookie_is(app, customer, htmx, seconds_ago, signed_out):
+    copy = copied_session(customer)
+    _begun(app, seconds_ago)
+    assert is_signed_out(copy, htmx) is signed_out
+    assert is_signed_out(customer, htmx) is signed_out
+
+
+def test_the_sessions_job_deletes_the_sessions_that_ended(app, customer):
+    laptop = Person(app.test_client())
+    assert laptop.login().status_code == 303
+    _begun(app, 86_400 + 60)
+    assert customer.login().status_code == 303  # a new session, begun now; its old one ended by age
+    with db.connection():
+        assert UserSession.select().count() == 3
+    with app.app_context(), db.connection():
+        assert tasks.end_expired_sessions_now(app) == 2
+        assert UserSession.select().count() == 1
+    assert not is_signed_out(customer, htmx=False) and is_signed_out(laptop, htmx=False)
 
 
 def test_signing_out_on_one_device_leaves_the_others_signed_in(app, customer):

@@ -75,3 +75,15 @@ def test_a_bad_demo_wait_setting_is_refused_by_name(monkeypatch, raw):
     monkeypatch.setenv("PORTAL_DEMO_WAIT_SECONDS", raw)
     with pytest.raises(RuntimeError, match="PORTAL_DEMO_WAIT_SECONDS must be a whole number of seconds"):
         settings.load({"SECRET_KEY": "x"})
+
+
+@pytest.mark.parametrize("raw", ["abc", "59", "2592001"])
+def test_a_bad_session_lifetime_is_refused_by_name(monkeypatch, raw):
+    monkeypatch.setenv("PORTAL_SESSION_MAX_SECONDS", raw)
+    with pytest.raises(RuntimeError, match="PORTAL_SESSION_MAX_SECONDS must be a whole number of seconds from 60 to 2592000"):
+        settings.load({"SECRET_KEY": "x"})
+
+
+def test_the_session_lifetime_is_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("PORTAL_SESSION_MAX_SECONDS", "3600")
+    assert settings.load({"SECRET_KEY": "x"})["SESSION_MAX_SECONDS"] == 3600
