@@ -85,7 +85,7 @@ class Site:
 
 def build_model(root: Path, documents: list[Document], now: datetime) -> tuple[Site, list[Problem]]:
     problems: list[Problem] = []
-    languages = _languages(documents)
+    languages = (SOURCE_LANGUAGE, *sorted({d.lang for d in documents} - {SOURCE_LANGUAGE}))
     grouped: dict[tuple[str, str], dict[str, Document]] = {}
     pages: dict[str, dict[str, Document]] = {}
     for doc in documents:
@@ -111,11 +111,9 @@ def build_model(root: Path, documents: list[Document], now: datetime) -> tuple[S
             versions_by_policy.setdefault(slug, []).append(version)
 
     for slug, all_terms in TERMS_BY_POLICY.items():
-        if slug not in {s for s, _ in grouped}:
-            continue
         texts = {v for s, v in grouped if s == slug}
         for terms in all_terms:
-            if terms.version not in texts:
+            if texts and terms.version not in texts:  # a site without the policy needs none of its texts
                 problems.append(Problem(root / slug, 1, f"Terms {terms.version} in portal/terms.toml have no text: add {slug}/{terms.version}.<lang>.md"))
 
     policies = {
@@ -125,11 +123,6 @@ def build_model(root: Path, documents: list[Document], now: datetime) -> tuple[S
     for item in policies.values():
         problems += _notice_problems(item)
     return Site(root, now, languages, policies, pages), problems
-
-
-def _languages(documents: list[Document]) -> tuple[str, ...]:
-    others = sorted({d.lang for d in documents} - {SOURCE_LANGUAGE})
-    return (SOURCE_LANGUAGE, *others)
 
 
 def _missing_languages(source_path: Path, by_lang: dict[str, Document], languages) -> list[Problem]:
@@ -181,13 +174,13 @@ def _notice_problems(item: Policy) -> list[Problem]:
         notice = version.terms.notice_period if version.terms else DEFAULT_NOTICE_PERIOD
         # A Terms-backed version's dates are set in portal/terms.toml: say where to fix them.
         where = " (its dates are in its Terms in portal/terms.toml)" if version.terms else ""
+        source = version.doc(SOURCE_LANGUAGE)
         if version.effective_at < version.published_at:
-            problems.append(Problem(version.doc(SOURCE_LANGUAGE).path, 1, f"takes effect before it is published{where}"))
+            problems.append(Problem(source.path, 1, f"takes effect before it is published{where}"))
         elif version.material and version.effective_at - version.published_at < notice:
             days = (version.effective_at - version.published_at).days
-            problems.append(Problem(
-                version.doc(SOURCE_LANGUAGE).path, version.doc(SOURCE_LANGUAGE).line_of("effective"),
-                f"a material change needs {notice.days} days' notice, but takes effect {days} days after publication{where}"))
+            problems.append(Problem(source.path, source.line_of("effective"), f"a material change needs {notice.days} "
+                                    f"days' notice, but takes effect {days} days after publication{where}"))
     return problems
 
 
