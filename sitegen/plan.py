@@ -57,12 +57,8 @@ class Output:
     group: tuple[str, str] | None = SITE
 
 
-def version_url(slug: str, lang: str, version: str | None = None) -> str:
-    return f"/{lang}/{slug}/{version}/" if version else f"/{lang}/{slug}/"
-
-
-def changes_url(slug: str, lang: str, version: str) -> str:
-    return f"/{lang}/{slug}/{version}/changes/"
+def version_url(slug: str, lang: str, version: str) -> str:
+    return f"/{lang}/{slug}/{version}/"
 
 
 _SECTION_HEADING = re.compile(r'<h2 id="([^"]+)">(.*?)</h2>', re.S)
@@ -72,21 +68,6 @@ _TAG = re.compile(r"<[^>]+>")
 def table_of_contents(body_html: str) -> list[tuple[str, Markup]]:
     """(id, title) of every second-level heading of a rendered text."""
     return [(anchor, Markup(_TAG.sub("", title))) for anchor, title in _SECTION_HEADING.findall(body_html)]
-
-
-def asset_names(static_dir: Path) -> dict[str, str]:
-    """{asset: its published name}: ``site.css`` -> ``site.<first 16 hex of its sha256>.css``
-    for the fingerprinted kinds, the name itself for the others (the favicon)."""
-    names = {}
-    for path in sorted(static_dir.rglob("*")):
-        if path.is_file():
-            rel = path.relative_to(static_dir).as_posix()
-            if path.suffix in FINGERPRINTED:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-                names[rel] = f"{rel.removesuffix(path.suffix)}.{digest}{path.suffix}"
-            else:
-                names[rel] = rel
-    return names
 
 
 def _shown_meta(doc: Document) -> list:
@@ -115,25 +96,23 @@ class Planner:
         # What many pages share, computed once per language.
         self._titles = {lang: {slug: self._policy_title(p, lang) for slug, p in site.policies.items()
                                if p.visible(site.now)} for lang in site.languages}
-        self._asset_names = asset_names(self.static_dir)
+        self._asset_names, assets = self._assets()
+        self._pages = {lang: {name: docs[lang] for name, docs in site.pages.items()} for lang in site.languages}
         self._nav_html: dict[str, Markup] = {}
         self._nav = {lang: incremental.key(self._nav_signature(lang)) for lang in site.languages}
         self._bases: dict[tuple[str, str], str] = {}
         self._policy_signatures = {(slug, lang): incremental.key(self._policy_signature(p, lang))
                                    for slug, p in site.policies.items() for lang in site.languages}
-        outputs: list[Output] = []
-        for lang in site.languages:
-            outputs += self._language_outputs(lang)
+        outputs = [output for lang in site.languages for output in self._language_outputs(lang)]
         outputs.append(self._page("index.html", "chooser.html", SOURCE_LANGUAGE, {}))
         outputs.append(self._page("404.html", "404.html", SOURCE_LANGUAGE, {}))
         outputs.append(self._sitemap(outputs))
         outputs.append(self._versions_manifest())
-        outputs += self._assets()
-        return outputs
+        return outputs + assets
 
     def _language_outputs(self, lang: str) -> list[Output]:
         site = self.site
-        home, contact = site.pages["home"][lang], site.pages["contact"][lang]
+        home, contact = self._pages[lang]["home"], self._pages[lang]["contact"]
         outputs = [
             self._page(f"{lang}/index.html", "home.html", lang, {"doc": home, "policies": list(site.policies.values())},
                        bodies=[home], deps=[self._policies_signature(lang), _shown_meta(home)]),
@@ -187,9 +166,8 @@ class Planner:
         return self._page(path, "version.html", lang, context, bodies=[doc], deps=[signature, alias], listed=not alias)
 
     def _changes_page(self, path, policy, previous: Version, version: Version, lang, signature) -> Output:
-        old, new = self.bodies[previous.doc(lang).path], self.bodies[version.doc(lang).path]
         context = {"policy": policy, "version": version, "previous": previous, "doc": version.doc(lang),
-                   "redline_keys": (old.key, new.key)}
+                   "redline": True}
         return self._page(path, "changes.html", lang, context, bodies=[previous.doc(lang), version.doc(lang)],
                           deps=[signature], listed=False)  # noindex: the version's own page is the one to find
 
@@ -198,14 +176,14 @@ class Planner:
         key = incremental.key(path, self._base(template, lang), [self.bodies[doc.path].key for doc in bodies], list(deps))
 
         def render() -> bytes:
-            full = dict(context)
-            if "doc" in full and full["doc"].path in self.bodies:
-                full["body_html"] = self.cache.body(self.bodies[full["doc"].path].key)
-                if full.get("toc"):
-                    full["toc"] = table_of_contents(full["body_html"])
-            if "redline_keys" in full:
-                full["redline_html"] = redline(*(self.cache.body(key) for key in full["redline_keys"]))
-            full.update(self._common(path, lang))
+            texts = [self.cache.body(self.bodies[doc.path].key) for doc in bodies]  # the page's own text last
+            full = {**context, **self._common(path, lang)}
+            if texts:
+                full["body_html"] = texts[-1]
+            if full.get("toc"):
+                full["toc"] = table_of_contents(texts[-1])
+            if full.get("redline"):
+                full["redline_html"] = redline(*texts)
             return self.templates.render(template, lang, full).encode("utf-8")
 
         group = (bodies[0].slug, lang) if bodies else group
@@ -230,8 +208,8 @@ class Planner:
                 previous = policy.previous(version)
                 manifest.setdefault(policy.slug, {})[version.version] = {
                     lang: {
-                        "url": version_url(policy.slug, lang, version.version),
-                        "changes_url": changes_url(policy.slug, lang, version.version) if previous else None,
+                        "url": (url := version_url(policy.slug, lang, version.version)),
+                        "changes_url": f"{url}changes/" if previous else None,
                         "body_key": self.bodies[version.doc(lang).path].key,
                     }
                     for lang in self.site.languages
@@ -251,15 +229,19 @@ class Planner:
 
         return Output("versions.json", incremental.key("versions.json", manifest), render, group=None)
 
-    def _assets(self) -> list[Output]:
-        outputs = []
+    def _assets(self) -> tuple[dict[str, str], list[Output]]:
+        """{asset: its published name} and the assets' outputs: ``site.css`` is published as
+        ``site.<first 16 hex of its sha256>.css`` (a fingerprinted kind), the favicon as itself."""
+        names, outputs = {}, []
         for path in sorted(self.static_dir.rglob("*")):
             if path.is_file():
                 data = path.read_bytes()
+                digest = hashlib.sha256(data).hexdigest()
                 rel = path.relative_to(self.static_dir).as_posix()
-                outputs.append(Output(f"{ASSETS_DIR}/{self._asset_names[rel]}", hashlib.sha256(data).hexdigest(),
-                                      lambda data=data: data))
-        return outputs
+                fingerprinted = f"{rel.removesuffix(path.suffix)}.{digest[:16]}{path.suffix}"
+                names[rel] = fingerprinted if path.suffix in FINGERPRINTED else rel
+                outputs.append(Output(f"{ASSETS_DIR}/{names[rel]}", digest, lambda data=data: data))
+        return names, outputs
 
     # --- what pages share ----------------------------------------------------------------
 
@@ -274,11 +256,9 @@ class Planner:
 
     def _common(self, path: str, lang: str) -> dict:
         """Context every template gets: language, its alternates and the site's links."""
-        rest = path.split("/", 1)[1] if "/" in path and path.split("/", 1)[0] in self.site.languages else None
-        alternates = {}
-        if rest is not None:
-            for other in self.site.languages:
-                alternates[other] = "/" + f"{other}/{rest}".removesuffix("index.html")
+        first, slash, rest = path.partition("/")
+        alternates = ({other: "/" + f"{other}/{rest}".removesuffix("index.html") for other in self.site.languages}
+                      if slash and first in self.site.languages else {})
         return {
             "lang": lang,
             "languages": self.site.languages,
@@ -287,7 +267,7 @@ class Planner:
             "site_url": self.site_url,
             "now": self.site.now,
             "policy_titles": self._titles[lang],
-            "pages": {name: docs[lang] for name, docs in self.site.pages.items() if lang in docs},
+            "pages": self._pages[lang],
             "site_nav": self._site_nav(lang),
             "assets": self._asset_names,
         }
@@ -295,7 +275,7 @@ class Planner:
     def _site_nav(self, lang: str) -> Markup:
         if lang not in self._nav_html:
             context = {"lang": lang, "policy_titles": self._titles[lang], "featured": self._featured(lang),
-                       "pages": {name: docs[lang] for name, docs in self.site.pages.items() if lang in docs}}
+                       "pages": self._pages[lang]}
             self._nav_html[lang] = Markup(self.templates.render(NAV_TEMPLATE, lang, context))
         return self._nav_html[lang]
 
@@ -305,7 +285,7 @@ class Planner:
 
     def _nav_signature(self, lang: str) -> list:
         """What every page shows of the site as a whole (header, footer, languages)."""
-        pages = [(name, docs[lang].meta.get("title")) for name, docs in sorted(self.site.pages.items()) if lang in docs]
+        pages = [(name, doc.meta.get("title")) for name, doc in sorted(self._pages[lang].items())]
         more = len(self._titles[lang]) > len(self._featured(lang))
         return [list(self.site.languages), sorted(self._featured(lang).items()), more, pages]
 
