@@ -59,10 +59,6 @@ def body_key_of(text_sha256: str) -> str:
 # --- records ----------------------------------------------------------------------------
 
 
-def documents_path(cache: Path) -> Path:
-    return cache / "documents.record"
-
-
 def manifest_path(cache: Path, out: Path) -> Path:
     """Where the manifest of the output folder ``out`` is kept."""
     where = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
@@ -83,10 +79,11 @@ def read_record(path: Path, held: dict | None = None) -> dict:
     except (OSError, ValueError, EOFError, TypeError):
         stored = None
     ours = isinstance(stored, tuple) and len(stored) == 3 and stored[:2] == (RECORD_FORMAT, sys.version)
+    data = stored[2] if ours else {}
     if held is not None:
-        held[path] = stored[2] if ours else {}
+        held[path] = data
         path.unlink(missing_ok=True)
-    return stored[2] if ours else {}
+    return data
 
 
 def write_record(path: Path, data: dict, held: dict | None = None) -> None:
@@ -194,9 +191,6 @@ class OutputStore:
         except OSError:
             return False
         return bool(stamp) and (found.st_size, found.st_mtime_ns) == tuple(stamp)
-
-    def place(self, key: str, target: str) -> None:
-        os.link(self.path(key), target)
 
     def keep(self, key: str, written: str) -> Stamp:
         """Store the file just written under ``key``; its stamp."""

@@ -103,7 +103,7 @@ def build(options: Options, kept: Kept | None = None) -> Report:
 def prepare(options: Options, kept: Kept):
     """Read, model, cite and check the content: the cited bodies and the site model, or
     BuildFailed with every problem found."""
-    record = incremental.documents_path(options.cache)
+    record = options.cache / "documents.record"
     known = incremental.read_record(record, kept.held)
     documents, problems, read = load(options.content, known, options.jobs, kept.documents)
     if read != known:
