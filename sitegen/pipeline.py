@@ -108,12 +108,10 @@ def prepare(options: Options, kept: Kept):
     documents, problems, read = load(options.content, known, options.jobs, kept.documents)
     if read != known:
         incremental.write_record(record, read, kept.held)
-    site, found = build_model(options.content, documents, options.now)
-    problems += found
-    bodies, found = cite(site)
-    problems += found
-    problems += content_problems(Content(documents, site, options.beside_content("templates"), options.lock,
-                                         options.preview))
+    site, model_problems = build_model(options.content, documents, options.now)
+    bodies, cite_problems = cite(site)
+    content = Content(documents, site, options.beside_content("templates"), options.lock, options.preview)
+    problems += model_problems + cite_problems + content_problems(content)
     if problems:
         raise BuildFailed(problems)
     return bodies, site

@@ -38,7 +38,7 @@ def serve(options: Options, host: str, port: int, now_fixed: bool = False) -> No
     kept = Kept(held={}, documents={})
     signal.signal(signal.SIGTERM, _stop)  # as Ctrl-C: the records are written back
     _rebuild(options, now_fixed, kept)
-    server = http.server.ThreadingHTTPServer((host, port), functools.partial(SiteHandler, site=options.out))
+    server = http.server.ThreadingHTTPServer((host, port), functools.partial(SiteHandler, directory=str(options.out)))
     watched = [options.content, options.beside_content("templates"), options.beside_content("static"), TRANSLATIONS]
     rebuilder = Rebuilder(options, now_fixed, kept)
     observer = Observer()
@@ -122,15 +122,11 @@ def _affects_site(path: Path) -> bool:
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
     """Serves the current output folder (it is swapped whole on each rebuild)."""
 
-    def __init__(self, *args, site: Path, **kwargs):
-        self.site = site
-        super().__init__(*args, directory=str(site), **kwargs)
-
     def send_head(self):
-        path = Path(self.translate_path(self.path))
-        if not path.exists():
+        if not Path(self.translate_path(self.path)).exists():
             self.send_response(404)
-            body = (self.site / "404.html").read_bytes() if (self.site / "404.html").exists() else b"not found"
+            page = Path(self.translate_path("/404.html"))
+            body = page.read_bytes() if page.exists() else b"not found"
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
