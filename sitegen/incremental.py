@@ -184,13 +184,13 @@ class OutputStore:
     def path(self, key: str) -> str:
         return f"{self.folder}/{key}"
 
-    def has(self, key: str, stamp: Stamp | None) -> bool:
+    def has(self, key: str, stamp: Stamp) -> bool:
         """Whether the file of ``key`` is stored and unchanged since ``stamp`` was taken."""
         try:
             found = os.stat(self.path(key))
         except OSError:
             return False
-        return bool(stamp) and (found.st_size, found.st_mtime_ns) == tuple(stamp)
+        return (found.st_size, found.st_mtime_ns) == tuple(stamp)
 
     def keep(self, key: str, written: str) -> Stamp:
         """Store the file just written under ``key``; its stamp."""

@@ -96,7 +96,7 @@ def load(root: Path, known: dict[str, dict] | None = None, jobs: int = 1,
     largest site took each edit 0.1 s, where the target is Hugo's server: 0.49 s)."""
     known = known or {}
     settled = time.time_ns() - SETTLED_NS
-    listed = [(f"{folder}/{name}", stat) for folder, name, stat in _markdown_files(root)]
+    listed = _markdown_files(root)
     read: dict[str, dict] = {}
     to_parse: list[tuple[str, dict | None]] = []
     for rel, stat in listed:
@@ -141,19 +141,19 @@ def _stamp(stat: os.stat_result) -> list[int]:
 SETTLED_NS = 2_000_000_000
 
 
-def _markdown_files(root: Path) -> list[tuple[str, str, os.stat_result]]:
-    """(folder, name, stat) of every file ``root/*/*.md``, sorted."""
+def _markdown_files(root: Path) -> list[tuple[str, os.stat_result]]:
+    """("folder/name", stat) of every file ``root/*/*.md``, sorted by folder, then name."""
     found = []
     try:
         with os.scandir(root) as folders:
-            for folder in folders:
+            for folder in sorted(folders, key=lambda folder: folder.name):
                 if folder.is_dir():
                     with os.scandir(folder.path) as files:
-                        found += [(folder.name, file.name, file.stat()) for file in files
-                                  if file.name.endswith(".md") and file.is_file()]
+                        found += sorted((f"{folder.name}/{file.name}", file.stat()) for file in files
+                                        if file.name.endswith(".md") and file.is_file())
     except FileNotFoundError:  # "no content found" is reported
         return []
-    return sorted(found, key=lambda found: found[:2])
+    return found
 
 
 def _from_known(path: Path, rel: str, known: dict) -> Document:

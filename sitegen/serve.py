@@ -114,9 +114,7 @@ class Rebuilder(FileSystemEventHandler):
 def _affects_site(path: Path) -> bool:
     """Whether a file may change the site: not the portal's other modules, nor an
     editor's temporary or hidden files, nor compiled catalogs (made from the .po)."""
-    if path.parent == POLICY_MODULE.parent:
-        return False
-    return not (path.name.startswith(".") or path.suffix in (".tmp", ".mo"))
+    return path.parent != POLICY_MODULE.parent and not (path.name.startswith(".") or path.suffix in (".tmp", ".mo"))
 
 
 class SiteHandler(http.server.SimpleHTTPRequestHandler):

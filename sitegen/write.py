@@ -36,9 +36,7 @@ BATCHES_PER_JOB = 16  # fewer, and one worker may be left with a long last batch
 def write_site(options: Options, outputs: list[Output], missing: list[Body], cache: RenderCache, templates: Path,
                held: dict | None, report) -> None:
     """Render the texts ``missing`` from the render cache and write the outputs whose key
-    changed (or whose file is missing); fill in ``report``. The texts of one policy in one
-    language are rendered with the pages that show them: its versions share most sections,
-    and the pages find the HTML in memory."""
+    changed (or whose file is missing); fill in ``report``."""
     manifest_path = incremental.manifest_path(options.cache, options.out)
     recorded = incremental.read_record(manifest_path, held)  # what the last build wrote there, and stored
     previous = recorded if options.out.exists() else {}
@@ -49,7 +47,7 @@ def write_site(options: Options, outputs: list[Output], missing: list[Body], cac
         return
     store = OutputStore(options.cache / "outputs")
     stored = {o.path: recorded[o.path] for o in stale
-              if recorded.get(o.path, {}).get("key") == o.key and store.has(o.key, recorded[o.path].get("stamp"))}
+              if recorded.get(o.path, {}).get("key") == o.key and store.has(o.key, recorded[o.path]["stamp"])}
     to_render = [o for o in stale if o.path not in stored]
     # The outputs that show no text first: the sitemap and feeds take longest, and last they
     # would leave one worker to finish them alone.
