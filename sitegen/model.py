@@ -56,6 +56,10 @@ class Policy:
     def upcoming(self, now: datetime) -> Version | None:
         return next((v for v in self.visible(now) if v.effective_at > now), None)
 
+    def shown(self, now: datetime) -> Version | None:
+        """The version the policy's own URL shows: the one in force, else the upcoming one."""
+        return self.in_force(now) or self.upcoming(now)
+
     def previous(self, version: Version) -> Version | None:
         index = self._index(version)
         return self.versions[index - 1] if index else None

@@ -94,8 +94,11 @@ class Planner:
     def outputs(self, site: Site, bodies: dict[Path, Body], cache: RenderCache, templates: Templates) -> list[Output]:
         self.site, self.bodies, self.cache, self.templates = site, bodies, cache, templates
         # What many pages share, computed once per language.
-        self._titles = {lang: {slug: self._policy_title(p, lang) for slug, p in site.policies.items()
-                               if p.visible(site.now)} for lang in site.languages}
+        self._titles = {lang: {slug: str(p.shown(site.now).doc(lang).meta.get("title", slug))
+                               for slug, p in site.policies.items() if p.visible(site.now)} for lang in site.languages}
+        # The policies the navigation names: those the portal enforces.
+        self._featured = {lang: {slug: title for slug, title in titles.items() if slug in TERMS_BY_POLICY}
+                          for lang, titles in self._titles.items()}
         self._asset_names, assets = self._assets()
         self._pages = {lang: {name: docs[lang] for name, docs in site.pages.items()} for lang in site.languages}
         self._nav_html: dict[str, Markup] = {}
@@ -113,9 +116,10 @@ class Planner:
     def _language_outputs(self, lang: str) -> list[Output]:
         site = self.site
         home, contact = self._pages[lang]["home"], self._pages[lang]["contact"]
+        policies = [self._policy_signatures[slug, lang] for slug in site.policies]
         outputs = [
             self._page(f"{lang}/index.html", "home.html", lang, {"doc": home, "policies": list(site.policies.values())},
-                       bodies=[home], deps=[self._policies_signature(lang), _shown_meta(home)]),
+                       bodies=[home], deps=[policies, _shown_meta(home)]),
             self._page(f"{lang}/contact/index.html", "page.html", lang, {"doc": contact}, bodies=[contact],
                        deps=[_shown_meta(contact)]),
         ]
@@ -123,7 +127,7 @@ class Planner:
             if policy.visible(site.now):
                 outputs += self._policy_outputs(policy, lang)
         outputs.append(self._page(f"{lang}/feed.xml", "feed.xml", lang, {"entries": self._feed_entries(lang)},
-                                  deps=[self._policies_signature(lang)]))
+                                  deps=[policies]))
         return outputs
 
     def _policy_outputs(self, policy: Policy, lang: str) -> list[Output]:
@@ -136,8 +140,8 @@ class Planner:
         planned = self._planned.get((policy.slug, lang))
         if planned and planned[0] == key:
             return planned[1]
-        shown = policy.in_force(self.site.now) or policy.upcoming(self.site.now)
-        outputs = [self._version_page(f"{lang}/{policy.slug}/index.html", policy, shown, lang, signature, alias=True)]
+        outputs = [self._version_page(f"{lang}/{policy.slug}/index.html", policy, policy.shown(self.site.now), lang,
+                                      signature, alias=True)]
         for version in visible:
             base = f"{lang}/{policy.slug}/{version.version}"
             outputs.append(self._version_page(f"{base}/index.html", policy, version, lang, signature))
@@ -274,24 +278,16 @@ class Planner:
 
     def _site_nav(self, lang: str) -> Markup:
         if lang not in self._nav_html:
-            context = {"lang": lang, "policy_titles": self._titles[lang], "featured": self._featured(lang),
+            context = {"lang": lang, "policy_titles": self._titles[lang], "featured": self._featured[lang],
                        "pages": self._pages[lang]}
             self._nav_html[lang] = Markup(self.templates.render(NAV_TEMPLATE, lang, context))
         return self._nav_html[lang]
 
-    def _featured(self, lang: str) -> dict[str, str]:
-        """The policies the navigation names: those the portal enforces."""
-        return {slug: title for slug, title in self._titles[lang].items() if slug in TERMS_BY_POLICY}
-
     def _nav_signature(self, lang: str) -> list:
         """What every page shows of the site as a whole (header, footer, languages)."""
         pages = [(name, doc.meta.get("title")) for name, doc in sorted(self._pages[lang].items())]
-        more = len(self._titles[lang]) > len(self._featured(lang))
-        return [list(self.site.languages), sorted(self._featured(lang).items()), more, pages]
-
-    def _policy_title(self, policy: Policy, lang: str) -> str:
-        shown = policy.in_force(self.site.now) or policy.upcoming(self.site.now)
-        return str(shown.doc(lang).meta.get("title", policy.slug))
+        more = len(self._titles[lang]) > len(self._featured[lang])
+        return [list(self.site.languages), sorted(self._featured[lang].items()), more, pages]
 
     def _policy_signature(self, policy: Policy, lang: str) -> list:
         now = self.site.now
@@ -303,9 +299,6 @@ class Planner:
             in_force.version if in_force else None,
             upcoming.version if upcoming else None,
         ]
-
-    def _policies_signature(self, lang: str) -> list:
-        return [self._policy_signatures[slug, lang] for slug in self.site.policies]
 
     def _period_end(self, policy: Policy, version: Version):
         following = policy.following(version)
