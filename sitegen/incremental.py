@@ -30,7 +30,7 @@ from pathlib import Path
 
 import markdown
 
-RECORD_FORMAT = 12  # bump when what a record holds changes
+RECORD_FORMAT = 13  # bump when what a record holds changes
 EXTENSIONS = ("attr_list", "sane_lists", "tables")  # the Markdown extensions every text is rendered with
 # Bump the first number when the Markdown setup or what a cache entry holds changes.
 # Python-Markdown's own version attribute: importing importlib.metadata to ask for it took a

@@ -18,7 +18,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import NamedTuple
 
 from sitegen.parallel import in_parallel
 from sitegen.problems import Problem
@@ -37,13 +36,6 @@ REQUIRED = {"title", "summary"}
 SUMMARY_TO_WRITE = "Describe what this version changes (shown on the changes page and in the feed)."
 
 
-class Heading(NamedTuple):
-    id: str | None  # None: the heading has no explicit id (a problem)
-    line: int
-    level: int
-    title: str
-
-
 @dataclass(frozen=True)
 class Document:
     """One Markdown file: its front matter, its body and where each came from."""
@@ -60,7 +52,7 @@ class Document:
     sha256: str
     body_sha256: str
     cites: bool  # whether the body has {{ placeholders }}
-    headings: tuple[Heading, ...]
+    heading_ids: dict[str, int]  # id -> line of every heading with an explicit id
     problems: tuple[Problem, ...] = field(compare=False)
 
     @property
@@ -69,11 +61,6 @@ class Document:
         thousands of pages holds their texts only while it renders them."""
         text = self.path.read_text(encoding="utf-8", errors="replace")
         return text.split("\n", self.body_line - 1)[-1] if self.body_line > 1 else text
-
-    @property
-    def heading_ids(self) -> dict[str, int]:
-        """id -> line of every heading with an explicit id."""
-        return {h.id: h.line for h in self.headings if h.id}
 
     def line_of(self, key: str) -> int:
         return self.meta_lines.get(key, 1)
@@ -161,7 +148,7 @@ def _from_known(path: Path, rel: str, known: dict) -> Document:
     return Document(
         path=path, rel=rel, kind=kind, slug=slug, version=version, lang=lang,
         meta=known["meta"], meta_lines=known["meta_lines"], body_line=known["body_line"], sha256=known["sha256"],
-        body_sha256=known["body_sha256"], cites=known["cites"], headings=tuple(map(Heading._make, known["headings"])),
+        body_sha256=known["body_sha256"], cites=known["cites"], heading_ids=known["heading_ids"],
         problems=tuple(Problem(path, line, message) for line, message in known["problems"]))
 
 
@@ -200,10 +187,10 @@ def read_document(path: Path, known: dict | None = None) -> dict:
             if not found:  # one that could not be read has no keys to check (nor to miss)
                 meta = _check_meta(path, meta, meta_lines, allowed, kind, version, lang, found)
         problems += found
-    headings = _headings(path, body, body_line, problems)
+    heading_ids = _heading_ids(path, body, body_line, problems)
     return {"sha256": hashlib.sha256(raw).hexdigest(), "body_sha256": hashlib.sha256(body.encode()).hexdigest(),
             "cites": "{{" in body, "meta": meta, "meta_lines": meta_lines, "body_line": body_line,
-            "headings": headings, "problems": [[p.line, p.message] for p in problems],
+            "heading_ids": heading_ids, "problems": [[p.line, p.message] for p in problems],
             "front_matter": digest, "meta_problems": [[p.line, p.message] for p in found]}
 
 
@@ -224,22 +211,20 @@ def heading_lines(body: str):
             yield index, match
 
 
-def _headings(path: Path, body: str, body_line: int, problems: list[Problem]) -> list[list]:
-    """The fields of a Heading of every ATX heading outside code; a problem per missing or
-    repeated id (the portal links to clauses by these ids)."""
-    found = []
-    seen = set()
+def _heading_ids(path: Path, body: str, body_line: int, problems: list[Problem]) -> dict[str, int]:
+    """The line of the explicit id of every ATX heading outside code; a problem per missing
+    or repeated id (the portal links to clauses by these ids)."""
+    ids: dict[str, int] = {}
     for index, match in heading_lines(body):
-        number, text = body_line + index, match.group(2)
-        explicit = _EXPLICIT_ID.search(text)
-        anchor = explicit.group(1) if explicit else None
-        if anchor is None:
-            problems.append(Problem(path, number, f"heading {text!r} needs an explicit id: append {{#some-id}}"))
-        elif anchor in seen:
-            problems.append(Problem(path, number, f"heading id {anchor!r} is used twice"))
-        seen.add(anchor)
-        found.append([anchor, number, len(match.group(1)), _EXPLICIT_ID.sub("", text)])
-    return found
+        number = body_line + index
+        explicit = _EXPLICIT_ID.search(match.group(2))
+        if explicit is None:
+            problems.append(Problem(path, number, f"heading {match.group(2)!r} needs an explicit id: append {{#some-id}}"))
+            continue
+        if explicit.group(1) in ids:
+            problems.append(Problem(path, number, f"heading id {explicit.group(1)!r} is used twice"))
+        ids[explicit.group(1)] = number
+    return ids
 
 
 def _split_front_matter(path: Path, text: str, problems: list[Problem]) -> tuple[str | None, str, int]:
