@@ -71,9 +71,8 @@ def table_of_contents(body_html: str) -> list[tuple[str, Markup]]:
 
 
 def _shown_meta(doc: Document) -> list:
-    """The front matter a page may show (its title and summary, say): all of it but the
-    hash of the English text a translation was made from. (What a policy version shows of
-    its front matter is in its policy's signature.)"""
+    """The front matter a page may show: all but the hash of the English text a translation
+    was made from. (What a policy version shows of its front matter is in its policy's signature.)"""
     return sorted((key, value) for key, value in doc.meta.items() if key != "translated_from")
 
 
@@ -157,15 +156,11 @@ class Planner:
 
     def _version_page(self, path, policy: Policy, version: Version, lang, signature, alias=False) -> Output:
         doc = version.doc(lang)
-        context = {
-            "policy": policy,
-            "version": version,
-            "doc": doc,
-            "is_alias": alias,
-            "previous": policy.previous(version),
-            "period_end": self._period_end(policy, version),
-            "toc": True,  # filled from the rendered text when the page is rendered
-        }
+        following = policy.following(version)  # once published, it ends this version's period
+        period_end = following.effective_at if following and following.published_at <= self.site.now else None
+        context = {"policy": policy, "version": version, "doc": doc, "is_alias": alias,
+                   "previous": policy.previous(version), "period_end": period_end,
+                   "toc": True}  # filled from the rendered text when the page is rendered
         # The alias's canonical URL is the version's own (version.html).
         return self._page(path, "version.html", lang, context, bodies=[doc], deps=[signature, alias], listed=not alias)
 
@@ -299,10 +294,6 @@ class Planner:
             in_force.version if in_force else None,
             upcoming.version if upcoming else None,
         ]
-
-    def _period_end(self, policy: Policy, version: Version):
-        following = policy.following(version)
-        return following.effective_at if following and following.published_at <= self.site.now else None
 
     def _feed_entries(self, lang: str) -> list[dict]:
         entries = []
