@@ -120,10 +120,8 @@ def build_model(root: Path, documents: list[Document], now: datetime) -> tuple[S
             if texts and terms.version not in texts:  # a site without the policy needs none of its texts
                 problems.append(Problem(root / slug, 1, f"Terms {terms.version} in portal/terms.toml have no text: add {slug}/{terms.version}.<lang>.md"))
 
-    policies = {
-        slug: Policy(slug, tuple(sorted(versions, key=lambda v: (v.effective_at, v.version))))
-        for slug, versions in versions_by_policy.items()
-    }
+    policies = {slug: Policy(slug, tuple(sorted(versions, key=lambda v: (v.effective_at, v.version))))
+                for slug, versions in versions_by_policy.items()}
     for item in policies.values():
         problems += _notice_problems(item)
     return Site(root, now, languages, policies, pages), problems

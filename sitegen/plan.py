@@ -77,13 +77,11 @@ def _shown_meta(doc: Document) -> list:
 
 
 class Planner:
-    """Builds the list of outputs of a site: paths, keys and how to render each.
-
-    A process that builds again and again (``serve``) keeps its planner: the outputs of a
-    policy in a language are planned again only when something they are made from changed
-    (planning all 11,008 outputs of the 5,000 bench pages took each edit 0.23 s, where the
-    target is Hugo's server: 0.49 s). The outputs render with what the planner was last
-    given, so one planned earlier renders as it would have then."""
+    """The outputs of a site. A process that builds again and again (``serve``) keeps its
+    planner: the outputs of a policy in a language are planned again only when something
+    they are made from changed (planning all 11,008 outputs of the 5,000 bench pages took
+    each edit 0.23 s, where the target is Hugo's server: 0.49 s). The outputs render with
+    what the planner was last given, so one planned earlier renders as it would have then."""
 
     def __init__(self, static_dir: Path, site_url: str):
         self.static_dir = static_dir

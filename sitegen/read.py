@@ -75,12 +75,11 @@ def load(root: Path, known: dict[str, dict] | None = None, jobs: int = 1,
     not parsed again (parsing the front matter of every file would cost a one-page rebuild
     of 1,000 pages more than the rest of its work). Like git's index, a file whose size,
     times and inode are as recorded is not even read (reading and hashing every file took
-    a one-page rebuild of 1,000 bench pages 25 ms of its 0.3 s, the target); its stat is
-    recorded only once it is two seconds old, so a change within the same tick of the
-    file system's clock is never missed. ``made``, kept by a process that loads again and
-    again (``serve``): each document made, by path, with what it was made from; one made
-    from what is read now again is used as it is (making the 5,000 documents of the bench's
-    largest site took each edit 0.1 s, where the target is Hugo's server: 0.49 s)."""
+    a one-page rebuild of 1,000 bench pages 25 ms of its 0.3 s, the target); a stat is
+    recorded only once two seconds old, so a change within one tick of the file system's
+    clock is never missed. ``made`` (kept by ``serve``): each document made, by path, with
+    the entry it was made from, used again while that entry is (making the 5,000 documents
+    of the bench's largest site took each edit 0.1 s; the target, Hugo's server: 0.49 s)."""
     known = known or {}
     settled = time.time_ns() - SETTLED_NS
     listed = _markdown_files(root)
