@@ -60,7 +60,6 @@ def body_key_of(text_sha256: str) -> str:
 
 
 def manifest_path(cache: Path, out: Path) -> Path:
-    """Where the manifest of the output folder ``out`` is kept."""
     where = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
     return cache / "manifests" / f"{where}.record"
 

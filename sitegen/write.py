@@ -124,10 +124,9 @@ def _write_batch(writing: Writing, indices: range) -> tuple[dict, dict]:
     """Render the texts of the groups ``indices`` and the outputs that show them into the
     new folder; the (ids, links) of each page and the store stamp of each file."""
     groups, cache, tmp, store = writing
-    rendered = []
     memo: dict[str, str] = {}  # section -> HTML: the versions of a policy share most sections
-    for index in indices:
-        rendered += [(key, render_markdown(body.markdown(), memo)) for key, body in groups[index][0].items()]
+    rendered = [(key, render_markdown(body.markdown(), memo))
+                for index in indices for key, body in groups[index][0].items()]
     if rendered:
         cache.store_bodies(rendered)
     outputs = [output for index in indices for output in groups[index][1]]
