@@ -36,7 +36,7 @@ SETTLE_SECONDS = 0.02  # editors write a file in several steps; wait for the las
 
 def serve(options: Options, host: str, port: int, now_fixed: bool = False) -> None:
     kept = Kept(held={}, documents={})
-    signal.signal(signal.SIGTERM, _stop)  # as Ctrl-C: the records are written back
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # as Ctrl-C: the records are written back
     _rebuild(options, now_fixed, kept)
     server = http.server.ThreadingHTTPServer((host, port), functools.partial(SiteHandler, directory=str(options.out)))
     watched = [options.content, options.beside_content("templates"), options.beside_content("static"), TRANSLATIONS]
@@ -57,10 +57,6 @@ def serve(options: Options, host: str, port: int, now_fixed: bool = False) -> No
         server.server_close()
         with rebuilder.building:
             kept.close()
-
-
-def _stop(signum, frame) -> None:
-    raise KeyboardInterrupt
 
 
 def _rebuild(options: Options, now_fixed: bool, kept: Kept) -> None:
