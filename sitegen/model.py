@@ -105,9 +105,8 @@ def build_model(root: Path, documents: list[Document], now: datetime) -> tuple[S
 
     versions_by_policy: dict[str, list[Version]] = {}
     for (slug, version_id), docs in sorted(grouped.items()):
+        problems += _missing_languages(root / slug / f"{version_id}.{SOURCE_LANGUAGE}.md", docs, languages)
         source = docs.get(SOURCE_LANGUAGE)
-        any_doc = source or next(iter(docs.values()))
-        problems += _missing_languages(any_doc.path.with_name(f"{version_id}.{SOURCE_LANGUAGE}.md"), docs, languages)
         if source is None:
             continue
         version = _version(slug, version_id, docs, source, problems)
