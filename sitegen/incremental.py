@@ -30,7 +30,7 @@ from pathlib import Path
 
 import markdown
 
-RECORD_FORMAT = 12  # bump when what a record holds changes
+RECORD_FORMAT = 13  # bump when what a record holds changes
 EXTENSIONS = ("attr_list", "sane_lists", "tables")  # the Markdown extensions every text is rendered with
 # Bump the first number when the Markdown setup or what a cache entry holds changes.
 # Python-Markdown's own version attribute: importing importlib.metadata to ask for it took a
@@ -59,12 +59,7 @@ def body_key_of(text_sha256: str) -> str:
 # --- records ----------------------------------------------------------------------------
 
 
-def documents_path(cache: Path) -> Path:
-    return cache / "documents.record"
-
-
 def manifest_path(cache: Path, out: Path) -> Path:
-    """Where the manifest of the output folder ``out`` is kept."""
     where = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
     return cache / "manifests" / f"{where}.record"
 
@@ -83,10 +78,11 @@ def read_record(path: Path, held: dict | None = None) -> dict:
     except (OSError, ValueError, EOFError, TypeError):
         stored = None
     ours = isinstance(stored, tuple) and len(stored) == 3 and stored[:2] == (RECORD_FORMAT, sys.version)
+    data = stored[2] if ours else {}
     if held is not None:
-        held[path] = stored[2] if ours else {}
+        held[path] = data
         path.unlink(missing_ok=True)
-    return stored[2] if ours else {}
+    return data
 
 
 def write_record(path: Path, data: dict, held: dict | None = None) -> None:
@@ -187,16 +183,13 @@ class OutputStore:
     def path(self, key: str) -> str:
         return f"{self.folder}/{key}"
 
-    def has(self, key: str, stamp: Stamp | None) -> bool:
+    def has(self, key: str, stamp: Stamp) -> bool:
         """Whether the file of ``key`` is stored and unchanged since ``stamp`` was taken."""
         try:
             found = os.stat(self.path(key))
         except OSError:
             return False
-        return bool(stamp) and (found.st_size, found.st_mtime_ns) == tuple(stamp)
-
-    def place(self, key: str, target: str) -> None:
-        os.link(self.path(key), target)
+        return (found.st_size, found.st_mtime_ns) == tuple(stamp)
 
     def keep(self, key: str, written: str) -> Stamp:
         """Store the file just written under ``key``; its stamp."""

@@ -56,6 +56,10 @@ class Policy:
     def upcoming(self, now: datetime) -> Version | None:
         return next((v for v in self.visible(now) if v.effective_at > now), None)
 
+    def shown(self, now: datetime) -> Version | None:
+        """The version the policy's own URL shows: the one in force, else the upcoming one."""
+        return self.in_force(now) or self.upcoming(now)
+
     def previous(self, version: Version) -> Version | None:
         index = self._index(version)
         return self.versions[index - 1] if index else None
@@ -85,7 +89,7 @@ class Site:
 
 def build_model(root: Path, documents: list[Document], now: datetime) -> tuple[Site, list[Problem]]:
     problems: list[Problem] = []
-    languages = _languages(documents)
+    languages = (SOURCE_LANGUAGE, *sorted({d.lang for d in documents} - {SOURCE_LANGUAGE}))
     grouped: dict[tuple[str, str], dict[str, Document]] = {}
     pages: dict[str, dict[str, Document]] = {}
     for doc in documents:
@@ -101,9 +105,8 @@ def build_model(root: Path, documents: list[Document], now: datetime) -> tuple[S
 
     versions_by_policy: dict[str, list[Version]] = {}
     for (slug, version_id), docs in sorted(grouped.items()):
+        problems += _missing_languages(root / slug / f"{version_id}.{SOURCE_LANGUAGE}.md", docs, languages)
         source = docs.get(SOURCE_LANGUAGE)
-        any_doc = source or next(iter(docs.values()))
-        problems += _missing_languages(any_doc.path.with_name(f"{version_id}.{SOURCE_LANGUAGE}.md"), docs, languages)
         if source is None:
             continue
         version = _version(slug, version_id, docs, source, problems)
@@ -111,25 +114,16 @@ def build_model(root: Path, documents: list[Document], now: datetime) -> tuple[S
             versions_by_policy.setdefault(slug, []).append(version)
 
     for slug, all_terms in TERMS_BY_POLICY.items():
-        if slug not in {s for s, _ in grouped}:
-            continue
         texts = {v for s, v in grouped if s == slug}
         for terms in all_terms:
-            if terms.version not in texts:
+            if texts and terms.version not in texts:  # a site without the policy needs none of its texts
                 problems.append(Problem(root / slug, 1, f"Terms {terms.version} in portal/terms.toml have no text: add {slug}/{terms.version}.<lang>.md"))
 
-    policies = {
-        slug: Policy(slug, tuple(sorted(versions, key=lambda v: (v.effective_at, v.version))))
-        for slug, versions in versions_by_policy.items()
-    }
+    policies = {slug: Policy(slug, tuple(sorted(versions, key=lambda v: (v.effective_at, v.version))))
+                for slug, versions in versions_by_policy.items()}
     for item in policies.values():
         problems += _notice_problems(item)
     return Site(root, now, languages, policies, pages), problems
-
-
-def _languages(documents: list[Document]) -> tuple[str, ...]:
-    others = sorted({d.lang for d in documents} - {SOURCE_LANGUAGE})
-    return (SOURCE_LANGUAGE, *others)
 
 
 def _missing_languages(source_path: Path, by_lang: dict[str, Document], languages) -> list[Problem]:
@@ -181,13 +175,13 @@ def _notice_problems(item: Policy) -> list[Problem]:
         notice = version.terms.notice_period if version.terms else DEFAULT_NOTICE_PERIOD
         # A Terms-backed version's dates are set in portal/terms.toml: say where to fix them.
         where = " (its dates are in its Terms in portal/terms.toml)" if version.terms else ""
+        source = version.doc(SOURCE_LANGUAGE)
         if version.effective_at < version.published_at:
-            problems.append(Problem(version.doc(SOURCE_LANGUAGE).path, 1, f"takes effect before it is published{where}"))
+            problems.append(Problem(source.path, 1, f"takes effect before it is published{where}"))
         elif version.material and version.effective_at - version.published_at < notice:
             days = (version.effective_at - version.published_at).days
-            problems.append(Problem(
-                version.doc(SOURCE_LANGUAGE).path, version.doc(SOURCE_LANGUAGE).line_of("effective"),
-                f"a material change needs {notice.days} days' notice, but takes effect {days} days after publication{where}"))
+            problems.append(Problem(source.path, source.line_of("effective"), f"a material change needs {notice.days} "
+                                    f"days' notice, but takes effect {days} days after publication{where}"))
     return problems
 
 

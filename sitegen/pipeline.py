@@ -103,17 +103,15 @@ def build(options: Options, kept: Kept | None = None) -> Report:
 def prepare(options: Options, kept: Kept):
     """Read, model, cite and check the content: the cited bodies and the site model, or
     BuildFailed with every problem found."""
-    record = incremental.documents_path(options.cache)
+    record = options.cache / "documents.record"
     known = incremental.read_record(record, kept.held)
     documents, problems, read = load(options.content, known, options.jobs, kept.documents)
     if read != known:
         incremental.write_record(record, read, kept.held)
-    site, found = build_model(options.content, documents, options.now)
-    problems += found
-    bodies, found = cite(site)
-    problems += found
-    problems += content_problems(Content(documents, site, options.beside_content("templates"), options.lock,
-                                         options.preview))
+    site, model_problems = build_model(options.content, documents, options.now)
+    bodies, cite_problems = cite(site)
+    content = Content(documents, site, options.beside_content("templates"), options.lock, options.preview)
+    problems += model_problems + cite_problems + content_problems(content)
     if problems:
         raise BuildFailed(problems)
     return bodies, site

@@ -57,12 +57,8 @@ class Output:
     group: tuple[str, str] | None = SITE
 
 
-def version_url(slug: str, lang: str, version: str | None = None) -> str:
-    return f"/{lang}/{slug}/{version}/" if version else f"/{lang}/{slug}/"
-
-
-def changes_url(slug: str, lang: str, version: str) -> str:
-    return f"/{lang}/{slug}/{version}/changes/"
+def version_url(slug: str, lang: str, version: str) -> str:
+    return f"/{lang}/{slug}/{version}/"
 
 
 _SECTION_HEADING = re.compile(r'<h2 id="([^"]+)">(.*?)</h2>', re.S)
@@ -74,36 +70,18 @@ def table_of_contents(body_html: str) -> list[tuple[str, Markup]]:
     return [(anchor, Markup(_TAG.sub("", title))) for anchor, title in _SECTION_HEADING.findall(body_html)]
 
 
-def asset_names(static_dir: Path) -> dict[str, str]:
-    """{asset: its published name}: ``site.css`` -> ``site.<first 16 hex of its sha256>.css``
-    for the fingerprinted kinds, the name itself for the others (the favicon)."""
-    names = {}
-    for path in sorted(static_dir.rglob("*")):
-        if path.is_file():
-            rel = path.relative_to(static_dir).as_posix()
-            if path.suffix in FINGERPRINTED:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-                names[rel] = f"{rel.removesuffix(path.suffix)}.{digest}{path.suffix}"
-            else:
-                names[rel] = rel
-    return names
-
-
 def _shown_meta(doc: Document) -> list:
-    """The front matter a page may show (its title and summary, say): all of it but the
-    hash of the English text a translation was made from. (What a policy version shows of
-    its front matter is in its policy's signature.)"""
+    """The front matter a page may show: all but the hash of the English text a translation
+    was made from. (What a policy version shows of its front matter is in its policy's signature.)"""
     return sorted((key, value) for key, value in doc.meta.items() if key != "translated_from")
 
 
 class Planner:
-    """Builds the list of outputs of a site: paths, keys and how to render each.
-
-    A process that builds again and again (``serve``) keeps its planner: the outputs of a
-    policy in a language are planned again only when something they are made from changed
-    (planning all 11,008 outputs of the 5,000 bench pages took each edit 0.23 s, where the
-    target is Hugo's server: 0.49 s). The outputs render with what the planner was last
-    given, so one planned earlier renders as it would have then."""
+    """The outputs of a site. A process that builds again and again (``serve``) keeps its
+    planner: the outputs of a policy in a language are planned again only when something
+    they are made from changed (planning all 11,008 outputs of the 5,000 bench pages took
+    each edit 0.23 s, where the target is Hugo's server: 0.49 s). The outputs render with
+    what the planner was last given, so one planned earlier renders as it would have then."""
 
     def __init__(self, static_dir: Path, site_url: str):
         self.static_dir = static_dir
@@ -113,30 +91,32 @@ class Planner:
     def outputs(self, site: Site, bodies: dict[Path, Body], cache: RenderCache, templates: Templates) -> list[Output]:
         self.site, self.bodies, self.cache, self.templates = site, bodies, cache, templates
         # What many pages share, computed once per language.
-        self._titles = {lang: {slug: self._policy_title(p, lang) for slug, p in site.policies.items()
-                               if p.visible(site.now)} for lang in site.languages}
-        self._asset_names = asset_names(self.static_dir)
+        self._titles = {lang: {slug: str(p.shown(site.now).doc(lang).meta.get("title", slug))
+                               for slug, p in site.policies.items() if p.visible(site.now)} for lang in site.languages}
+        # The policies the navigation names: those the portal enforces.
+        self._featured = {lang: {slug: title for slug, title in titles.items() if slug in TERMS_BY_POLICY}
+                          for lang, titles in self._titles.items()}
+        self._asset_names, assets = self._assets()
+        self._pages = {lang: {name: docs[lang] for name, docs in site.pages.items()} for lang in site.languages}
         self._nav_html: dict[str, Markup] = {}
         self._nav = {lang: incremental.key(self._nav_signature(lang)) for lang in site.languages}
         self._bases: dict[tuple[str, str], str] = {}
         self._policy_signatures = {(slug, lang): incremental.key(self._policy_signature(p, lang))
                                    for slug, p in site.policies.items() for lang in site.languages}
-        outputs: list[Output] = []
-        for lang in site.languages:
-            outputs += self._language_outputs(lang)
+        outputs = [output for lang in site.languages for output in self._language_outputs(lang)]
         outputs.append(self._page("index.html", "chooser.html", SOURCE_LANGUAGE, {}))
         outputs.append(self._page("404.html", "404.html", SOURCE_LANGUAGE, {}))
         outputs.append(self._sitemap(outputs))
         outputs.append(self._versions_manifest())
-        outputs += self._assets()
-        return outputs
+        return outputs + assets
 
     def _language_outputs(self, lang: str) -> list[Output]:
         site = self.site
-        home, contact = site.pages["home"][lang], site.pages["contact"][lang]
+        home, contact = self._pages[lang]["home"], self._pages[lang]["contact"]
+        policies = [self._policy_signatures[slug, lang] for slug in site.policies]
         outputs = [
             self._page(f"{lang}/index.html", "home.html", lang, {"doc": home, "policies": list(site.policies.values())},
-                       bodies=[home], deps=[self._policies_signature(lang), _shown_meta(home)]),
+                       bodies=[home], deps=[policies, _shown_meta(home)]),
             self._page(f"{lang}/contact/index.html", "page.html", lang, {"doc": contact}, bodies=[contact],
                        deps=[_shown_meta(contact)]),
         ]
@@ -144,7 +124,7 @@ class Planner:
             if policy.visible(site.now):
                 outputs += self._policy_outputs(policy, lang)
         outputs.append(self._page(f"{lang}/feed.xml", "feed.xml", lang, {"entries": self._feed_entries(lang)},
-                                  deps=[self._policies_signature(lang)]))
+                                  deps=[policies]))
         return outputs
 
     def _policy_outputs(self, policy: Policy, lang: str) -> list[Output]:
@@ -157,8 +137,8 @@ class Planner:
         planned = self._planned.get((policy.slug, lang))
         if planned and planned[0] == key:
             return planned[1]
-        shown = policy.in_force(self.site.now) or policy.upcoming(self.site.now)
-        outputs = [self._version_page(f"{lang}/{policy.slug}/index.html", policy, shown, lang, signature, alias=True)]
+        outputs = [self._version_page(f"{lang}/{policy.slug}/index.html", policy, policy.shown(self.site.now), lang,
+                                      signature, alias=True)]
         for version in visible:
             base = f"{lang}/{policy.slug}/{version.version}"
             outputs.append(self._version_page(f"{base}/index.html", policy, version, lang, signature))
@@ -174,22 +154,17 @@ class Planner:
 
     def _version_page(self, path, policy: Policy, version: Version, lang, signature, alias=False) -> Output:
         doc = version.doc(lang)
-        context = {
-            "policy": policy,
-            "version": version,
-            "doc": doc,
-            "is_alias": alias,
-            "previous": policy.previous(version),
-            "period_end": self._period_end(policy, version),
-            "toc": True,  # filled from the rendered text when the page is rendered
-        }
+        following = policy.following(version)  # once published, it ends this version's period
+        period_end = following.effective_at if following and following.published_at <= self.site.now else None
+        context = {"policy": policy, "version": version, "doc": doc, "is_alias": alias,
+                   "previous": policy.previous(version), "period_end": period_end,
+                   "toc": True}  # filled from the rendered text when the page is rendered
         # The alias's canonical URL is the version's own (version.html).
         return self._page(path, "version.html", lang, context, bodies=[doc], deps=[signature, alias], listed=not alias)
 
     def _changes_page(self, path, policy, previous: Version, version: Version, lang, signature) -> Output:
-        old, new = self.bodies[previous.doc(lang).path], self.bodies[version.doc(lang).path]
         context = {"policy": policy, "version": version, "previous": previous, "doc": version.doc(lang),
-                   "redline_keys": (old.key, new.key)}
+                   "redline": True}
         return self._page(path, "changes.html", lang, context, bodies=[previous.doc(lang), version.doc(lang)],
                           deps=[signature], listed=False)  # noindex: the version's own page is the one to find
 
@@ -198,14 +173,14 @@ class Planner:
         key = incremental.key(path, self._base(template, lang), [self.bodies[doc.path].key for doc in bodies], list(deps))
 
         def render() -> bytes:
-            full = dict(context)
-            if "doc" in full and full["doc"].path in self.bodies:
-                full["body_html"] = self.cache.body(self.bodies[full["doc"].path].key)
-                if full.get("toc"):
-                    full["toc"] = table_of_contents(full["body_html"])
-            if "redline_keys" in full:
-                full["redline_html"] = redline(*(self.cache.body(key) for key in full["redline_keys"]))
-            full.update(self._common(path, lang))
+            texts = [self.cache.body(self.bodies[doc.path].key) for doc in bodies]  # the page's own text last
+            full = {**context, **self._common(path, lang)}
+            if texts:
+                full["body_html"] = texts[-1]
+            if full.get("toc"):
+                full["toc"] = table_of_contents(texts[-1])
+            if full.get("redline"):
+                full["redline_html"] = redline(*texts)
             return self.templates.render(template, lang, full).encode("utf-8")
 
         group = (bodies[0].slug, lang) if bodies else group
@@ -230,8 +205,8 @@ class Planner:
                 previous = policy.previous(version)
                 manifest.setdefault(policy.slug, {})[version.version] = {
                     lang: {
-                        "url": version_url(policy.slug, lang, version.version),
-                        "changes_url": changes_url(policy.slug, lang, version.version) if previous else None,
+                        "url": (url := version_url(policy.slug, lang, version.version)),
+                        "changes_url": f"{url}changes/" if previous else None,
                         "body_key": self.bodies[version.doc(lang).path].key,
                     }
                     for lang in self.site.languages
@@ -251,15 +226,19 @@ class Planner:
 
         return Output("versions.json", incremental.key("versions.json", manifest), render, group=None)
 
-    def _assets(self) -> list[Output]:
-        outputs = []
+    def _assets(self) -> tuple[dict[str, str], list[Output]]:
+        """{asset: its published name} and the assets' outputs: ``site.css`` is published as
+        ``site.<first 16 hex of its sha256>.css`` (a fingerprinted kind), the favicon as itself."""
+        names, outputs = {}, []
         for path in sorted(self.static_dir.rglob("*")):
             if path.is_file():
                 data = path.read_bytes()
+                digest = hashlib.sha256(data).hexdigest()
                 rel = path.relative_to(self.static_dir).as_posix()
-                outputs.append(Output(f"{ASSETS_DIR}/{self._asset_names[rel]}", hashlib.sha256(data).hexdigest(),
-                                      lambda data=data: data))
-        return outputs
+                fingerprinted = f"{rel.removesuffix(path.suffix)}.{digest[:16]}{path.suffix}"
+                names[rel] = fingerprinted if path.suffix in FINGERPRINTED else rel
+                outputs.append(Output(f"{ASSETS_DIR}/{names[rel]}", digest, lambda data=data: data))
+        return names, outputs
 
     # --- what pages share ----------------------------------------------------------------
 
@@ -274,11 +253,9 @@ class Planner:
 
     def _common(self, path: str, lang: str) -> dict:
         """Context every template gets: language, its alternates and the site's links."""
-        rest = path.split("/", 1)[1] if "/" in path and path.split("/", 1)[0] in self.site.languages else None
-        alternates = {}
-        if rest is not None:
-            for other in self.site.languages:
-                alternates[other] = "/" + f"{other}/{rest}".removesuffix("index.html")
+        first, slash, rest = path.partition("/")
+        alternates = ({other: "/" + f"{other}/{rest}".removesuffix("index.html") for other in self.site.languages}
+                      if slash and first in self.site.languages else {})
         return {
             "lang": lang,
             "languages": self.site.languages,
@@ -287,31 +264,23 @@ class Planner:
             "site_url": self.site_url,
             "now": self.site.now,
             "policy_titles": self._titles[lang],
-            "pages": {name: docs[lang] for name, docs in self.site.pages.items() if lang in docs},
+            "pages": self._pages[lang],
             "site_nav": self._site_nav(lang),
             "assets": self._asset_names,
         }
 
     def _site_nav(self, lang: str) -> Markup:
         if lang not in self._nav_html:
-            context = {"lang": lang, "policy_titles": self._titles[lang], "featured": self._featured(lang),
-                       "pages": {name: docs[lang] for name, docs in self.site.pages.items() if lang in docs}}
+            context = {"lang": lang, "policy_titles": self._titles[lang], "featured": self._featured[lang],
+                       "pages": self._pages[lang]}
             self._nav_html[lang] = Markup(self.templates.render(NAV_TEMPLATE, lang, context))
         return self._nav_html[lang]
 
-    def _featured(self, lang: str) -> dict[str, str]:
-        """The policies the navigation names: those the portal enforces."""
-        return {slug: title for slug, title in self._titles[lang].items() if slug in TERMS_BY_POLICY}
-
     def _nav_signature(self, lang: str) -> list:
         """What every page shows of the site as a whole (header, footer, languages)."""
-        pages = [(name, docs[lang].meta.get("title")) for name, docs in sorted(self.site.pages.items()) if lang in docs]
-        more = len(self._titles[lang]) > len(self._featured(lang))
-        return [list(self.site.languages), sorted(self._featured(lang).items()), more, pages]
-
-    def _policy_title(self, policy: Policy, lang: str) -> str:
-        shown = policy.in_force(self.site.now) or policy.upcoming(self.site.now)
-        return str(shown.doc(lang).meta.get("title", policy.slug))
+        pages = [(name, doc.meta.get("title")) for name, doc in sorted(self._pages[lang].items())]
+        more = len(self._titles[lang]) > len(self._featured[lang])
+        return [list(self.site.languages), sorted(self._featured[lang].items()), more, pages]
 
     def _policy_signature(self, policy: Policy, lang: str) -> list:
         now = self.site.now
@@ -323,13 +292,6 @@ class Planner:
             in_force.version if in_force else None,
             upcoming.version if upcoming else None,
         ]
-
-    def _policies_signature(self, lang: str) -> list:
-        return [self._policy_signatures[slug, lang] for slug in self.site.policies]
-
-    def _period_end(self, policy: Policy, version: Version):
-        following = policy.following(version)
-        return following.effective_at if following and following.published_at <= self.site.now else None
 
     def _feed_entries(self, lang: str) -> list[dict]:
         entries = []

@@ -18,7 +18,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import NamedTuple
 
 from sitegen.parallel import in_parallel
 from sitegen.problems import Problem
@@ -37,13 +36,6 @@ REQUIRED = {"title", "summary"}
 SUMMARY_TO_WRITE = "Describe what this version changes (shown on the changes page and in the feed)."
 
 
-class Heading(NamedTuple):
-    id: str | None  # None: the heading has no explicit id (a problem)
-    line: int
-    level: int
-    title: str
-
-
 @dataclass(frozen=True)
 class Document:
     """One Markdown file: its front matter, its body and where each came from."""
@@ -58,12 +50,10 @@ class Document:
     meta_lines: dict[str, int]
     body_line: int  # line number of the body's first line in the file
     sha256: str
-    body_sha256: str = ""
-    cites: bool = False  # whether the body has {{ placeholders }}
-    headings: tuple[Heading, ...] = ()
-    problems: tuple[Problem, ...] = field(default=(), compare=False)
-    front_matter: str = ""  # the sha256 of the front matter's text
-    meta_problems: tuple[Problem, ...] = field(default=(), compare=False)  # of the problems, those of the front matter
+    body_sha256: str
+    cites: bool  # whether the body has {{ placeholders }}
+    heading_ids: dict[str, int]  # id -> line of every heading with an explicit id
+    problems: tuple[Problem, ...] = field(compare=False)
 
     @property
     def body(self) -> str:
@@ -71,11 +61,6 @@ class Document:
         thousands of pages holds their texts only while it renders them."""
         text = self.path.read_text(encoding="utf-8", errors="replace")
         return text.split("\n", self.body_line - 1)[-1] if self.body_line > 1 else text
-
-    @property
-    def heading_ids(self) -> dict[str, int]:
-        """id -> line of every heading with an explicit id."""
-        return {h.id: h.line for h in self.headings if h.id}
 
     def line_of(self, key: str) -> int:
         return self.meta_lines.get(key, 1)
@@ -90,17 +75,16 @@ def load(root: Path, known: dict[str, dict] | None = None, jobs: int = 1,
     not parsed again (parsing the front matter of every file would cost a one-page rebuild
     of 1,000 pages more than the rest of its work). Like git's index, a file whose size,
     times and inode are as recorded is not even read (reading and hashing every file took
-    a one-page rebuild of 1,000 bench pages 25 ms of its 0.3 s, the target); its stat is
-    recorded only once it is two seconds old, so a change within the same tick of the
-    file system's clock is never missed. ``made``, kept by a process that loads again and
-    again (``serve``): each document made, by path, with what it was made from; one made
-    from what is read now again is used as it is (making the 5,000 documents of the bench's
-    largest site took each edit 0.1 s, where the target is Hugo's server: 0.49 s)."""
+    a one-page rebuild of 1,000 bench pages 25 ms of its 0.3 s, the target); a stat is
+    recorded only once two seconds old, so a change within one tick of the file system's
+    clock is never missed. ``made`` (kept by ``serve``): each document made, by path, with
+    the entry it was made from, used again while that entry is (making the 5,000 documents
+    of the bench's largest site took each edit 0.1 s; the target, Hugo's server: 0.49 s)."""
     known = known or {}
     settled = time.time_ns() - SETTLED_NS
-    listed = [(f"{folder}/{name}", stat) for folder, name, stat in _markdown_files(root)]
+    listed = _markdown_files(root)
     read: dict[str, dict] = {}
-    to_parse: list[Path] = []
+    to_parse: list[tuple[str, dict | None]] = []
     for rel, stat in listed:
         entry = known.get(rel)
         if entry and entry.get("stat") == _stamp(stat):
@@ -108,7 +92,7 @@ def load(root: Path, known: dict[str, dict] | None = None, jobs: int = 1,
         elif entry and entry["sha256"] == hashlib.sha256((root / rel).read_bytes()).hexdigest():
             read[rel] = {**entry, "stat": None}  # stamped below
         else:
-            to_parse.append((root / rel, entry))
+            to_parse.append((rel, entry))
     chunks = [to_parse[start::jobs * 4] for start in range(jobs * 4)]
     for chunk in in_parallel(_parse, [chunk for chunk in chunks if chunk], jobs, len(to_parse), root,
                              worth_from=PARSE_IN_PARALLEL_FROM):
@@ -132,9 +116,8 @@ PARSE_IN_PARALLEL_FROM = 200  # files: fewer are parsed here sooner than workers
 # 1,000 bench pages of a cold build took 0.15 s on two workers against 0.21 s here)
 
 
-def _parse(root: Path, files: list[tuple[Path, dict | None]]) -> dict[str, dict]:
-    """What is read from each of the files (given what was read before), by path."""
-    return {f"{path.parent.name}/{path.name}": _as_known(read_document(root, path, known)) for path, known in files}
+def _parse(root: Path, files: list[tuple[str, dict | None]]) -> dict[str, dict]:
+    return {rel: read_document(root / rel, known) for rel, known in files}
 
 
 def _stamp(stat: os.stat_result) -> list[int]:
@@ -144,27 +127,19 @@ def _stamp(stat: os.stat_result) -> list[int]:
 SETTLED_NS = 2_000_000_000
 
 
-def _markdown_files(root: Path) -> list[tuple[str, str, os.stat_result]]:
-    """(folder, name, stat) of every file ``root/*/*.md``, sorted."""
+def _markdown_files(root: Path) -> list[tuple[str, os.stat_result]]:
+    """("folder/name", stat) of every file ``root/*/*.md``, sorted by folder, then name."""
     found = []
     try:
         with os.scandir(root) as folders:
-            for folder in folders:
+            for folder in sorted(folders, key=lambda folder: folder.name):
                 if folder.is_dir():
                     with os.scandir(folder.path) as files:
-                        found += [(folder.name, file.name, file.stat()) for file in files
-                                  if file.name.endswith(".md") and file.is_file()]
+                        found += sorted((f"{folder.name}/{file.name}", file.stat()) for file in files
+                                        if file.name.endswith(".md") and file.is_file())
     except FileNotFoundError:  # "no content found" is reported
         return []
-    return sorted(found, key=lambda found: found[:2])
-
-
-def _as_known(doc: Document) -> dict:
-    """What was read from a file, as plain data."""
-    return {"sha256": doc.sha256, "body_sha256": doc.body_sha256, "cites": doc.cites, "meta": doc.meta, "meta_lines": doc.meta_lines,
-            "body_line": doc.body_line, "headings": [list(h) for h in doc.headings],
-            "problems": [[p.line, p.message] for p in doc.problems], "front_matter": doc.front_matter,
-            "meta_problems": [[p.line, p.message] for p in doc.meta_problems]}
+    return found
 
 
 def _from_known(path: Path, rel: str, known: dict) -> Document:
@@ -172,9 +147,8 @@ def _from_known(path: Path, rel: str, known: dict) -> Document:
     return Document(
         path=path, rel=rel, kind=kind, slug=slug, version=version, lang=lang,
         meta=known["meta"], meta_lines=known["meta_lines"], body_line=known["body_line"], sha256=known["sha256"],
-        body_sha256=known["body_sha256"], cites=known["cites"], headings=tuple(map(Heading._make, known["headings"])),
-        problems=tuple(Problem(path, line, message) for line, message in known["problems"]),
-        front_matter=known["front_matter"], meta_problems=tuple(Problem(path, line, message) for line, message in known["meta_problems"]))
+        body_sha256=known["body_sha256"], cites=known["cites"], heading_ids=known["heading_ids"],
+        problems=tuple(Problem(path, line, message) for line, message in known["problems"]))
 
 
 def _name_parts(folder: str, name: str):
@@ -190,14 +164,14 @@ def _name_parts(folder: str, name: str):
     return kind, groups.get("name") or folder, groups.get("version"), groups["lang"], allowed, True
 
 
-def read_document(root: Path, path: Path, known: dict | None = None) -> Document:
-    """Parse one file; its front matter as ``known`` (what was read from it before) has it,
-    when its text is the same: most edits are to the text below it, and without YAML to
-    parse the YAML parser is not even imported (it took a one-page rebuild of 1,000 bench
-    pages 12 ms of CPU of its 0.3 s, the target)."""
+def read_document(path: Path, known: dict | None = None) -> dict:
+    """What is read from one file, as plain data (a record's entry). Its front matter is
+    taken from ``known`` (what was read from it before) when its text is the same: most
+    edits are to the text below it, and without YAML to parse the YAML parser is not even
+    imported (it took a one-page rebuild of 1,000 bench pages 12 ms of CPU of its 0.3 s, the target)."""
     raw = path.read_bytes()
     problems: list[Problem] = []
-    kind, slug, version, lang, allowed, well_named = _name_parts(path.parent.name, path.name)
+    kind, _, version, lang, allowed, well_named = _name_parts(path.parent.name, path.name)
     if not well_named:
         problems.append(Problem(path, 1, f"file name must look like {'<name>' if kind == 'page' else '<YYYY-MM-DD>'}.<lang>.md"))
     source, body, body_line = _split_front_matter(path, raw.decode("utf-8", errors="replace"), problems)
@@ -212,13 +186,11 @@ def read_document(root: Path, path: Path, known: dict | None = None) -> Document
             if not found:  # one that could not be read has no keys to check (nor to miss)
                 meta = _check_meta(path, meta, meta_lines, allowed, kind, version, lang, found)
         problems += found
-    headings = _headings(path, body, body_line, problems)
-    return Document(
-        path=path, rel=path.relative_to(root).as_posix(), kind=kind, slug=slug, version=version, lang=lang,
-        meta=meta, meta_lines=meta_lines, body_line=body_line, sha256=hashlib.sha256(raw).hexdigest(),
-        body_sha256=hashlib.sha256(body.encode()).hexdigest(), cites="{{" in body,
-        headings=headings, problems=tuple(problems), front_matter=digest, meta_problems=tuple(found),
-    )
+    heading_ids = _heading_ids(path, body, body_line, problems)
+    return {"sha256": hashlib.sha256(raw).hexdigest(), "body_sha256": hashlib.sha256(body.encode()).hexdigest(),
+            "cites": "{{" in body, "meta": meta, "meta_lines": meta_lines, "body_line": body_line,
+            "heading_ids": heading_ids, "problems": [[p.line, p.message] for p in problems],
+            "front_matter": digest, "meta_problems": [[p.line, p.message] for p in found]}
 
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
@@ -238,35 +210,30 @@ def heading_lines(body: str):
             yield index, match
 
 
-def _headings(path: Path, body: str, body_line: int, problems: list[Problem]) -> tuple[Heading, ...]:
-    """Every ATX heading outside code, with its explicit id; a problem per missing or
-    repeated id (the portal links to clauses by these ids)."""
-    found: list[Heading] = []
-    seen: set[str] = set()
+def _heading_ids(path: Path, body: str, body_line: int, problems: list[Problem]) -> dict[str, int]:
+    """The line of the explicit id of every ATX heading outside code; a problem per missing
+    or repeated id (the portal links to clauses by these ids)."""
+    ids: dict[str, int] = {}
     for index, match in heading_lines(body):
         number = body_line + index
         explicit = _EXPLICIT_ID.search(match.group(2))
-        title = _EXPLICIT_ID.sub("", match.group(2))
-        if not explicit:
+        if explicit is None:
             problems.append(Problem(path, number, f"heading {match.group(2)!r} needs an explicit id: append {{#some-id}}"))
-            found.append(Heading(None, number, len(match.group(1)), title))
             continue
-        if explicit.group(1) in seen:
+        if explicit.group(1) in ids:
             problems.append(Problem(path, number, f"heading id {explicit.group(1)!r} is used twice"))
-        seen.add(explicit.group(1))
-        found.append(Heading(explicit.group(1), number, len(match.group(1)), title))
-    return tuple(found)
+        ids[explicit.group(1)] = number
+    return ids
 
 
 def _split_front_matter(path: Path, text: str, problems: list[Problem]) -> tuple[str | None, str, int]:
     """The front matter's YAML (None when there is none), the body and the body's first line."""
     lines = text.split("\n")
-    if not lines or lines[0].rstrip() != FENCE:
+    if lines[0].rstrip() != FENCE:
         problems.append(Problem(path, 1, "front matter missing: the file must start with a line '---'"))
         return None, text, 1
-    try:
-        end = next(i for i in range(1, len(lines)) if lines[i].rstrip() == FENCE)
-    except StopIteration:
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() == FENCE), None)
+    if end is None:
         problems.append(Problem(path, 1, "front matter is not closed by a line '---'"))
         return None, "", len(lines)
     return "\n".join(lines[1:end]), "\n".join(lines[end + 1:]), end + 2

@@ -36,9 +36,9 @@ SETTLE_SECONDS = 0.02  # editors write a file in several steps; wait for the las
 
 def serve(options: Options, host: str, port: int, now_fixed: bool = False) -> None:
     kept = Kept(held={}, documents={})
-    signal.signal(signal.SIGTERM, _stop)  # as Ctrl-C: the records are written back
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # as Ctrl-C: the records are written back
     _rebuild(options, now_fixed, kept)
-    server = http.server.ThreadingHTTPServer((host, port), functools.partial(SiteHandler, site=options.out))
+    server = http.server.ThreadingHTTPServer((host, port), functools.partial(SiteHandler, directory=str(options.out)))
     watched = [options.content, options.beside_content("templates"), options.beside_content("static"), TRANSLATIONS]
     rebuilder = Rebuilder(options, now_fixed, kept)
     observer = Observer()
@@ -57,10 +57,6 @@ def serve(options: Options, host: str, port: int, now_fixed: bool = False) -> No
         server.server_close()
         with rebuilder.building:
             kept.close()
-
-
-def _stop(signum, frame) -> None:
-    raise KeyboardInterrupt
 
 
 def _rebuild(options: Options, now_fixed: bool, kept: Kept) -> None:
@@ -114,23 +110,17 @@ class Rebuilder(FileSystemEventHandler):
 def _affects_site(path: Path) -> bool:
     """Whether a file may change the site: not the portal's other modules, nor an
     editor's temporary or hidden files, nor compiled catalogs (made from the .po)."""
-    if path.parent == POLICY_MODULE.parent:
-        return False
-    return not (path.name.startswith(".") or path.suffix in (".tmp", ".mo"))
+    return path.parent != POLICY_MODULE.parent and not (path.name.startswith(".") or path.suffix in (".tmp", ".mo"))
 
 
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
     """Serves the current output folder (it is swapped whole on each rebuild)."""
 
-    def __init__(self, *args, site: Path, **kwargs):
-        self.site = site
-        super().__init__(*args, directory=str(site), **kwargs)
-
     def send_head(self):
-        path = Path(self.translate_path(self.path))
-        if not path.exists():
+        if not Path(self.translate_path(self.path)).exists():
             self.send_response(404)
-            body = (self.site / "404.html").read_bytes() if (self.site / "404.html").exists() else b"not found"
+            page = Path(self.translate_path("/404.html"))
+            body = page.read_bytes() if page.exists() else b"not found"
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Callable
 
 from sitegen import checks, incremental
 from sitegen.cite import Body
@@ -35,9 +36,7 @@ BATCHES_PER_JOB = 16  # fewer, and one worker may be left with a long last batch
 def write_site(options: Options, outputs: list[Output], missing: list[Body], cache: RenderCache, templates: Path,
                held: dict | None, report) -> None:
     """Render the texts ``missing`` from the render cache and write the outputs whose key
-    changed (or whose file is missing); fill in ``report``. The texts of one policy in one
-    language are rendered with the pages that show them: its versions share most sections,
-    and the pages find the HTML in memory."""
+    changed (or whose file is missing); fill in ``report``."""
     manifest_path = incremental.manifest_path(options.cache, options.out)
     recorded = incremental.read_record(manifest_path, held)  # what the last build wrote there, and stored
     previous = recorded if options.out.exists() else {}
@@ -48,7 +47,7 @@ def write_site(options: Options, outputs: list[Output], missing: list[Body], cac
         return
     store = OutputStore(options.cache / "outputs")
     stored = {o.path: recorded[o.path] for o in stale
-              if recorded.get(o.path, {}).get("key") == o.key and store.has(o.key, recorded[o.path].get("stamp"))}
+              if recorded.get(o.path, {}).get("key") == o.key and store.has(o.key, recorded[o.path]["stamp"])}
     to_render = [o for o in stale if o.path not in stored]
     # The outputs that show no text first: the sitemap and feeds take longest, and last they
     # would leave one worker to finish them alone.
@@ -63,7 +62,7 @@ def write_site(options: Options, outputs: list[Output], missing: list[Body], cac
     try:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        _link(tmp, [o for o in stale if o.path in stored], store, None)
+        _link(tmp, [o for o in stale if o.path in stored], lambda output: store.path(output.key))
         fresh = {path: (entry["ids"], entry["links"]) for path, entry in stored.items() if path.endswith(".html")}
         stamps = {path: entry["stamp"] for path, entry in stored.items()}
         writing = ([*groups.values(), last], cache, tmp, store)
@@ -77,7 +76,7 @@ def write_site(options: Options, outputs: list[Output], missing: list[Body], cac
             _move_into(tmp, options.out, stale, removed)
         else:
             stale_paths = {o.path for o in stale}
-            _link(tmp, [o for o in outputs if o.path not in stale_paths], store, options.out)
+            _link(tmp, [o for o in outputs if o.path not in stale_paths], lambda output: f"{options.out}/{output.path}")
             _swap(tmp, options.out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -92,15 +91,11 @@ def _batches(count: int, jobs: int) -> list[range]:
     return [range(start, min(start + size, count)) for start in range(0, count, size)]
 
 
-def _link(into: Path, linked: list[Output], store: OutputStore, out: Path | None) -> None:
-    """Hard-link outputs into the folder ``into``: from the current site ``out``, or from
-    the output store (``out`` None)."""
+def _link(into: Path, linked: list[Output], source: Callable[[Output], str]) -> None:
+    """Hard-link outputs into the folder ``into``, each from its ``source`` (the current site or the output store)."""
     _make_folders(into, linked)
     for output in linked:
-        if out is None:
-            store.place(output.key, f"{into}/{output.path}")
-        else:
-            os.link(f"{out}/{output.path}", f"{into}/{output.path}")
+        os.link(source(output), f"{into}/{output.path}")
 
 
 def _make_folders(into: Path, outputs: list[Output]) -> None:
@@ -129,17 +124,16 @@ def _write_batch(writing: Writing, indices: range) -> tuple[dict, dict]:
     """Render the texts of the groups ``indices`` and the outputs that show them into the
     new folder; the (ids, links) of each page and the store stamp of each file."""
     groups, cache, tmp, store = writing
-    rendered = []
     memo: dict[str, str] = {}  # section -> HTML: the versions of a policy share most sections
-    for index in indices:
-        rendered += [(key, render_markdown(body.markdown(), memo)) for key, body in groups[index][0].items()]
+    rendered = [(key, render_markdown(body.markdown(), memo))
+                for index in indices for key, body in groups[index][0].items()]
     if rendered:
         cache.store_bodies(rendered)
     outputs = [output for index in indices for output in groups[index][1]]
     _make_folders(tmp, outputs)
-    pages = [(output, output.render()) for output in outputs]
     found, stamps = {}, {}
-    for output, data in pages:
+    for output in outputs:
+        data = output.render()
         target = f"{tmp}/{output.path}"
         with open(target, "wb") as file:
             file.write(data)
@@ -175,7 +169,7 @@ def _checked_manifest(outputs: list[Output], fresh: dict, stamps: dict, previous
 
 
 def _swap(tmp: Path, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
+    """Put the folder ``tmp``, made beside ``out``, in its place."""
     if out.exists():
         old = out.with_name(f".{out.name}.old-{os.getpid()}")
         os.rename(out, old)

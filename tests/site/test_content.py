@@ -53,7 +53,7 @@ def read_twice(root: Path, rel: str, before: str, after: str, monkeypatch) -> tu
     path.write_text(after, encoding="utf-8")
     parsed = []
     real = content.read_document
-    monkeypatch.setattr(content, "read_document", lambda root, path, known=None: parsed.append(path) or real(root, path, known))
+    monkeypatch.setattr(content, "read_document", lambda path, known=None: parsed.append(path) or real(path, known))
     documents, problems, _ = content.load(root, known)
     return documents, problems, parsed
 
@@ -85,7 +85,7 @@ def test_what_was_read_is_kept_by_a_build_for_the_next(site, monkeypatch):
     site.edit("pages/contact.de.md", "ein Support-Ticket", "ein neues Support-Ticket")
     parsed = []
     real = content.read_document
-    monkeypatch.setattr(content, "read_document", lambda root, path, known=None: parsed.append(path.name) or real(root, path, known))
+    monkeypatch.setattr(content, "read_document", lambda path, known=None: parsed.append(path.name) or real(path, known))
     report = site.build()
     assert report.rendered_bodies == 1 and parsed == ["contact.de.md"]
     assert "ein neues Support-Ticket" in site.page("de/contact/index.html")
