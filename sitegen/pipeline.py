@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from sitegen import incremental
 from sitegen.checks import Content, content_problems
@@ -60,9 +60,10 @@ class Kept:
     ``read.load``), the planner (see ``Planner``) and the render cache."""
 
     held: dict | None = None  # None: the records are read from the disk and written back by each build
-    # None: made again by each build (kept, the records they were made from would stay in
-    # memory too: a cold build of 5,000 bench pages took 326 MB against 293, the target 300 MB)
-    documents: dict | None = None
+    # Kept only with the records held: a build of its own makes them again (kept, the records
+    # they were made from stayed in memory too: a cold build of 5,000 bench pages took 326 MB
+    # against 293, the target 300 MB).
+    documents: dict = field(default_factory=dict)
     planner: Planner | None = None
     cache: RenderCache | None = None
 
@@ -73,8 +74,8 @@ class Kept:
             incremental.write_record(path, data)
         if self.cache:
             self.cache.close()
-        self.held, self.documents = (None, None) if self.held is None else ({}, {})
-        self.planner, self.cache = None, None
+        self.held = None if self.held is None else {}
+        self.documents, self.planner, self.cache = {}, None, None
 
 
 def build(options: Options, kept: Kept | None = None) -> Report:
@@ -105,7 +106,8 @@ def prepare(options: Options, kept: Kept):
     BuildFailed with every problem found."""
     record = options.cache / "documents.record"
     known = incremental.read_record(record, kept.held)
-    documents, problems, read = load(options.content, known, options.jobs, kept.documents)
+    made = None if kept.held is None else kept.documents
+    documents, problems, read = load(options.content, known, options.jobs, made)
     if read != known:
         incremental.write_record(record, read, kept.held)
     site, model_problems = build_model(options.content, documents, options.now)

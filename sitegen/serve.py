@@ -35,7 +35,7 @@ SETTLE_SECONDS = 0.02  # editors write a file in several steps; wait for the las
 
 
 def serve(options: Options, host: str, port: int, now_fixed: bool = False) -> None:
-    kept = Kept(held={}, documents={})
+    kept = Kept(held={})
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # as Ctrl-C: the records are written back
     _rebuild(options, now_fixed, kept)
     server = http.server.ThreadingHTTPServer((host, port), functools.partial(SiteHandler, directory=str(options.out)))

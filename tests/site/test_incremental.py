@@ -254,7 +254,7 @@ SERVED_EDITS = {
 
 @pytest.mark.parametrize("edit", SERVED_EDITS)
 def test_a_serving_process_builds_what_a_process_per_build_builds(site, tmp_path, edit):
-    kept = Kept(held={}, documents={})
+    kept = Kept(held={})
     build(site.options(), kept)
     assert not incremental.manifest_path(site.cache, site.out).exists()  # held, not on the disk
     now = SERVED_EDITS[edit](site)
@@ -268,7 +268,7 @@ def test_a_serving_process_builds_what_a_process_per_build_builds(site, tmp_path
 
 
 def test_a_serving_process_plans_again_only_the_pages_whose_policy_changed(site, monkeypatch):
-    kept = Kept(held={}, documents={})
+    kept = Kept(held={})
     build(site.options(), kept)
     planned = []
     original = Planner._version_page
@@ -410,7 +410,7 @@ def test_serve_restarts_when_the_policy_module_is_saved_by_renaming(site, monkey
 
     restarts = []
     monkeypatch.setattr(serve.os, "execv", lambda *args: restarts.append(args))
-    kept = serve.Kept(held={}, documents={})
+    kept = serve.Kept(held={})
     serve.build(site.options(), kept)
     manifest = incremental.manifest_path(site.cache, site.out)
     assert not manifest.exists()  # held in memory while serving
