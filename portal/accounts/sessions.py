@@ -25,13 +25,18 @@ def user_of(session_id: str, max_seconds: int) -> User | None:
     and begun less than ``max_seconds`` ago."""
     sql = db.compiled_sql("user_by_session", lambda: User.select().join(UserSession).where(
         UserSession.id == "", UserSession.created_at > utcnow()))
-    row = db.first_row(sql, session_id, UserSession.created_at.db_value(utcnow() - timedelta(seconds=max_seconds)))
+    row = db.first_row(sql, session_id, UserSession.created_at.db_value(_ended_if_begun_by(max_seconds)))
     return None if row is None else db.as_model(User, row)
 
 
 def end_expired(max_seconds: int) -> int:
     """Delete the sessions begun ``max_seconds`` ago or earlier; how many."""
-    return UserSession.delete().where(UserSession.created_at <= utcnow() - timedelta(seconds=max_seconds)).execute()
+    return UserSession.delete().where(UserSession.created_at <= _ended_if_begun_by(max_seconds)).execute()
+
+
+def _ended_if_begun_by(max_seconds: int):
+    """A session begun at this instant or before has ended."""
+    return utcnow() - timedelta(seconds=max_seconds)
 
 
 def end(session_id: str) -> None:
